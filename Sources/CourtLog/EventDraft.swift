@@ -1,0 +1,53 @@
+import CanonicalJSON
+import Crypto
+
+/// What a court records before the node seals it: the content of an event.
+///
+/// Two drafts with the same `id` are the same event when their content (type, at, dept, data)
+/// is the same; the node stores it once. Different content under one id is refused.
+public struct EventDraft: Sendable, Equatable {
+    public var id: String
+    public var type: String
+    public var at: EventTime
+    public var dept: String?
+    public var data: [String: JSONValue]
+
+    /// Checks the id, the type and its data against the catalog; `at` was checked when parsed.
+    public init(id: String, type: String, at: EventTime, dept: String?, data: [String: JSONValue],
+                catalog: EventCatalog = .shipped) throws(EventError) {
+        try Self.checkID(id)
+        try catalog.validate(type: type, data: data)
+        if let dept { try Self.checkDeptSlug(dept) }
+        self.id = id
+        self.type = type
+        self.at = at
+        self.dept = dept
+        self.data = data
+    }
+
+    /// The id rule: 1 to 128 characters from `A-Za-z0-9._:@/+-`, starting with a letter or digit.
+    public static func checkID(_ id: String) throws(EventError) {
+        let u = Array(id.utf8)
+        func isAlnum(_ c: UInt8) -> Bool { (48...57).contains(c) || (65...90).contains(c) || (97...122).contains(c) }
+        guard (1...128).contains(u.count), isAlnum(u[0]),
+              u.allSatisfy({ isAlnum($0) || Array("._:@/+-".utf8).contains($0) }) else {
+            throw EventError("id '\(id)' is not valid: use 1-128 characters A-Z a-z 0-9 . _ : @ / + -, starting with a letter or digit")
+        }
+    }
+
+    /// The department slug rule (membership in the plan is checked by the node).
+    public static func checkDeptSlug(_ dept: String) throws(EventError) {
+        let u = Array(dept.utf8)
+        guard (1...64).contains(u.count), u.allSatisfy({ (48...57).contains($0) || (97...122).contains($0) || $0 == 45 }),
+              u[0] != 45 else {
+            throw EventError("dept must be a department slug such as case-filing (lowercase a-z, 0-9, -), not '\(dept)'")
+        }
+    }
+
+    /// SHA-256 over the canonical JSON of `{type, at, dept, data}`: equal content, equal digest.
+    public var contentDigest: [UInt8] {
+        var members: [String: JSONValue] = ["type": .string(type), "at": .string(at.text), "data": .object(data)]
+        if let dept { members["dept"] = .string(dept) }
+        return Array(SHA256.hash(data: CanonicalEncoder.encode(.object(members))))
+    }
+}

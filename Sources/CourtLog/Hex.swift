@@ -1,0 +1,31 @@
+/// Lowercase hexadecimal, as the protocol writes hashes, keys and signatures.
+public enum Hex {
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xF)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes lowercase hex of exactly `count` bytes; nil for anything else.
+    public static func decode(_ text: String, count: Int) -> [UInt8]? {
+        let u = Array(text.utf8)
+        guard u.count == count * 2 else { return nil }
+        var out = [UInt8](repeating: 0, count: count)
+        for i in 0..<count {
+            guard let hi = nibble(u[2 * i]), let lo = nibble(u[2 * i + 1]) else { return nil }
+            out[i] = hi << 4 | lo
+        }
+        return out
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: c - 48
+        case 97...102: c - 87
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import CanonicalJSON
+
+/// One sealed event: the envelope of `protocol/README.md`, with its hash and signature.
+public struct SignedEvent: Sendable, Equatable {
+    public let node: String
+    public let seq: Int64
+    /// The content: id, type, at, dept, data.
+    public let draft: EventDraft
+    public let prev: EventHash
+    public let hash: EventHash
+    public let sig: [UInt8]
+    /// The RFC 8785 bytes of the signed body, which `hash` is computed over.
+    public let body: [UInt8]
+
+    public var id: String { draft.id }
+    public var type: String { draft.type }
+    public var at: EventTime { draft.at }
+    public var dept: String? { draft.dept }
+    public var data: [String: JSONValue] { draft.data }
+
+    /// The members an envelope may have.
+    public static let envelopeMembers: Set<String> = ["v", "node", "seq", "id", "type", "at", "dept", "data", "prev", "hash", "sig"]
+
+    init(node: String, seq: Int64, draft: EventDraft, prev: EventHash, hash: EventHash, sig: [UInt8], body: [UInt8]) {
+        self.node = node
+        self.seq = seq
+        self.draft = draft
+        self.prev = prev
+        self.hash = hash
+        self.sig = sig
+        self.body = body
+    }
+
+    /// Writes the canonical body. Envelope member names are ASCII, so their RFC 8785 order is
+    /// fixed: at, data, dept, id, node, prev, seq, type, v.
+    public static func canonicalBody(node: String, seq: Int64, draft: EventDraft, prev: EventHash) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(320)
+        out.append(contentsOf: Array(#"{"at":"#.utf8))
+        CanonicalEncoder.writeString(draft.at.text, into: &out)
+        out.append(contentsOf: Array(#","data":"#.utf8))
+        CanonicalEncoder.write(.object(draft.data), into: &out)
+        if let dept = draft.dept {
+            out.append(contentsOf: Array(#","dept":"#.utf8))
+            CanonicalEncoder.writeString(dept, into: &out)
+        }
+        out.append(contentsOf: Array(#","id":"#.utf8))
+        CanonicalEncoder.writeString(draft.id, into: &out)
+        out.append(contentsOf: Array(#","node":"#.utf8))
+        CanonicalEncoder.writeString(node, into: &out)
+        out.append(contentsOf: Array(#","prev":""#.utf8))
+        out.append(contentsOf: Array(prev.hex.utf8))
+        out.append(contentsOf: Array(#"","seq":"#.utf8))
+        CanonicalEncoder.writeInteger(seq, into: &out)
+        out.append(contentsOf: Array(#","type":"#.utf8))
+        CanonicalEncoder.writeString(draft.type, into: &out)
+        out.append(contentsOf: Array(#","v":1}"#.utf8))
+        return out
+    }
+
+    /// The export line: the canonical JSON of the whole envelope, without the newline.
+    public var exportLine: [UInt8] {
+        // The body ends with `,"v":1}`; hash and sig sort between sig-less members "dept"/"id"
+        // and others, so rebuild the full object canonically instead of splicing.
+        var members: [String: JSONValue] = [
+            "v": .int(1), "node": .string(node), "seq": .int(seq), "id": .string(id), "type": .string(type),
+            "at": .string(at.text), "data": .object(data), "prev": .string(prev.hex),
+            "hash": .string(hash.hex), "sig": .string(Hex.encode(sig)),
+        ]
+        if let dept { members["dept"] = .string(dept) }
+        return CanonicalEncoder.encode(.object(members))
+    }
+
+    /// Reads one envelope and checks everything that needs no other event and no key:
+    /// members, kinds, the catalog, the policy role, and that `hash` is the hash of the body.
+    public init(parsing line: [UInt8], catalog: EventCatalog = .shipped) throws(EventError) {
+        let value: JSONValue
+        do { value = try StrictJSONParser.parse(line) } catch {
+            if error.reason.hasPrefix("floating-point") { throw EventError(error.reason) }
+            if error.reason.hasPrefix("duplicate member") { throw EventError(error.description) }
+            throw EventError("not valid JSON: \(error.description)")
+        }
+        try self.init(envelope: value, catalog: catalog)
+    }
+
+    /// Checks an envelope already parsed as JSON (see ``init(parsing:catalog:)``).
+    public init(envelope value: JSONValue, catalog: EventCatalog = .shipped) throws(EventError) {
+        guard case .object(let m) = value else { throw EventError("not valid JSON for an event: an envelope is a JSON object") }
+        let seqValue = m["seq"]?.intValue
+        do throws(EventError) {
+            for key in m.keys.sorted() where !Self.envelopeMembers.contains(key) {
+                throw EventError("unknown envelope member '\(key)': an envelope has only \(Self.envelopeMembers.sorted().joined(separator: ", "))")
+            }
+            guard m["v"] == .int(catalog.envelopeVersion) else {
+                throw EventError("envelope member 'v' must be \(catalog.envelopeVersion)")
+            }
+            guard let node = m["node"]?.stringValue, node.utf8.count == 6, node.utf8.allSatisfy({ (48...57).contains($0) }) else {
+                throw EventError("envelope member 'node' must be a 6-digit court code string")
+            }
+            guard let seq = seqValue, seq >= 1 else { throw EventError("envelope member 'seq' must be an integer ≥ 1") }
+            guard let id = m["id"]?.stringValue else { throw EventError("envelope member 'id' must be a string") }
+            guard let type = m["type"]?.stringValue else { throw EventError("envelope member 'type' must be a string") }
+            guard let atText = m["at"]?.stringValue else { throw EventError("envelope member 'at' must be a string") }
+            let at: EventTime
+            do { at = try EventTime(parsing: atText) } catch { throw EventError("at: \(error.reason)") }
+            var dept: String?
+            if let d = m["dept"] {
+                guard case .string(let s) = d else { throw EventError("dept must be a department slug string, or absent for the whole court (never null)") }
+                dept = s
+            }
+            guard case .object(let data)? = m["data"] else { throw EventError("envelope member 'data' must be an object") }
+            guard let prevText = m["prev"]?.stringValue, let prev = EventHash(hex: prevText) else {
+                throw EventError("envelope member 'prev' must be 64 lowercase hex digits")
+            }
+            guard let hashText = m["hash"]?.stringValue, let hash = EventHash(hex: hashText) else {
+                throw EventError("envelope member 'hash' must be 64 lowercase hex digits")
+            }
+            guard let sigText = m["sig"]?.stringValue, let sig = Hex.decode(sigText, count: 64) else {
+                throw EventError("envelope member 'sig' must be 128 lowercase hex digits")
+            }
+            let draft = try EventDraft(id: id, type: type, at: at, dept: dept, data: data, catalog: catalog)
+            if catalog.types[type]?.role == .policy && node != PolicyAuthority.intermediateCourt {
+                throw EventError("policy event \(type) in the log of node \(node): only \(PolicyAuthority.intermediateCourt) (the intermediate court) may write policy")
+            }
+            let body = Self.canonicalBody(node: node, seq: seq, draft: draft, prev: prev)
+            guard EventHash(ofCanonicalBody: body) == hash else {
+                throw EventError("hash mismatch: the event's content was changed after it was sealed (or hash is wrong)")
+            }
+            self.init(node: node, seq: seq, draft: draft, prev: prev, hash: hash, sig: sig, body: body)
+        } catch {
+            throw seqValue.map { error.at(seq: $0) } ?? error
+        }
+    }
+}
+
+/// Who may write policy: the intermediate court's node.
+public enum PolicyAuthority {
+    /// 焦作市中级人民法院, the only writer of policy events.
+    public static let intermediateCourt = "410800"
+}

@@ -1,0 +1,212 @@
+import CanonicalJSON
+import CourtLog
+import CourtPlan
+import Crypto
+
+/// Reads the records a court imports (JSON Lines or CSV) into validated drafts.
+///
+/// The whole input is read and checked before anything is written; the first bad record is
+/// reported with its line. Records without an `id` get one derived from their content and its
+/// occurrence in the file, so importing the same file again stores nothing twice.
+public struct EventRecordReader {
+    public let plan: Plan
+    public let catalog: EventCatalog
+
+    public init(plan: Plan = .shipped, catalog: EventCatalog = .shipped) {
+        self.plan = plan
+        self.catalog = catalog
+    }
+
+    /// One record as given: `dept` may be a slug or the plan's Chinese name.
+    public func draft(id: String?, type: String, at: String, dept: String?, data: [String: JSONValue]) throws(EventError) -> EventDraft {
+        let time = try EventTime(parsing: at)
+        var slug: String?
+        if let dept {
+            do { slug = try plan.department(dept).slug } catch { throw EventError(error.message) }
+        }
+        return try EventDraft(id: id ?? "pending", type: type, at: time, dept: slug, data: data, catalog: catalog)
+    }
+
+    /// Gives id-less drafts their content-derived id: `h:<24 hex of the content digest>:<n>`,
+    /// n counting identical contents in this input.
+    func assignIDs(_ drafts: [(EventDraft, hasID: Bool)]) -> [EventDraft] {
+        var occurrences: [[UInt8]: Int] = [:]
+        return drafts.map { draft, hasID in
+            guard !hasID else { return draft }
+            var d = draft
+            let digest = draft.contentDigest
+            let n = occurrences[digest, default: 0]
+            occurrences[digest] = n + 1
+            d.id = "h:\(Hex.encode(digest.prefix(12))):\(n)"
+            return d
+        }
+    }
+
+    /// Reads JSON Lines: one object per line with `type`, `at`, `data` and optional `id`, `dept`.
+    public func readJSONLines(_ bytes: [UInt8]) throws(EventError) -> [EventDraft] {
+        var out: [(EventDraft, hasID: Bool)] = []
+        var lineNo = 0
+        for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            lineNo += 1
+            var line = Array(line)
+            if line.last == 0x0D { line.removeLast() }
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            do throws(EventError) {
+                let value: JSONValue
+                do { value = try StrictJSONParser.parse(line) } catch {
+                    throw EventError(error.reason.hasPrefix("floating") ? error.reason : "not valid JSON: \(error.description)")
+                }
+                guard case .object(let m) = value else { throw EventError("a record is a JSON object with type, at, data (and optional id, dept)") }
+                for key in m.keys.sorted() where !["id", "type", "at", "dept", "data"].contains(key) {
+                    throw EventError("unknown field '\(key)' in the record: a record has id, type, at, dept, data")
+                }
+                guard let type = m["type"]?.stringValue else { throw EventError("missing field 'type' (a string such as case.filed)") }
+                guard let at = m["at"]?.stringValue else { throw EventError("missing field 'at' (e.g. 2022-08-01T09:30:00+08:00)") }
+                guard case .object(let data)? = m["data"] else { throw EventError("missing field 'data' (an object)") }
+                var dept: String?
+                if let d = m["dept"] {
+                    guard let s = d.stringValue else { throw EventError("dept must be a department slug or name string, or absent") }
+                    dept = s
+                }
+                var id: String?
+                if let i = m["id"] {
+                    guard let s = i.stringValue else { throw EventError("id must be a string") }
+                    id = s
+                }
+                out.append((try draft(id: id, type: type, at: at, dept: dept, data: data), id != nil))
+            } catch {
+                throw error.at(line: lineNo)
+            }
+        }
+        return try checkDuplicates(assignIDs(out))
+    }
+
+    /// Reads CSV with a header row: `type`, `at`, optional `id`, `dept`, and one column per data
+    /// field; an empty cell leaves the field out. Values take the kind the catalog gives them.
+    public func readCSV(_ text: String) throws(EventError) -> [EventDraft] {
+        let rows = try CSVTable.parse(text)
+        guard let header = rows.first?.cells else { throw EventError("the CSV file is empty: it needs a header row (type,at,...)") }
+        var seen = Set<String>()
+        for name in header {
+            guard !name.isEmpty else { throw EventError("the header has an empty column name: name every column", line: 1) }
+            guard seen.insert(name).inserted else { throw EventError("the header names column '\(name)' twice", line: 1) }
+        }
+        for required in ["type", "at"] where !seen.contains(required) {
+            throw EventError("the header has no '\(required)' column: add it (columns: type, at, id, dept, then data fields)", line: 1)
+        }
+        var out: [(EventDraft, hasID: Bool)] = []
+        for row in rows.dropFirst() {
+            do throws(EventError) {
+                guard row.cells.count == header.count else {
+                    throw EventError("has \(row.cells.count) cells but the header has \(header.count) columns")
+                }
+                var values: [String: String] = [:]
+                for (name, cell) in zip(header, row.cells) where !cell.isEmpty { values[name] = cell }
+                guard let type = values.removeValue(forKey: "type") else { throw EventError("missing field 'type'") }
+                guard let at = values.removeValue(forKey: "at") else { throw EventError("missing field 'at'") }
+                let id = values.removeValue(forKey: "id")
+                let dept = values.removeValue(forKey: "dept")
+                let spec = try catalog.type(named: type)
+                var data: [String: JSONValue] = [:]
+                for (name, cell) in values {
+                    guard let field = spec.fields[name] else {
+                        throw EventError("unknown field '\(name)' for \(type): its fields are \(spec.fieldOrder.joined(separator: ", "))")
+                    }
+                    data[name] = try Self.typed(cell, kind: field.kind, name: "\(type) field '\(name)'")
+                }
+                for field in spec.fieldOrder where spec.fields[field]!.required && data[field] == nil && !seen.contains(field) {
+                    throw EventError("missing field '\(field)', which \(type) requires: the header has no '\(field)' column; add it")
+                }
+                out.append((try draft(id: id, type: type, at: at, dept: dept, data: data), id != nil))
+            } catch {
+                throw error.at(line: row.line)
+            }
+        }
+        return try checkDuplicates(assignIDs(out))
+    }
+
+    public static func typed(_ cell: String, kind: EventCatalog.Kind, name: String) throws(EventError) -> JSONValue {
+        switch kind {
+        case .integer:
+            if cell.contains(".") || cell.lowercased().contains("e") {
+                throw EventError("\(name) is '\(cell)', a floating-point number: write a whole number")
+            }
+            guard let i = Int64(cell), abs(i) <= JSONValue.maxSafeInteger else { throw EventError("\(name) must be an integer, not '\(cell)'") }
+            return .int(i)
+        case .boolean:
+            switch cell.lowercased() {
+            case "true": return .bool(true)
+            case "false": return .bool(false)
+            default: throw EventError("\(name) must be a boolean (true or false), not '\(cell)'")
+            }
+        case .stringList:
+            return .array(cell.split(separator: ";").map { .string(String($0)) })
+        case .object:
+            throw EventError("\(name) is an object and cannot be given in CSV: use JSON Lines")
+        default:
+            return .string(cell)
+        }
+    }
+
+    /// Refuses an id used twice in one input with different content.
+    func checkDuplicates(_ drafts: [EventDraft]) throws(EventError) -> [EventDraft] {
+        var seen: [String: (Int, [UInt8])] = [:]
+        for (i, d) in drafts.enumerated() {
+            let digest = d.contentDigest
+            if let (first, earlier) = seen[d.id], earlier != digest {
+                throw EventError("id '\(d.id)' is used by record \(first + 1) and record \(i + 1) with different content: give each event its own id")
+            }
+            seen[d.id] = seen[d.id] ?? (i, digest)
+        }
+        return drafts
+    }
+}
+
+/// RFC 4180 CSV: quoted cells may hold commas, quotes (doubled) and line breaks.
+struct CSVTable {
+    struct Row { let line: Int; let cells: [String] }
+
+    static func parse(_ text: String) throws(EventError) -> [Row] {
+        var rows: [Row] = []
+        var cells: [String] = []
+        var cell = ""
+        var inQuotes = false
+        var line = 1
+        var rowLine = 1
+        var chars = Array(text.unicodeScalars)
+        if chars.first == "\u{FEFF}" { chars.removeFirst() }
+        var i = 0
+        func endRow() {
+            cells.append(cell)
+            cell = ""
+            if !(cells.count == 1 && cells[0].isEmpty) { rows.append(Row(line: rowLine, cells: cells)) }
+            cells = []
+        }
+        while i < chars.count {
+            let c = chars[i]
+            if inQuotes {
+                if c == "\"" {
+                    if i + 1 < chars.count && chars[i + 1] == "\"" { cell.unicodeScalars.append("\""); i += 1 } else { inQuotes = false }
+                } else {
+                    if c == "\n" { line += 1 }
+                    cell.unicodeScalars.append(c)
+                }
+            } else if c == "\"" {
+                guard cell.isEmpty else { throw EventError("a quote inside an unquoted cell: quote the whole cell and double the quote", line: line) }
+                inQuotes = true
+            } else if c == "," {
+                cells.append(cell); cell = ""
+            } else if c == "\r" {
+                // ignored; \n ends the row
+            } else if c == "\n" {
+                endRow(); line += 1; rowLine = line
+            } else {
+                cell.unicodeScalars.append(c)
+            }
+            i += 1
+        }
+        if inQuotes { throw EventError("a quoted cell is not closed before the end of the file", line: rowLine) }
+        if !cell.isEmpty || !cells.isEmpty { endRow() }
+        return rows
+    }
+}

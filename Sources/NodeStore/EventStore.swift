@@ -1,0 +1,278 @@
+import CanonicalJSON
+import CourtLog
+import Foundation
+import GRDB
+
+/// The SQLite event log of a node (or, later, of the hub): the only place that speaks SQL.
+///
+/// WAL mode with `synchronous = FULL`, so a call returns only after its commit is on disk.
+/// Every write keeps the invariants of the protocol: per node a gapless seq from 1, each
+/// `prev` the hash of the row before, each id once. A batch is one transaction: stored whole
+/// or not at all.
+public final class EventStore: Sendable {
+    let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the log at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        self.path = path
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        config.busyMode = .timeout(10)
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw StoreError.from(error, path: path)
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-event-log") { db in
+            try db.execute(sql: """
+                CREATE TABLE event (
+                    node TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    at TEXT NOT NULL,
+                    at_utc INTEGER NOT NULL,
+                    month INTEGER NOT NULL,
+                    dept TEXT,
+                    subject TEXT,
+                    channel TEXT,
+                    ok INTEGER,
+                    delay_s INTEGER,
+                    amount INTEGER,
+                    content BLOB NOT NULL,
+                    hash BLOB NOT NULL,
+                    prev BLOB NOT NULL,
+                    sig BLOB NOT NULL,
+                    body BLOB NOT NULL,
+                    recorded_at INTEGER NOT NULL,
+                    PRIMARY KEY (node, seq)
+                ) WITHOUT ROWID;
+                CREATE UNIQUE INDEX event_node_id ON event(node, id);
+                CREATE TABLE log_head (
+                    node TEXT PRIMARY KEY,
+                    seq INTEGER NOT NULL,
+                    hash BLOB NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
+        return m
+    }
+
+    // MARK: Reading
+
+    /// The last event of `node`'s log as recorded in the head table.
+    public func head(of node: String) throws -> LogHead {
+        try read { db in try Self.head(db, node) }
+    }
+
+    static func head(_ db: Database, _ node: String) throws -> LogHead {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM log_head WHERE node = ?"), arguments: [node]) else {
+            return .empty
+        }
+        let hash: Data = row["hash"]
+        return LogHead(seq: row["seq"], hash: EventHash(raw: Array(hash)) ?? .genesis)
+    }
+
+    /// The nodes whose logs this store holds.
+    public func nodes() throws -> [String] {
+        try read { db in try String.fetchAll(db, sql: "SELECT node FROM log_head ORDER BY node") }
+    }
+
+    /// Number of events of each type in `node`'s log.
+    public func countsByType(of node: String) throws -> [String: Int] {
+        try read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT type, COUNT(*) AS n FROM event WHERE node = ? GROUP BY type", arguments: [node]) {
+                counts[row["type"]] = row["n"]
+            }
+            return counts
+        }
+    }
+
+    /// Events of `node` from `seq` on, at most `limit`, re-read from their signed bytes.
+    public func events(of node: String, from seq: Int64 = 1, limit: Int = 10_000) throws -> [SignedEvent] {
+        try read { db in
+            let rows = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT * FROM event WHERE node = ? AND seq >= ? ORDER BY seq LIMIT ?
+                """), arguments: [node, seq, limit])
+            return try rows.map { row throws(EventError) in try Self.event(from: row) }
+        }
+    }
+
+    /// Rebuilds an event from a row and checks that the columns say what the signed body says.
+    static func event(from row: Row) throws(EventError) -> SignedEvent {
+        let seq: Int64 = row["seq"]
+        let bodyData: Data = row["body"]
+        let hashData: Data = row["hash"]
+        let sigData: Data = row["sig"]
+        guard case .object(var members) = try? StrictJSONParser.parse(Array(bodyData)) else {
+            throw EventError("the stored body is not valid JSON: the row was damaged or edited by hand", seq: seq)
+        }
+        members["hash"] = .string(Hex.encode(hashData))
+        members["sig"] = .string(Hex.encode(sigData))
+        let event = try SignedEvent(envelope: .object(members))
+        let columns = ProjectionColumns(type: event.type, data: event.data)
+        let prevData: Data = row["prev"]
+        let contentData: Data = row["content"]
+        let okValue: Bool? = row["ok"]
+        let mismatches: [(String, Bool)] = [
+            ("node", row["node"] as String == event.node), ("seq", seq == event.seq), ("id", row["id"] as String == event.id),
+            ("type", row["type"] as String == event.type), ("at", row["at"] as String == event.at.text),
+            ("at_utc", row["at_utc"] as Int64 == event.at.utcSeconds), ("month", row["month"] as Int == event.at.beijingMonth),
+            ("dept", row["dept"] as String? == event.dept), ("subject", row["subject"] as String? == columns.subject),
+            ("channel", row["channel"] as String? == columns.channel), ("ok", okValue == columns.ok),
+            ("delay_s", row["delay_s"] as Int64? == columns.delaySeconds), ("amount", row["amount"] as Int64? == columns.amount),
+            ("prev", Array(prevData) == event.prev.bytes), ("content", Array(contentData) == event.draft.contentDigest),
+        ]
+        if let bad = mismatches.first(where: { !$0.1 }) {
+            throw EventError("stored column '\(bad.0)' differs from the signed body: the row was edited by hand; restore the log from a backup or the hub", seq: seq)
+        }
+        return event
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.read(body) } catch let e as EventError { throw e } catch let e as StoreError { throw e } catch {
+            throw StoreError.from(error, path: path)
+        }
+    }
+
+    // MARK: Writing
+
+    /// What an append did.
+    public struct AppendOutcome: Sendable {
+        /// The events sealed and stored by this call.
+        public var appended: [SignedEvent]
+        /// Drafts whose id was already stored with the same content (no-ops), with their seq.
+        public var alreadyStored: [(id: String, seq: Int64)]
+        /// The log's head after the call.
+        public var head: LogHead
+    }
+
+    /// Seals and stores `drafts` as the next events of the sealer's node, in one transaction.
+    ///
+    /// A draft whose id is stored with the same content is a no-op; with different content the
+    /// whole batch is refused. Returns after the commit is durable.
+    public func append(_ drafts: [EventDraft], sealer: EventSealer, recordedAt: Int64) throws -> AppendOutcome {
+        do {
+            return try pool.write { db in
+                let node = sealer.node
+                let head = try Self.head(db, node)
+                var fresh: [EventDraft] = []
+                var existing: [(id: String, seq: Int64)] = []
+                var inBatch: [String: [UInt8]] = [:]
+                let lookup = try db.cachedStatement(sql: "SELECT seq, content FROM event WHERE node = ? AND id = ?")
+                for draft in drafts {
+                    if EventCatalog.shipped.types[draft.type]?.role == .policy && node != PolicyAuthority.intermediateCourt {
+                        throw EventError("policy event \(draft.type) refused: only \(PolicyAuthority.intermediateCourt) (the intermediate court) may write policy; a grassroots court may file explanation.filed for its own units")
+                    }
+                    let digest = draft.contentDigest
+                    if let row = try Row.fetchOne(lookup, arguments: [node, draft.id]) {
+                        let stored: Data = row["content"]
+                        guard Array(stored) == digest else {
+                            throw EventError("id '\(draft.id)' is already recorded (seq \(row["seq"] as Int64)) with different content: give this event a new id, or correct the data to match")
+                        }
+                        existing.append((draft.id, row["seq"]))
+                        continue
+                    }
+                    if let earlier = inBatch[draft.id] {
+                        guard earlier == digest else {
+                            throw EventError("id '\(draft.id)' appears twice in this batch with different content: give each event its own id")
+                        }
+                        continue
+                    }
+                    inBatch[draft.id] = digest
+                    fresh.append(draft)
+                }
+                let sealed = sealer.seal(fresh, after: head)
+                try Self.insert(db, sealed, recordedAt: recordedAt)
+                return AppendOutcome(appended: sealed, alreadyStored: existing, head: sealed.last.map { LogHead(seq: $0.seq, hash: $0.hash) } ?? head)
+            }
+        } catch let e as EventError { throw e } catch let e as StoreError { throw e } catch {
+            throw StoreError.from(error, path: path)
+        }
+    }
+
+    /// Stores events already verified elsewhere (a log pulled or pushed from another node).
+    /// They must continue the stored head of their node exactly.
+    public func store(verified events: [SignedEvent], recordedAt: Int64) throws {
+        guard let first = events.first else { return }
+        do {
+            try pool.write { db in
+                let head = try Self.head(db, first.node)
+                guard first.seq == head.seq + 1, first.prev == head.hash else {
+                    throw EventError("expected seq \(head.seq + 1) linked to \(head.hash.hex.prefix(12))…: resume from the stored head", seq: first.seq)
+                }
+                try Self.insert(db, events, recordedAt: recordedAt)
+            }
+        } catch let e as EventError { throw e } catch {
+            throw StoreError.from(error, path: path)
+        }
+    }
+
+    static func insert(_ db: Database, _ events: [SignedEvent], recordedAt: Int64) throws {
+        guard let last = events.last else { return }
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO event (node, seq, id, type, at, at_utc, month, dept, subject, channel, ok, delay_s, amount,
+                               content, hash, prev, sig, body, recorded_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for e in events {
+            let c = ProjectionColumns(type: e.type, data: e.data)
+            insert.setUncheckedArguments([
+                e.node, e.seq, e.id, e.type, e.at.text, e.at.utcSeconds, e.at.beijingMonth, e.dept,
+                c.subject, c.channel, c.ok, c.delaySeconds, c.amount,
+                Data(e.draft.contentDigest), Data(e.hash.bytes), Data(e.prev.bytes), Data(e.sig), Data(e.body), recordedAt,
+            ])
+            try insert.execute()
+        }
+        try db.execute(sql: """
+            INSERT INTO log_head (node, seq, hash) VALUES (?, ?, ?)
+            ON CONFLICT(node) DO UPDATE SET seq = excluded.seq, hash = excluded.hash
+            """, arguments: [last.node, last.seq, Data(last.hash.bytes)])
+    }
+}
+
+extension EventStore {
+    /// The result of checking a stored log end to end.
+    public struct Verification: Sendable {
+        public var events: Int64
+        public var head: LogHead
+    }
+
+    /// Checks every row of `node`'s log: the columns against the signed body, every hash, every
+    /// link, every signature (on all cores), and the recorded head. Throws the first fault.
+    public func verify(node: String, publicKey: NodePublicKey, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> Verification {
+        let recorded = try head(of: node)
+        let total = try read { db in try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE node = ?", arguments: [node]) ?? 0 }
+        var verifier = LogVerifier(node: node, publicKey: publicKey)
+        var next: Int64 = 1
+        var count: Int64 = 0
+        while true {
+            let page = try read { db in
+                try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM event WHERE node = ? AND seq >= ? ORDER BY seq LIMIT 20000"),
+                                 arguments: [node, next])
+            }
+            if page.isEmpty { break }
+            let events = try page.map { row throws(EventError) in try Self.event(from: row) }
+            try verifier.verify(events)
+            count += Int64(events.count)
+            next = verifier.head.seq + 1
+            progress(count, total)
+        }
+        guard verifier.head == recorded else {
+            if verifier.head.seq < recorded.seq {
+                throw EventError("expected seq \(verifier.head.seq + 1) but the log ends at seq \(verifier.head.seq) while its head says \(recorded.seq): events were deleted from the end", seq: verifier.head.seq + 1)
+            }
+            throw EventError("the recorded head (seq \(recorded.seq)) does not match the last event (seq \(verifier.head.seq)): the head row was edited by hand")
+        }
+        return Verification(events: count, head: verifier.head)
+    }
+}

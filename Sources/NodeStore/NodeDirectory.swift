@@ -1,0 +1,98 @@
+import CanonicalJSON
+import CourtLog
+import CourtPlan
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A court node on disk: `node.json` (who it is), `node.key` (its Ed25519 seed, mode 0600),
+/// and `log.sqlite` (its event log).
+public struct NodeDirectory: Sendable {
+    public let path: String
+    public let court: Plan.Court
+    public let key: NodeKey
+    public let store: EventStore
+    public let plan: Plan
+
+    public static let manifestName = "node.json"
+    public static let keyName = "node.key"
+    public static let logName = "log.sqlite"
+
+    /// Makes a new node for `court` in `path` (created if missing, refused if it holds a node).
+    public static func create(at path: String, court: Plan.Court, now: Date = Date()) throws -> NodeDirectory {
+        let fm = FileManager.default
+        for name in [manifestName, keyName, logName] where fm.fileExists(atPath: "\(path)/\(name)") {
+            throw StoreError("\(path) already holds a node (\(name) exists): CourtSync never overwrites a node; choose another directory")
+        }
+        do { try fm.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+            throw StoreError("cannot create \(path): \(error.localizedDescription); choose a writable directory")
+        }
+        guard fm.isWritableFile(atPath: path) else {
+            throw StoreError("\(path) is read-only: choose a writable directory or fix its permissions")
+        }
+        let key = NodeKey()
+        // The key file is written first, exclusively, with 0600 from its first byte.
+        let fd = Glibc.open("\(path)/\(keyName)", O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw StoreError("cannot write \(path)/\(keyName) (errno \(errno)): check the directory's permissions") }
+        let text = Array((Hex.encode(key.seed) + "\n").utf8)
+        let written = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd)
+        close(fd)
+        guard written == text.count, synced == 0 else {
+            unlink("\(path)/\(keyName)")
+            throw StoreError("cannot write \(path)/\(keyName): the disk may be full; free space and run init again")
+        }
+        _ = try EventStore(path: "\(path)/\(logName)")
+        let manifest: JSONValue = [
+            "format": "courtsync-node/1", "court": .string(court.code), "court_name": .string(court.name),
+            "public_key": .string(key.publicKey.hex), "created_at": .string(ISO8601DateFormatter().string(from: now)),
+        ]
+        // node.json last, by rename: a directory with it is a complete node.
+        let tmp = "\(path)/.\(manifestName).tmp"
+        do {
+            try Data(CanonicalEncoder.encode(manifest) + [0x0A]).write(to: URL(fileURLWithPath: tmp))
+            try fm.moveItem(atPath: tmp, toPath: "\(path)/\(manifestName)")
+        } catch {
+            throw StoreError("cannot write \(path)/\(manifestName): \(error.localizedDescription)")
+        }
+        return try open(at: path)
+    }
+
+    /// Opens an existing node, checking that its key matches its manifest.
+    public static func open(at path: String, plan: Plan = .shipped) throws -> NodeDirectory {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
+            throw StoreError("\(path) does not exist: run `courtsync node init --dir \(path) --court CODE` first")
+        }
+        guard let manifestData = fm.contents(atPath: "\(path)/\(manifestName)") else {
+            if fm.fileExists(atPath: "\(path)/\(keyName)") {
+                throw StoreError("\(path) has a key but no \(manifestName): a `node init` was interrupted; remove the directory and run init again")
+            }
+            throw StoreError("\(path) is not a CourtSync node (no \(manifestName)): run `courtsync node init --dir \(path) --court CODE`, or give the right --dir")
+        }
+        guard let manifest = try? StrictJSONParser.parse(Array(manifestData)), let code = manifest["court"]?.stringValue,
+              let pubHex = manifest["public_key"]?.stringValue else {
+            throw StoreError("\(path)/\(manifestName) is damaged: restore it from the node's backup")
+        }
+        let court: Plan.Court
+        do { court = try plan.court(code) } catch { throw StoreError("\(path)/\(manifestName): \(error.message)") }
+        guard let keyData = fm.contents(atPath: "\(path)/\(keyName)"),
+              let seed = Hex.decode(String(decoding: keyData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), count: 32) else {
+            throw StoreError("\(path)/\(keyName) is missing or damaged: restore it from the node's backup (the node cannot sign without it)")
+        }
+        let key = try NodeKey(seed: seed)
+        guard key.publicKey.hex == pubHex else {
+            throw StoreError("\(path)/\(keyName) does not match the public key in \(manifestName): restore the matching key file")
+        }
+        guard fm.fileExists(atPath: "\(path)/\(logName)") else {
+            throw StoreError("\(path)/\(logName) is missing: restore it from a backup (a new empty log would fork the chain)")
+        }
+        let store = try EventStore(path: "\(path)/\(logName)")
+        return NodeDirectory(path: path, court: court, key: key, store: store, plan: plan)
+    }
+
+    /// The sealer for this node's own log.
+    public var sealer: EventSealer { EventSealer(node: court.code, key: key) }
+}

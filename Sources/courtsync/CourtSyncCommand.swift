@@ -1,0 +1,24 @@
+import ArgumentParser
+
+/// `courtsync`: the command line of a court node, the hub, auditors and the bench.
+@main
+struct CourtSyncCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "courtsync",
+        abstract: "Signed, auditable records of court IT usage for 焦中法〔2022〕77号.",
+        subcommands: [NodeCommand.self, AuditCommand.self, BenchCommand.self])
+}
+
+struct NodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "A court's node: its identity and its signed event log.",
+        subcommands: [NodeInit.self, NodeAppend.self, NodeImport.self, NodeExport.self, NodeStatus.self])
+}
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Check a log without trusting whoever holds it.",
+        subcommands: [AuditVerify.self])
+}

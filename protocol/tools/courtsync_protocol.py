@@ -1,0 +1,829 @@
+"""CourtSync event protocol v1: an independent reference implementation in Python.
+
+Needs only the standard library and the `cryptography` package. It is written from
+protocol/README.md, not from the Swift code, so that the two implementations check each other
+through the vectors in protocol/vectors/.
+
+Main entry points:
+
+    jcs(value) -> bytes                 RFC 8785 canonical JSON (integers only)
+    strict_parse(text) -> value         JSON parser with the protocol's restrictions
+    load_catalog(path=None) -> Catalog  protocol/event-catalog.json
+    body_error(body, catalog)           first problem of an event body, or None
+    envelope_error(env, catalog)        first problem of a whole envelope, or None
+    event_hash(body) -> str             lowercase hex SHA-256 of jcs(body)
+    sign_message(hash_hex) -> bytes     the 51-byte message that is signed
+    sign(seed, body) -> dict            the envelope (body + hash + sig)
+    export_line(envelope) -> str        one JSON Lines line (without the "\\n")
+    verify_log(lines, public_key_hex, expected_node, start_seq=1, start_prev=None)
+    Writer                              appends to one node's log (seq, prev, idempotent ids)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+# ---------------------------------------------------------------------------------------------
+# Constants of the protocol
+
+ENVELOPE_VERSION = 1
+DOMAIN = b"courtsync/event/v1"
+GENESIS_PREV = "0" * 64
+MAX_SAFE_INTEGER = 2**53 - 1
+MAX_DEPTH = 64
+POLICY_NODE = "410800"
+BODY_MEMBERS = ("v", "node", "seq", "id", "type", "at", "dept", "data", "prev")
+REQUIRED_BODY_MEMBERS = ("v", "node", "seq", "id", "type", "at", "data", "prev")
+ENVELOPE_MEMBERS = BODY_MEMBERS + ("hash", "sig")
+DEFAULT_STRING_MAX = 256
+TEXT_MAX = 10000
+LIST_MAX = 64
+
+PROTOCOL_DIR = Path(__file__).resolve().parent.parent
+CATALOG_PATH = PROTOCOL_DIR / "event-catalog.json"
+
+_NODE_RE = re.compile(r"[0-9]{6}")
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,127}")
+_DEPT_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+_HEX64_RE = re.compile(r"[0-9a-f]{64}")
+_HEX128_RE = re.compile(r"[0-9a-f]{128}")
+_TS_RE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(Z|([+-])([0-9]{2}):([0-9]{2}))"
+)
+_TS_NO_OFFSET_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")
+_DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_PERIOD_RE = re.compile(r"([0-9]{4})(?:-([0-9]{2})|-H([12]))?")
+
+
+class ProtocolError(Exception):
+    """A refusal. `message` is one line saying what is wrong; `code` is a stable short tag."""
+
+    def __init__(self, message: str, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class JSONError(ProtocolError):
+    """The text is not JSON this protocol accepts.
+
+    code is one of: syntax, float, duplicate, out_of_range, negative_zero, surrogate, depth.
+    """
+
+
+def _q(s: str) -> str:
+    """A string quoted for a one-line message."""
+    return json.dumps(s, ensure_ascii=False)
+
+
+def kind_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a floating-point number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# ---------------------------------------------------------------------------------------------
+# RFC 8785 canonical JSON, restricted to this protocol (no floats)
+
+_SHORT_ESCAPES = {0x22: '\\"', 0x5C: "\\\\", 0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r"}
+
+
+def _jcs_string(s: str, out: list) -> None:
+    out.append('"')
+    for ch in s:
+        c = ord(ch)
+        if 0xD800 <= c <= 0xDFFF:
+            raise JSONError(f"unpaired surrogate U+{c:04X} in a string", "surrogate")
+        esc = _SHORT_ESCAPES.get(c)
+        if esc is not None:
+            out.append(esc)
+        elif c < 0x20:
+            out.append(f"\\u{c:04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+
+
+def utf16_key(s: str) -> bytes:
+    """Sort key for RFC 8785 member order: the UTF-16 code units (big-endian bytes compare alike)."""
+    return s.encode("utf-16-be", "surrogatepass")
+
+
+def _jcs(value: Any, out: list, depth: int) -> None:
+    if value is None:
+        out.append("null")
+    elif value is True:  # bool before int: True is an int in Python
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise JSONError(f"integer {value} is beyond ±(2^53 − 1)", "out_of_range")
+        out.append(str(int(value)))
+    elif isinstance(value, float):
+        raise JSONError(f"floating-point number {value!r} is not allowed: signed data holds integers only", "float")
+    elif isinstance(value, str):
+        _jcs_string(value, out)
+    elif isinstance(value, (list, tuple)):
+        if depth >= MAX_DEPTH:
+            raise JSONError(f"nesting deeper than {MAX_DEPTH} levels", "depth")
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _jcs(item, out, depth + 1)
+        out.append("]")
+    elif isinstance(value, dict):
+        if depth >= MAX_DEPTH:
+            raise JSONError(f"nesting deeper than {MAX_DEPTH} levels", "depth")
+        for k in value:
+            if not isinstance(k, str):
+                raise TypeError(f"object member names must be strings, not {type(k).__name__}")
+        out.append("{")
+        for i, k in enumerate(sorted(value, key=utf16_key)):
+            if i:
+                out.append(",")
+            _jcs_string(k, out)
+            out.append(":")
+            _jcs(value[k], out, depth + 1)
+        out.append("}")
+    else:
+        raise TypeError(f"cannot canonicalise a {type(value).__name__}")
+
+
+def jcs(value: Any) -> bytes:
+    """The RFC 8785 canonical JSON of value, as UTF-8 bytes. Floats are refused."""
+    out: list = []
+    _jcs(value, out, 0)
+    return "".join(out).encode("utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# Strict parsing
+
+
+def _pairs_hook(pairs):
+    obj = {}
+    for k, v in pairs:
+        if k in obj:
+            raise JSONError(f"duplicate member name {_q(k)}", "duplicate")
+        obj[k] = v
+    return obj
+
+
+def _parse_float(s: str):
+    raise JSONError(
+        f"floating-point number {s} is not allowed: signed data holds integers only "
+        "(write it as an integer, e.g. per ten thousand, or as a string)",
+        "float",
+    )
+
+
+def _parse_int(s: str) -> int:
+    digits = s[1:] if s.startswith("-") else s
+    if len(digits) > 16:
+        raise JSONError(f"integer {s} is beyond ±(2^53 − 1)", "out_of_range")
+    value = int(s)
+    if s == "-0":
+        raise JSONError("negative zero (-0) is not allowed: write 0", "negative_zero")
+    if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        raise JSONError(f"integer {s} is beyond ±(2^53 − 1)", "out_of_range")
+    return value
+
+
+def _parse_constant(s: str):
+    raise JSONError(f"not valid json: {s} is not a JSON value", "syntax")
+
+
+def _check_tree(value: Any, depth: int) -> None:
+    if isinstance(value, str):
+        for ch in value:
+            if 0xD800 <= ord(ch) <= 0xDFFF:
+                raise JSONError(f"unpaired surrogate U+{ord(ch):04X} in a string", "surrogate")
+    elif isinstance(value, list):
+        if depth >= MAX_DEPTH:
+            raise JSONError(f"nesting deeper than {MAX_DEPTH} levels", "depth")
+        for item in value:
+            _check_tree(item, depth + 1)
+    elif isinstance(value, dict):
+        if depth >= MAX_DEPTH:
+            raise JSONError(f"nesting deeper than {MAX_DEPTH} levels", "depth")
+        for k, v in value.items():
+            _check_tree(k, depth)
+            _check_tree(v, depth + 1)
+
+
+def strict_parse(text) -> Any:
+    """Parses one JSON text (str, or UTF-8 bytes) under the protocol's rules.
+
+    Refused: anything that is not JSON (RFC 8259), invalid UTF-8, a byte order mark, numbers
+    with a fraction or exponent, integers beyond ±(2^53 − 1), -0, duplicate member names
+    (compared after unescaping), unpaired surrogates (escaped or raw), nesting deeper than 64.
+    Raises JSONError.
+    """
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise JSONError(f"not valid json: not UTF-8 (byte {e.start})", "syntax") from None
+    if text.startswith("\ufeff"):
+        raise JSONError("not valid json: starts with a byte order mark", "syntax")
+    if text.strip(" \t\r\n") == "":
+        raise JSONError("not valid json: the line is empty", "syntax")
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_pairs_hook,
+            parse_float=_parse_float,
+            parse_int=_parse_int,
+            parse_constant=_parse_constant,
+        )
+    except JSONError:
+        raise
+    except json.JSONDecodeError as e:
+        raise JSONError(f"not valid json: {e.msg} (column {e.colno})", "syntax") from None
+    except RecursionError:
+        raise JSONError(f"nesting deeper than {MAX_DEPTH} levels", "depth") from None
+    _check_tree(value, 0)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Calendar
+
+
+def days_in_month(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if (year % 4 == 0 and year % 100 != 0) or year % 400 == 0 else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
+def is_real_date(year: int, month: int, day: int) -> bool:
+    return year >= 1 and 1 <= month <= 12 and 1 <= day <= days_in_month(year, month)
+
+
+def timestamp_error(name: str, value: Any) -> Optional[str]:
+    if not isinstance(value, str):
+        return f"{name} must be a timestamp string, not {kind_name(value)}"
+    m = _TS_RE.fullmatch(value)
+    if m is None:
+        if _TS_NO_OFFSET_RE.fullmatch(value):
+            return f"{name} {_q(value)} has no offset: end it with Z or ±HH:MM, e.g. {value}+08:00"
+        return (
+            f"{name} {_q(value)} is not a timestamp: write YYYY-MM-DDTHH:MM:SS followed by Z "
+            "or a ±HH:MM offset, e.g. 2022-08-01T09:30:00+08:00"
+        )
+    y, mo, d, h, mi, s = (int(m.group(i)) for i in range(1, 7))
+    if m.group(7) != "Z" and (int(m.group(9)) > 23 or int(m.group(10)) > 59):
+        return f"{name} {_q(value)} has an offset out of range (hours 00-23, minutes 00-59)"
+    if not is_real_date(y, mo, d):
+        return f"{name} {_q(value)}: {m.group(1)}-{m.group(2)}-{m.group(3)} is not a real date"
+    if h > 23 or mi > 59 or s > 59:
+        return f"{name} {_q(value)} is not a real time of day (hours 00-23, minutes and seconds 00-59)"
+    return None
+
+
+def date_error(name: str, value: Any) -> Optional[str]:
+    if not isinstance(value, str):
+        return f"{name} must be a date string, not {kind_name(value)}"
+    m = _DATE_RE.fullmatch(value)
+    if m is None:
+        return f"{name} {_q(value)} is not a date: write YYYY-MM-DD, e.g. 2022-08-01"
+    if not is_real_date(int(m.group(1)), int(m.group(2)), int(m.group(3))):
+        return f"{name} {_q(value)} is not a real date"
+    return None
+
+
+def period_error(name: str, value: Any) -> Optional[str]:
+    if not isinstance(value, str):
+        return f"{name} must be a period string, not {kind_name(value)}"
+    m = _PERIOD_RE.fullmatch(value)
+    ok = m is not None and int(m.group(1)) >= 1 and (m.group(2) is None or 1 <= int(m.group(2)) <= 12)
+    if not ok:
+        return f"{name} {_q(value)} is not a period: write a month 2022-09, a half-year 2023-H1 or 2023-H2, or a year 2022"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The event catalog
+
+KINDS = ("string", "text", "integer", "boolean", "enum", "timestamp", "date", "period", "string_list", "object")
+ROLES = ("usage", "policy", "explanation")
+
+
+@dataclass
+class FieldSpec:
+    name: str
+    kind: str
+    required: bool
+    values: Optional[list] = None
+    min: Optional[int] = None
+    max_length: Optional[int] = None
+
+
+@dataclass
+class TypeSpec:
+    name: str
+    role: str
+    summary: str
+    fields: list = field(default_factory=list)  # FieldSpec, in catalog order
+
+    def field(self, name: str) -> Optional[FieldSpec]:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        return None
+
+
+@dataclass
+class Catalog:
+    types: dict  # name -> TypeSpec, in catalog order
+    kinds: dict  # kind -> description
+    raw: dict
+
+
+def load_catalog(path=None) -> Catalog:
+    path = Path(path) if path else CATALOG_PATH
+    raw = strict_parse(path.read_bytes())
+    if not isinstance(raw, dict) or raw.get("format") != "courtsync-event-catalog/1" or raw.get("envelope_version") != 1:
+        raise ProtocolError(f"{path}: not a courtsync-event-catalog/1 with envelope_version 1")
+    types = {}
+    for tname, t in raw["types"].items():
+        if t.get("role") not in ROLES or not isinstance(t.get("fields"), dict):
+            raise ProtocolError(f"{path}: type {tname} needs a role ({', '.join(ROLES)}) and fields")
+        spec = TypeSpec(tname, t["role"], t.get("summary", ""))
+        for fname, f in t["fields"].items():
+            if f.get("kind") not in KINDS or not isinstance(f.get("required"), bool):
+                raise ProtocolError(f"{path}: field {tname}.{fname} has an unknown kind or no required flag")
+            if f["kind"] == "enum" and not f.get("values"):
+                raise ProtocolError(f"{path}: enum field {tname}.{fname} has no values")
+            spec.fields.append(
+                FieldSpec(fname, f["kind"], f["required"], f.get("values"), f.get("min"), f.get("max_length"))
+            )
+        types[tname] = spec
+    return Catalog(types, raw.get("kinds", {}), raw)
+
+
+_CATALOG_CACHE: dict = {}
+
+
+def default_catalog() -> Catalog:
+    if "c" not in _CATALOG_CACHE:
+        _CATALOG_CACHE["c"] = load_catalog()
+    return _CATALOG_CACHE["c"]
+
+
+def _chars_error(name: str, s: str, maximum: int, allow: str) -> Optional[str]:
+    for ch in s:
+        c = ord(ch)
+        if (c < 0x20 or c == 0x7F) and ch not in allow:
+            return f"{name} holds a control character (U+{c:04X}): remove it"
+    if len(s) == 0:
+        return f"{name} is empty: give a value"
+    if len(s) > maximum:
+        return f"{name} is longer than {maximum} characters"
+    return None
+
+
+def field_error(name: str, spec: FieldSpec, value: Any) -> Optional[str]:
+    k = spec.kind
+    if k == "string":
+        if not isinstance(value, str):
+            return f"{name} must be a string, not {kind_name(value)}"
+        return _chars_error(name, value, spec.max_length or DEFAULT_STRING_MAX, "")
+    if k == "text":
+        if not isinstance(value, str):
+            return f"{name} must be a string, not {kind_name(value)}"
+        return _chars_error(name, value, TEXT_MAX, "\n\t")
+    if k == "integer":
+        if not is_int(value):
+            return f"{name} must be an integer, not {kind_name(value)}"
+        if spec.min is not None and value < spec.min:
+            return f"{name} must be at least {spec.min}, not {value}"
+        return None
+    if k == "boolean":
+        if not isinstance(value, bool):
+            return f"{name} must be a boolean (true or false), not {kind_name(value)}"
+        return None
+    if k == "enum":
+        if not isinstance(value, str) or value not in spec.values:
+            return f"{name} must be one of {', '.join(spec.values)}"
+        return None
+    if k == "timestamp":
+        return timestamp_error(name, value)
+    if k == "date":
+        return date_error(name, value)
+    if k == "period":
+        return period_error(name, value)
+    if k == "string_list":
+        if not isinstance(value, list) or not 1 <= len(value) <= LIST_MAX:
+            return f"{name} must be a list of 1 to {LIST_MAX} strings"
+        seen = set()
+        for item in value:
+            if not isinstance(item, str):
+                return f"{name} must hold strings only, not {kind_name(item)}"
+            err = _chars_error(f"{name} item", item, DEFAULT_STRING_MAX, "")
+            if err:
+                return err
+            if item in seen:
+                return f"{name} lists {_q(item)} twice"
+            seen.add(item)
+        return None
+    if k == "object":
+        if not isinstance(value, dict):
+            return f"{name} must be an object, not {kind_name(value)}"
+        return None
+    raise ProtocolError(f"unknown kind {k}")
+
+
+def data_error(type_spec: TypeSpec, data: dict) -> Optional[str]:
+    for key in sorted(data, key=utf16_key):
+        if type_spec.field(key) is None:
+            names = ", ".join(f.name for f in type_spec.fields)
+            return f"unknown field data.{key} for {type_spec.name} (its fields: {names})"
+    for f in type_spec.fields:
+        if f.required and f.name not in data:
+            return f"missing field data.{f.name}, which {type_spec.name} requires"
+    for f in type_spec.fields:
+        if f.name in data:
+            err = field_error(f"data.{f.name}", f, data[f.name])
+            if err:
+                return err
+    return None
+
+
+def _members_error(env: dict, allowed: tuple, required: tuple) -> Optional[str]:
+    for key in sorted(env, key=utf16_key):
+        if key not in allowed:
+            return f"unknown envelope member {_q(key)} (allowed: {', '.join(allowed)})"
+    for key in required:
+        if key not in env:
+            return f"missing envelope member {key}"
+    return None
+
+
+def _body_values_error(b: dict, catalog: Catalog) -> Optional[str]:
+    if not (is_int(b["v"]) and b["v"] == ENVELOPE_VERSION):
+        return f"v must be {ENVELOPE_VERSION}"
+    if not (isinstance(b["node"], str) and _NODE_RE.fullmatch(b["node"])):
+        return "node must be a 6-digit court code, e.g. \"410802\""
+    if not (is_int(b["seq"]) and b["seq"] >= 1):
+        return f"seq must be an integer of at least 1, not {json.dumps(b['seq'], ensure_ascii=False)}"
+    if not (isinstance(b["id"], str) and _ID_RE.fullmatch(b["id"])):
+        return "id must be 1 to 128 characters from A-Z a-z 0-9 . _ : @ / + - starting with a letter or digit"
+    if not isinstance(b["type"], str):
+        return f"type must be a string, not {kind_name(b['type'])}"
+    type_spec = catalog.types.get(b["type"])
+    if type_spec is None:
+        return f"unknown event type {_q(b['type'])} (see protocol/event-catalog.json)"
+    err = timestamp_error("at", b["at"])
+    if err:
+        return err
+    if "dept" in b and not (isinstance(b["dept"], str) and _DEPT_RE.fullmatch(b["dept"])):
+        what = "null" if b["dept"] is None else json.dumps(b["dept"], ensure_ascii=False)
+        return f"dept must be absent or a department slug (a-z 0-9 -, up to 64), not {what}"
+    if not isinstance(b["data"], dict):
+        return f"data must be an object, not {kind_name(b['data'])}"
+    err = data_error(type_spec, b["data"])
+    if err:
+        return err
+    if not (isinstance(b["prev"], str) and _HEX64_RE.fullmatch(b["prev"])):
+        return "prev must be 64 lowercase hex digits"
+    return None
+
+
+def body_error(body: Any, catalog: Optional[Catalog] = None) -> Optional[str]:
+    """First problem of an event body (the signed members), or None."""
+    catalog = catalog or default_catalog()
+    if not isinstance(body, dict):
+        return f"an event body must be a JSON object, not {kind_name(body)}"
+    return _members_error(body, BODY_MEMBERS, REQUIRED_BODY_MEMBERS) or _body_values_error(body, catalog)
+
+
+def envelope_error(env: Any, catalog: Optional[Catalog] = None) -> Optional[str]:
+    """First problem of a whole envelope (body + hash + sig) taken on its own, or None.
+
+    Does not recompute the hash or check the signature (see verify_log)."""
+    catalog = catalog or default_catalog()
+    if not isinstance(env, dict):
+        return f"not an envelope: a line must hold a JSON object, not {kind_name(env)}"
+    err = _members_error(env, ENVELOPE_MEMBERS, REQUIRED_BODY_MEMBERS + ("hash", "sig"))
+    if err:
+        return err
+    err = _body_values_error(env, catalog)
+    if err:
+        return err
+    if not (isinstance(env["hash"], str) and _HEX64_RE.fullmatch(env["hash"])):
+        return "hash must be 64 lowercase hex digits"
+    if not (isinstance(env["sig"], str) and _HEX128_RE.fullmatch(env["sig"])):
+        return "sig must be 128 lowercase hex digits"
+    return None
+
+
+def role_error(type_spec: TypeSpec, node: str) -> Optional[str]:
+    if type_spec.role == "policy" and node != POLICY_NODE:
+        return f"policy event {type_spec.name} may only appear in the log of {POLICY_NODE}, not in the log of {node}"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Hash, keys, signatures
+
+
+def body_of(envelope: dict) -> dict:
+    return {k: v for k, v in envelope.items() if k not in ("hash", "sig")}
+
+
+def event_hash(body: dict) -> str:
+    """Lowercase hex SHA-256 of the canonical body (members hash and sig, if present, left out)."""
+    return hashlib.sha256(jcs(body_of(body))).hexdigest()
+
+
+def sign_message(hash_hex: str) -> bytes:
+    """The 51 bytes that are signed: b"courtsync/event/v1", 0x00, the 32 raw hash bytes."""
+    if not _HEX64_RE.fullmatch(hash_hex):
+        raise ValueError("hash must be 64 lowercase hex digits")
+    return DOMAIN + b"\x00" + bytes.fromhex(hash_hex)
+
+
+def _seed_bytes(seed) -> bytes:
+    if isinstance(seed, str):
+        seed = bytes.fromhex(seed)
+    if len(seed) != 32:
+        raise ValueError("an Ed25519 seed is 32 bytes")
+    return bytes(seed)
+
+
+def public_key_hex(seed) -> str:
+    key = Ed25519PrivateKey.from_private_bytes(_seed_bytes(seed))
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+
+
+def fingerprint(public_key_hex_: str) -> str:
+    d = hashlib.sha256(bytes.fromhex(public_key_hex_)).hexdigest()[:16]
+    return "-".join(d[i : i + 4] for i in range(0, 16, 4))
+
+
+def parse_public_key(public_key_hex_: str) -> Ed25519PublicKey:
+    if not isinstance(public_key_hex_, str) or not _HEX64_RE.fullmatch(public_key_hex_):
+        raise ValueError("a public key is 64 lowercase hex digits (32 raw bytes)")
+    return Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex_))
+
+
+def sign(seed, body: dict, catalog: Optional[Catalog] = None, validate: bool = True) -> dict:
+    """The envelope of body: body plus hash and sig. Validates the body first unless told not to."""
+    body = body_of(body)
+    if validate:
+        err = body_error(body, catalog)
+        if err:
+            raise ProtocolError(err)
+    h = event_hash(body)
+    sig = Ed25519PrivateKey.from_private_bytes(_seed_bytes(seed)).sign(sign_message(h)).hex()
+    env = dict(body)
+    env["hash"] = h
+    env["sig"] = sig
+    return env
+
+
+def signature_ok(public_key: Ed25519PublicKey, hash_hex: str, sig_hex: str) -> bool:
+    try:
+        public_key.verify(bytes.fromhex(sig_hex), sign_message(hash_hex))
+        return True
+    except InvalidSignature:
+        return False
+
+
+def export_line(envelope: dict) -> str:
+    """One line of the export form, without its terminating "\\n"."""
+    return jcs(envelope).decode("utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing a log
+
+
+class Writer:
+    """Appends to one node's log in memory: assigns seq and prev, signs, enforces idempotent ids."""
+
+    def __init__(self, seed, node: str, catalog: Optional[Catalog] = None):
+        self.seed = _seed_bytes(seed)
+        self.node = node
+        self.catalog = catalog or default_catalog()
+        self.events: list = []
+        self.by_id: dict = {}
+
+    @property
+    def head_hash(self) -> str:
+        return self.events[-1]["hash"] if self.events else GENESIS_PREV
+
+    @staticmethod
+    def content(type_: str, at: str, dept: Optional[str], data: dict) -> bytes:
+        c = {"type": type_, "at": at, "data": data}
+        if dept is not None:
+            c["dept"] = dept
+        return jcs(c)
+
+    def append(self, id_: str, type_: str, at: str, data: dict, dept: Optional[str] = None) -> dict:
+        existing = self.by_id.get(id_)
+        if existing is not None:
+            if self.content(existing["type"], existing["at"], existing.get("dept"), existing["data"]) == self.content(
+                type_, at, dept, data
+            ):
+                return existing
+            raise ProtocolError(
+                f"id {_q(id_)} is already used at seq {existing['seq']} with different content: use a new id"
+            )
+        body = {"v": ENVELOPE_VERSION, "node": self.node, "seq": len(self.events) + 1, "id": id_, "type": type_, "at": at}
+        if dept is not None:
+            body["dept"] = dept
+        body["data"] = data
+        body["prev"] = self.head_hash
+        err = body_error(body, self.catalog) or role_error(self.catalog.types[type_], self.node)
+        if err:
+            raise ProtocolError(err)
+        env = sign(self.seed, body, self.catalog, validate=False)
+        self.events.append(env)
+        self.by_id[id_] = env
+        return env
+
+
+# ---------------------------------------------------------------------------------------------
+# Verifying a log
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    reason: str = ""
+    bad_seq: Optional[int] = None
+    bad_line: Optional[int] = None
+    count: int = 0
+    head_seq: Optional[int] = None
+    head_hash: Optional[str] = None
+
+    @property
+    def where(self) -> Optional[str]:
+        if self.ok:
+            return None
+        return f"seq {self.bad_seq}" if self.bad_seq is not None else f"line {self.bad_line}"
+
+    def __iter__(self):
+        """Unpacks as (ok, where, reason): where is "seq S", "line L" or None."""
+        return iter((self.ok, self.where, self.reason))
+
+    def __str__(self) -> str:
+        if self.ok:
+            if self.head_hash is None:
+                return f"ok: {self.count} events"
+            return f"ok: {self.count} events, head seq {self.head_seq} hash {self.head_hash}"
+        return f"{self.where}: {self.reason}"
+
+
+def verify_log(
+    lines: Iterable,
+    public_key_hex: str,
+    expected_node: str,
+    start_seq: int = 1,
+    start_prev: Optional[str] = None,
+    catalog: Optional[Catalog] = None,
+) -> VerifyResult:
+    """Verifies export lines (each without its "\\n") of one node's log, stopping at the first failure.
+
+    start_seq: the seq the first line must carry (1 for a whole log).
+    start_prev: for a suffix (start_seq > 1), the known hash of event start_seq − 1; when None
+    the first line's prev is not checked. For start_seq 1 the first prev must be 64 zeros.
+    """
+    catalog = catalog or default_catalog()
+    key = parse_public_key(public_key_hex)
+    if not is_int(start_seq) or start_seq < 1:
+        raise ValueError("start_seq must be an integer of at least 1")
+    expected_seq = start_seq
+    prev = GENESIS_PREV if start_seq == 1 else start_prev
+    seen_ids: dict = {}
+    count = 0
+    for line_no, line in enumerate(lines, 1):
+        try:
+            env = strict_parse(line)
+        except JSONError as e:
+            return VerifyResult(False, e.message, None, line_no, count)
+        seq = env.get("seq") if isinstance(env, dict) else None
+        seq = seq if is_int(seq) else None
+
+        def bad(reason: str) -> VerifyResult:
+            return VerifyResult(False, reason, seq, line_no, count)
+
+        err = envelope_error(env, catalog)
+        if err:
+            return bad(err)
+        if env["node"] != expected_node:
+            return bad(f"node {env['node']} is not the expected court {expected_node}")
+        err = role_error(catalog.types[env["type"]], env["node"])
+        if err:
+            return bad(err)
+        if env["seq"] != expected_seq:
+            return bad(f"expected seq {expected_seq}, got {env['seq']}")
+        if prev is not None and env["prev"] != prev:
+            if env["seq"] == 1:
+                return bad("prev does not match the genesis value (64 zeros) for seq 1")
+            return bad(f"prev does not match the hash of seq {env['seq'] - 1} ({prev})")
+        h = event_hash(env)
+        if h != env["hash"]:
+            return bad(f"hash mismatch: the body hashes to {h}, the envelope says {env['hash']}")
+        if not signature_ok(key, h, env["sig"]):
+            return bad(f"bad signature: it does not verify under the key of court {expected_node}")
+        if env["id"] in seen_ids:
+            return bad(f"duplicate id {_q(env['id'])}: already used at seq {seen_ids[env['id']]}")
+        seen_ids[env["id"]] = env["seq"]
+        prev = h
+        expected_seq += 1
+        count += 1
+    head_hash = prev
+    return VerifyResult(True, "", None, None, count, expected_seq - 1, head_hash)
+
+
+def split_export(data: bytes):
+    """Splits an export file into lines. Returns (lines, missing_final_newline)."""
+    if not data:
+        return [], False
+    parts = data.split(b"\n")
+    if parts[-1] == b"":
+        return parts[:-1], False
+    return parts, True
+
+
+def verify_export(data: bytes, public_key_hex: str, expected_node: str, start_seq: int = 1,
+                  start_prev: Optional[str] = None, catalog: Optional[Catalog] = None) -> VerifyResult:
+    """verify_log over a whole export file's bytes, including the final-newline rule."""
+    lines, unterminated = split_export(data)
+    result = verify_log(lines, public_key_hex, expected_node, start_seq, start_prev, catalog)
+    if result.ok and unterminated:
+        return VerifyResult(False, "missing final newline: the file may be truncated", None, len(lines), result.count - 1)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Documentation helper: the catalog as Markdown tables (kept in protocol/README.md)
+
+
+def catalog_markdown(catalog: Optional[Catalog] = None) -> str:
+    catalog = catalog or default_catalog()
+    out = []
+    for role, title in (("usage", "Usage events (any node)"), ("policy", "Policy events (only node 410800)"),
+                        ("explanation", "Explanation events (any node)")):
+        out.append(f"#### {title}\n")
+        for t in catalog.types.values():
+            if t.role != role:
+                continue
+            out.append(f"##### `{t.name}` (role `{t.role}`)\n")
+            out.append(f"{t.summary}\n")
+            out.append("| field | kind | required | allowed values / limits |")
+            out.append("|---|---|---|---|")
+            for f in t.fields:
+                if f.kind == "enum":
+                    limits = ", ".join(f"`{v}`" for v in f.values)
+                elif f.kind == "integer":
+                    limits = f"≥ {f.min}" if f.min is not None else "±(2^53 − 1)"
+                elif f.kind == "string":
+                    limits = f"1–{f.max_length or DEFAULT_STRING_MAX} scalars, no control characters"
+                elif f.kind == "text":
+                    limits = f"1–{TEXT_MAX} scalars, \\n and \\t allowed"
+                elif f.kind == "string_list":
+                    limits = f"1–{LIST_MAX} distinct strings"
+                elif f.kind == "timestamp":
+                    limits = "YYYY-MM-DDTHH:MM:SS + Z or ±HH:MM"
+                elif f.kind == "date":
+                    limits = "YYYY-MM-DD, a real date"
+                elif f.kind == "period":
+                    limits = "YYYY-MM, YYYY-H1, YYYY-H2 or YYYY"
+                elif f.kind == "object":
+                    limits = "any JSON object (integers only)"
+                else:
+                    limits = "`true` or `false`"
+                out.append(f"| `{f.name}` | {f.kind} | {'yes' if f.required else 'no'} | {limits} |")
+            out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"

@@ -1,0 +1,371 @@
+#!/usr/bin/env python3
+"""Self-check of the Python protocol implementation and of protocol/vectors/.
+
+Plain Python (python3 protocol/tools/test_vectors.py) or pytest. The last line printed is
+"N passed, M failed"; the exit status is 1 when anything failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+TOOLS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TOOLS))
+import courtsync_protocol as cp  # noqa: E402
+import make_vectors as mv  # noqa: E402
+
+VECTORS = cp.PROTOCOL_DIR / "vectors"
+
+
+def load(name: str):
+    return json.loads((VECTORS / name).read_text(encoding="utf-8"))
+
+
+def expect_error(fn, contains: str, cls=cp.ProtocolError):
+    try:
+        fn()
+    except cls as e:
+        assert contains in e.message, f"{e.message!r} does not contain {contains!r}"
+        return e
+    raise AssertionError(f"expected a refusal containing {contains!r}")
+
+
+# --- the files are what the generator makes ---------------------------------------------------
+
+
+def test_files_are_up_to_date():
+    for path, data in mv.build_all().items():
+        assert path.exists(), f"{path} is missing: run make_vectors.py"
+        assert path.read_bytes() == data, f"{path} is out of date: run make_vectors.py"
+
+
+def test_vector_files_are_sorted_two_space_json():
+    for name in ("jcs.json", "events.json", "invalid.json"):
+        raw = (VECTORS / name).read_bytes()
+        obj = json.loads(raw.decode("utf-8"))
+        assert raw == (json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+# --- canonical JSON ----------------------------------------------------------------------------
+
+
+def test_jcs_valid_cases():
+    doc = load("jcs.json")
+    assert len(doc["cases"]) >= 12
+    for c in doc["cases"]:
+        value = cp.strict_parse(c["input"])
+        out = cp.jcs(value)
+        assert out.decode("utf-8") == c["canonical"], c["name"]
+        assert out.hex() == c["canonical_hex"], c["name"]
+        # canonical text is a fixed point
+        assert cp.jcs(cp.strict_parse(out)) == out, c["name"]
+
+
+def test_jcs_invalid_cases():
+    doc = load("jcs.json")
+    assert len(doc["invalid"]) >= 5
+    assert {c["reason"] for c in doc["invalid"]} == {"float", "duplicate", "out_of_range", "surrogate"}
+    for c in doc["invalid"]:
+        try:
+            cp.strict_parse(c["input"])
+        except cp.JSONError as e:
+            assert e.code == c["reason"], f"{c['name']}: {e.code} != {c['reason']}"
+        else:
+            raise AssertionError(f"{c['name']} accepted")
+
+
+def test_jcs_utf16_order_differs_from_code_point_order():
+    keys = ["\ue000", "\U0001F600"]
+    assert sorted(keys) == ["\ue000", "\U0001F600"]
+    assert cp.jcs({k: 0 for k in keys}).decode() == '{"\U0001F600":0,"\ue000":0}'
+
+
+def test_jcs_refuses_floats_and_handles_bools():
+    expect_error(lambda: cp.jcs({"a": 1.0}), "floating-point")
+    expect_error(lambda: cp.jcs(2**53), "beyond")
+    assert cp.jcs([True, False, 1, 0, None]) == b"[true,false,1,0,null]"
+    expect_error(lambda: cp.jcs("\ud800"), "surrogate")
+
+
+def test_strict_parse_refusals():
+    for text, code in [("-0", "negative_zero"), ("[01]", "syntax"), ("NaN", "syntax"), ("", "syntax"),
+                       ("\ufeff{}", "syntax"), ('{"a":1,}', "syntax"), ("[1] x", "syntax"),
+                       ("[" * 65 + "]" * 65, "depth"), (b'"\xed\xa0\x80"', "syntax"), (b'"\xff"', "syntax"),
+                       ('"a\tb"', "syntax"), ("1E400", "float"), ("-1.5e-3", "float")]:
+        try:
+            cp.strict_parse(text)
+        except cp.JSONError as e:
+            assert e.code == code, f"{text!r}: {e.code} != {code}"
+        else:
+            raise AssertionError(f"{text!r} accepted")
+    assert cp.strict_parse("[" * 64 + "]" * 64) is not None
+    assert cp.strict_parse("-9007199254740991") == -(2**53 - 1)
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+def check_chain(doc_keys: dict, entries: list, node: str):
+    seed = doc_keys["seed_hex"]
+    assert cp.public_key_hex(seed) == doc_keys["public_key_hex"]
+    key = cp.parse_public_key(doc_keys["public_key_hex"])
+    prev = cp.GENESIS_PREV
+    for i, e in enumerate(entries, 1):
+        body = e["body"]
+        assert body["seq"] == i and body["node"] == node and body["prev"] == prev, e["name"]
+        assert cp.body_error(body) is None, e["name"]
+        canonical = cp.jcs(body)
+        assert canonical.hex() == e["canonical_hex"], e["name"]
+        assert hashlib.sha256(canonical).hexdigest() == e["hash"] == cp.event_hash(body), e["name"]
+        msg = bytes.fromhex(e["message_hex"])
+        assert len(msg) == 51 and msg[:19] == b"courtsync/event/v1\x00" and msg[19:].hex() == e["hash"]
+        assert cp.signature_ok(key, e["hash"], e["sig"]), e["name"]
+        env = cp.sign(seed, body)
+        assert env["sig"] == e["sig"], "Ed25519 (RFC 8032) signatures are deterministic"
+        assert cp.export_line(env) == e["line"], e["name"]
+        assert cp.strict_parse(e["line"]) == env
+        prev = e["hash"]
+
+
+def test_events_chain_410802():
+    doc = load("events.json")
+    assert doc["seed_hex"] == bytes(range(32)).hex() and doc["node"] == "410802"
+    assert doc["domain"] == "courtsync/event/v1"
+    assert doc["fingerprint"] == cp.fingerprint(doc["public_key_hex"])
+    check_chain(doc, doc["events"], "410802")
+    r = cp.verify_log([e["line"] for e in doc["events"]], doc["public_key_hex"], "410802")
+    assert r.ok and r.count == len(doc["events"]) and r.head_hash == doc["events"][-1]["hash"], str(r)
+
+
+def test_policy_chain_410800():
+    doc = load("events.json")["policy_events"]
+    assert doc["seed_hex"] == bytes(range(0x20, 0x40)).hex() and doc["node"] == "410800"
+    check_chain(doc, doc["events"], "410800")
+    r = cp.verify_log([e["line"] for e in doc["events"]], doc["public_key_hex"], "410800")
+    assert r.ok, str(r)
+
+
+def test_every_type_is_covered():
+    cat = cp.default_catalog()
+    doc = load("events.json")
+    grassroots = {e["body"]["type"] for e in doc["events"]}
+    policy = {e["body"]["type"] for e in doc["policy_events"]["events"]}
+    want_grassroots = {t.name for t in cat.types.values() if t.role in ("usage", "explanation")}
+    assert want_grassroots <= grassroots, want_grassroots - grassroots
+    assert {t.name for t in cat.types.values()} <= grassroots | policy
+    depts = [e["body"].get("dept") for e in doc["events"]]
+    assert None in depts and any(depts)
+    ats = [e["body"]["at"] for e in doc["events"]]
+    assert any(a.endswith("Z") for a in ats) and any(a.endswith("+08:00") for a in ats)
+
+
+def test_suffix_verification():
+    doc = load("events.json")
+    lines = [e["line"] for e in doc["events"]]
+    r = cp.verify_log(lines[4:], doc["public_key_hex"], "410802", start_seq=5)
+    assert r.ok and r.count == len(lines) - 4, str(r)
+    r = cp.verify_log(lines[4:], doc["public_key_hex"], "410802", start_seq=5, start_prev=doc["events"][3]["hash"])
+    assert r.ok, str(r)
+    r = cp.verify_log(lines[4:], doc["public_key_hex"], "410802", start_seq=5, start_prev=doc["events"][2]["hash"])
+    assert not r.ok and r.bad_seq == 5 and "prev does not match" in r.reason
+    r = cp.verify_log(lines[4:], doc["public_key_hex"], "410802", start_seq=4)
+    assert not r.ok and r.bad_seq == 5 and "expected seq" in r.reason
+
+
+def test_invalid_logs():
+    doc = load("invalid.json")
+    phrases = [c["reason_contains"] for c in doc["cases"]]
+    for want in ["unknown event type", "unknown field", "missing field", "must be a boolean", "floating-point",
+                 "offset", "not a real date", "dept must be", "unknown envelope member", "hash mismatch",
+                 "bad signature", "expected seq", "prev does not match", "duplicate member", "not valid json",
+                 "policy event", "node"]:
+        assert want in phrases, want
+    for c in doc["cases"]:
+        r = cp.verify_log(c["lines"], c["public_key_hex"], c["court"])
+        assert not r.ok, c["name"]
+        assert (r.bad_seq, r.bad_line) == (c["bad_seq"], c["bad_line"]), f"{c['name']}: {r}"
+        assert c["reason_contains"] in r.reason, f"{c['name']}: {r.reason}"
+        # everything before the faulty line verifies
+        ok = cp.verify_log(c["lines"][: c["bad_line"] - 1], c["public_key_hex"], c["court"])
+        assert ok.ok, f"{c['name']}: prefix: {ok}"
+
+
+def test_fork_and_policy_role_helpers():
+    cat = cp.default_catalog()
+    assert cp.role_error(cat.types["threshold.set"], "410800") is None
+    assert "policy event" in cp.role_error(cat.types["threshold.set"], "410802")
+    assert cp.role_error(cat.types["explanation.filed"], "410802") is None
+
+
+# --- field rules -------------------------------------------------------------------------------
+
+
+def test_field_kinds():
+    f = cp.FieldSpec
+    ok = [
+        (f("x", "timestamp", True), "2024-02-29T23:59:59-00:00"),
+        (f("x", "timestamp", True), "2022-08-01T00:00:00+23:59"),
+        (f("x", "date", True), "2000-02-29"),
+        (f("x", "period", True), "2022-12"), (f("x", "period", True), "2022-H2"), (f("x", "period", True), "2022"),
+        (f("x", "string", True), "a" * 256), (f("x", "string", True, max_length=3), "中文字"),
+        (f("x", "text", True), "a\n\tb"), (f("x", "integer", True, min=0), 0),
+        (f("x", "string_list", True), ["a", "b"]), (f("x", "object", True), {}),
+    ]
+    for spec, value in ok:
+        assert cp.field_error("x", spec, value) is None, (spec, value)
+    bad = [
+        (f("x", "timestamp", True), "2022-08-01T09:30:00", "offset"),
+        (f("x", "timestamp", True), "2022-08-01T09:30:00.5+08:00", "offset"),
+        (f("x", "timestamp", True), "2022-08-01t09:30:00z", "offset"),
+        (f("x", "timestamp", True), "2022-08-01T09:30:00+24:00", "offset out of range"),
+        (f("x", "timestamp", True), "2022-08-01T24:00:00Z", "real time"),
+        (f("x", "timestamp", True), "2022-08-01T23:59:60Z", "real time"),
+        (f("x", "timestamp", True), "2100-02-29T00:00:00Z", "not a real date"),
+        (f("x", "timestamp", True), "0000-01-01T00:00:00Z", "not a real date"),
+        (f("x", "date", True), "2022-02-30", "not a real date"),
+        (f("x", "date", True), "2022-13-01", "not a real date"),
+        (f("x", "date", True), "2022-8-1", "not a date"),
+        (f("x", "period", True), "2022-13", "not a period"), (f("x", "period", True), "2022-H3", "not a period"),
+        (f("x", "period", True), "2022-00", "not a period"), (f("x", "period", True), "0000", "not a period"),
+        (f("x", "string", True), "", "empty"), (f("x", "string", True), "a" * 257, "longer"),
+        (f("x", "string", True), "a\nb", "control"), (f("x", "string", True), "a\x7f", "control"),
+        (f("x", "text", True), "a\rb", "control"), (f("x", "text", True), "a" * 10001, "longer"),
+        (f("x", "integer", True, min=1), 0, "at least"), (f("x", "integer", True), True, "must be an integer"),
+        (f("x", "boolean", True), 1, "must be a boolean"),
+        (f("x", "enum", True, values=["a"]), "b", "must be one of"),
+        (f("x", "string_list", True), [], "list of 1"), (f("x", "string_list", True), ["a", "a"], "twice"),
+        (f("x", "string_list", True), ["a"] * 65, "list of 1"),
+        (f("x", "string_list", True), [1], "strings only"),
+        (f("x", "object", True), [], "must be an object"),
+    ]
+    for spec, value, want in bad:
+        err = cp.field_error("x", spec, value)
+        assert err is not None and want in err, (spec.kind, value, err)
+
+
+def test_envelope_rules():
+    doc = load("events.json")
+    env = cp.strict_parse(doc["events"][0]["line"])
+    assert cp.envelope_error(env) is None
+    cases = [
+        ({"v": 2}, "v must be 1"), ({"v": True}, "v must be 1"), ({"node": "41080"}, "node must be"),
+        ({"seq": 0}, "seq must be"), ({"id": "-x"}, "id must be"), ({"id": "a" * 129}, "id must be"),
+        ({"dept": "Civil"}, "dept must be"), ({"dept": ""}, "dept must be"), ({"data": []}, "data must be"),
+        ({"prev": "0" * 63}, "prev must be"), ({"hash": "A" * 64}, "hash must be"), ({"sig": "0" * 64}, "sig must be"),
+        ({"type": 1}, "type must be"),
+    ]
+    for change, want in cases:
+        err = cp.envelope_error(dict(env, **change))
+        assert err is not None and want in err, (change, err)
+    for member in ("v", "node", "seq", "id", "type", "at", "data", "prev", "hash", "sig"):
+        e = dict(env)
+        del e[member]
+        assert f"missing envelope member {member}" == cp.envelope_error(e)
+    e = dict(env)
+    del e["dept"]
+    assert cp.envelope_error(e) is None
+    assert "not an envelope" in cp.envelope_error([1])
+    assert "unknown envelope member" in cp.body_error(dict(env))  # hash and sig are not body members
+
+
+def test_writer_idempotency():
+    w = cp.Writer(bytes(range(32)), "410802")
+    a = w.append("x-1", "case.filed", "2022-08-01T09:30:00+08:00", {"case_no": "1", "channel": "online"})
+    again = w.append("x-1", "case.filed", "2022-08-01T09:30:00+08:00", {"channel": "online", "case_no": "1"})
+    assert again is a and len(w.events) == 1
+    expect_error(lambda: w.append("x-1", "case.filed", "2022-08-01T09:30:00+08:00",
+                                  {"case_no": "1", "channel": "offline"}), "different content")
+    expect_error(lambda: w.append("x-1", "case.filed", "2022-08-01T09:30:00+08:00",
+                                  {"case_no": "1", "channel": "online"}, dept="civil-1"), "different content")
+    b = w.append("x-2", "case.filed", "2022-08-01T09:31:00+08:00", {"case_no": "2", "channel": "online"})
+    assert b["seq"] == 2 and b["prev"] == a["hash"]
+    expect_error(lambda: w.append("x-3", "threshold.set", "2022-08-01T09:30:00+08:00",
+                                  {"indicator": "i", "effective": "2022-08-01", "document": "d"}), "policy event")
+
+
+# --- README and CLI ----------------------------------------------------------------------------
+
+
+def test_readme_catalog_is_current():
+    text = mv.README_PATH.read_text(encoding="utf-8")
+    assert mv.CATALOG_BEGIN in text and mv.CATALOG_END in text
+    assert mv.readme_with_catalog(text) == text, "README catalog tables are stale: run make_vectors.py"
+
+
+def run_cli(*args, stdin=None):
+    p = subprocess.run([sys.executable, str(TOOLS / "verify_log.py"), *args], input=stdin,
+                       capture_output=True)
+    return p.returncode, p.stdout.decode("utf-8"), p.stderr.decode("utf-8")
+
+
+def test_cli():
+    doc = load("events.json")
+    pub = doc["public_key_hex"]
+    lines = [e["line"] for e in doc["events"]]
+    inv = load("invalid.json")
+    with tempfile.TemporaryDirectory() as d:
+        good = Path(d) / "good.jsonl"
+        good.write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
+        code, out, _ = run_cli("--public-key", pub, "--court", "410802", str(good))
+        assert code == 0 and out == f"ok: {len(lines)} events, head seq {len(lines)} hash {doc['events'][-1]['hash']}\n", out
+        suffix = Path(d) / "suffix.jsonl"
+        suffix.write_bytes(("\n".join(lines[3:]) + "\n").encode("utf-8"))
+        code, out, _ = run_cli("--public-key", pub, "--court", "410802", "--from", "4", str(suffix))
+        assert code == 0 and out.startswith(f"ok: {len(lines) - 3} events"), out
+        code, out, _ = run_cli("--public-key", pub, "--court", "410802", "--from", "4",
+                               "--prev", doc["events"][0]["hash"], str(suffix))
+        assert code == 1 and out.startswith("seq 4: prev does not match"), out
+        unterminated = Path(d) / "unterminated.jsonl"
+        unterminated.write_bytes("\n".join(lines).encode("utf-8"))
+        code, out, _ = run_cli("--public-key", pub, "--court", "410802", str(unterminated))
+        assert code == 1 and out.startswith(f"line {len(lines)}: missing final newline"), out
+        empty = Path(d) / "empty.jsonl"
+        empty.write_bytes(b"")
+        code, out, _ = run_cli("--public-key", pub, "--court", "410802", str(empty))
+        assert code == 0 and out == f"ok: 0 events, head seq 0 hash {cp.GENESIS_PREV}\n", out
+        for c in inv["cases"]:
+            f = Path(d) / "bad.jsonl"
+            f.write_bytes(("\n".join(c["lines"]) + "\n").encode("utf-8"))
+            code, out, _ = run_cli("--public-key", c["public_key_hex"], "--court", c["court"], str(f))
+            where = f"seq {c['bad_seq']}" if c["bad_seq"] is not None else f"line {c['bad_line']}"
+            assert code == 1 and out.startswith(where + ": ") and c["reason_contains"] in out, (c["name"], out)
+        code, out, _ = run_cli("--public-key", pub, "--court", "410802", "-",
+                               stdin=("\n".join(lines[:2]) + "\n").encode("utf-8"))
+        assert code == 0 and out.startswith("ok: 2 events, head seq 2"), out
+        for args in (["--court", "410802", str(good)], ["--public-key", "xyz", "--court", "410802", str(good)],
+                     ["--public-key", pub, "--court", "4108", str(good)],
+                     ["--public-key", pub, "--court", "410802", str(Path(d) / "missing.jsonl")],
+                     ["--public-key", pub, "--court", "410802", "--from", "0", str(good)],
+                     ["--public-key", pub, "--court", "410802"]):
+            code, _, err = run_cli(*args)
+            assert code == 2, (args, code, err)
+
+
+# --- runner ------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
+    passed = failed = 0
+    for name, fn in tests:
+        try:
+            fn()
+        except Exception:  # noqa: BLE001
+            failed += 1
+            print(f"FAIL {name}")
+            traceback.print_exc()
+        else:
+            passed += 1
+            print(f"ok   {name}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
