@@ -795,11 +795,11 @@ def catalog_markdown(catalog: Optional[Catalog] = None) -> str:
     out = []
     for role, title in (("usage", "Usage events (any node)"), ("policy", "Policy events (only node 410800)"),
                         ("explanation", "Explanation events (any node)")):
-        out.append(f"#### {title}\n")
+        out.append(f"### {title}\n")
         for t in catalog.types.values():
             if t.role != role:
                 continue
-            out.append(f"##### `{t.name}` (role `{t.role}`)\n")
+            out.append(f"#### `{t.name}` (role `{t.role}`)\n")
             out.append(f"{t.summary}\n")
             out.append("| field | kind | required | allowed values / limits |")
             out.append("|---|---|---|---|")

@@ -61,32 +61,18 @@ struct AuditVerify: ParsableCommand {
         guard let bytes = FileManager.default.contents(atPath: path) else {
             throw EventError("cannot read \(path): check the path and its permissions")
         }
-        var lines = Array(bytes).split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
-        if lines.last?.isEmpty == true { lines.removeLast() }
-        guard !lines.isEmpty else { throw EventError("\(path) holds no events: export a node's log with `courtsync node export`") }
-        let firstNode = (try? StrictJSONParser.parse(lines[0]))?["node"]?.stringValue
-        let code = try court.map { try Plan.shipped.court($0).code } ?? firstNode ?? ""
+        let firstLine = Array(bytes).split(separator: 0x0A).first.map(Array.init) ?? []
+        let firstNode = (try? StrictJSONParser.parse(firstLine))?["node"]?.stringValue
+        guard let code = try court.map({ try Plan.shipped.court($0).code }) ?? firstNode else {
+            throw EventError("\(path): cannot tell whose log this is from its first line: pass --court CODE")
+        }
         let key = try publicKey.map { try NodePublicKey(hex: $0) } ?? registryKey(for: code)
-        var verifier = LogVerifier(node: code, publicKey: key, suffixFrom: from)
         var progress = Progress("verifying")
-        var pending: [SignedEvent] = []
         do {
-            for (index, line) in lines.enumerated() {
-                let event: SignedEvent
-                do { event = try SignedEvent(parsing: line) } catch {
-                    if error.seq == nil { throw error.at(line: index + 1) }
-                    throw error
-                }
-                pending.append(event)
-                if pending.count == 20_000 || index == lines.count - 1 {
-                    try verifier.verify(pending)
-                    pending.removeAll(keepingCapacity: true)
-                    progress.update(Int64(index + 1), of: Int64(lines.count))
-                }
-            }
+            let result = try ExportVerifier(node: code, publicKey: key, fromSeq: from).verify(Array(bytes)) { progress.update($0, of: $1) }
             progress.finish()
-            print("ok: \(lines.count) events of node \(code) verified; head seq \(verifier.head.seq) hash \(verifier.head.hash.hex)")
-        } catch let error as EventError {
+            print("ok: \(result.events) events of node \(code) verified; head seq \(result.head.seq) hash \(result.head.hash.hex)")
+        } catch {
             progress.finish()
             print("FAILED: \(error)")
             throw ExitCode(1)

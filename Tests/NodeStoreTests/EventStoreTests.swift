@@ -1,0 +1,96 @@
+import CanonicalJSON
+import CourtLog
+import CourtPlan
+import Foundation
+import GRDB
+import Testing
+@testable import NodeStore
+
+@Suite("the node's SQLite log")
+struct EventStoreTests {
+    func tempDir() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("courtsync-store-\(UUID().uuidString.prefix(8))").path
+    }
+
+    func drafts(_ n: Int, from start: Int = 0) throws -> [EventDraft] {
+        try (start..<start + n).map { i in
+            try EventDraft(id: "e-\(i)", type: "fee.paid", at: EventTime(parsing: "2022-08-0\(1 + i % 9)T10:00:00+08:00"),
+                           dept: i % 2 == 0 ? "case-filing" : nil,
+                           data: ["case_no": .string("(2022)豫0802民初\(i)号"), "channel": i % 3 == 0 ? "offline" : "online"])
+        }
+    }
+
+    func node(_ path: String) throws -> NodeDirectory {
+        try NodeDirectory.create(at: path, court: Plan.shipped.court("410802"))
+    }
+
+    @Test func appendChainsGaplessSeqsAndVerifies() throws {
+        let path = tempDir(); defer { try? FileManager.default.removeItem(atPath: path) }
+        let n = try node(path)
+        let a = try n.store.append(drafts(3), sealer: n.sealer, recordedAt: 1)
+        let b = try n.store.append(drafts(2, from: 3), sealer: n.sealer, recordedAt: 2)
+        #expect(a.appended.map(\.seq) == [1, 2, 3])
+        #expect(b.appended.map(\.seq) == [4, 5])
+        #expect(a.appended[0].prev == .genesis)
+        #expect(b.appended[0].prev == a.appended[2].hash)
+        let events = try n.store.events(of: "410802")
+        #expect(events == a.appended + b.appended)
+        let v = try n.store.verify(node: "410802", publicKey: n.key.publicKey)
+        #expect(v.events == 5 && v.head.seq == 5)
+    }
+
+    @Test func aBatchWithOneConflictingIdIsRefusedWhole() throws {
+        let path = tempDir(); defer { try? FileManager.default.removeItem(atPath: path) }
+        let n = try node(path)
+        _ = try n.store.append(drafts(2), sealer: n.sealer, recordedAt: 1)
+        var batch = try drafts(3, from: 2)
+        var conflicting = try drafts(1)[0]
+        conflicting.data["channel"] = "online"   // e-0 was offline
+        batch.insert(conflicting, at: 1)
+        #expect(throws: EventError.self) { try n.store.append(batch, sealer: n.sealer, recordedAt: 2) }
+        #expect(try n.store.head(of: "410802").seq == 2)
+    }
+
+    /// Opens the log file behind the store's back, as someone editing it by hand would.
+    func tamper(_ path: String, _ sql: String) throws {
+        let q = try DatabaseQueue(path: "\(path)/log.sqlite")
+        try q.write { try $0.execute(sql: sql) }
+        try q.close()
+    }
+
+    @Test(arguments: [
+        ("UPDATE event SET dept = 'civil-1' WHERE seq = 3", "seq 3: stored column 'dept' differs from the signed body"),
+        ("UPDATE event SET channel = 'online' WHERE seq = 4", "seq 4: stored column 'channel' differs"),
+        ("UPDATE event SET body = CAST(REPLACE(CAST(body AS TEXT), 'offline', 'online') AS BLOB) WHERE seq = 4", "seq 4: hash mismatch"),
+        ("DELETE FROM event WHERE seq = 2", "seq 3: expected seq 2 but found 3"),
+        ("DELETE FROM event WHERE seq = 6", "expected seq 6 but the log ends at seq 5"),
+        ("UPDATE event SET sig = zeroblob(64) WHERE seq = 5", "seq 5: bad signature"),
+    ])
+    func handEditsOfTheSQLiteFileAreFound(sql: String, phrase: String) throws {
+        let path = tempDir(); defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let n = try node(path)
+            _ = try n.store.append(drafts(6), sealer: n.sealer, recordedAt: 1)
+        }
+        try tamper(path, sql)
+        let n = try NodeDirectory.open(at: path)
+        #expect {
+            try n.store.verify(node: "410802", publicKey: n.key.publicKey)
+        } throws: { error in
+            "\(error)".contains(phrase)
+        }
+    }
+
+    @Test func theHeadIsUnchangedAfterARefusedPolicyEventFromAGrassrootsCourt() throws {
+        let path = tempDir(); defer { try? FileManager.default.removeItem(atPath: path) }
+        let n = try node(path)
+        let policy = try EventDraft(id: "p", type: "threshold.set", at: EventTime(parsing: "2022-09-01T00:00:00+08:00"), dept: nil,
+                                    data: ["indicator": "online-filing", "per_10k": 9500, "effective": "2022-09-01", "document": "豫高法〔2022〕1号"])
+        #expect {
+            try n.store.append([policy], sealer: n.sealer, recordedAt: 1)
+        } throws: { error in
+            "\(error)".contains("only 410800")
+        }
+        #expect(try n.store.head(of: "410802") == .empty)
+    }
+}
