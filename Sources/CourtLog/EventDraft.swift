@@ -46,8 +46,65 @@ public struct EventDraft: Sendable, Equatable {
 
     /// SHA-256 over the canonical JSON of `{type, at, dept, data}`: equal content, equal digest.
     public var contentDigest: [UInt8] {
-        var members: [String: JSONValue] = ["type": .string(type), "at": .string(at.text), "data": .object(data)]
-        if let dept { members["dept"] = .string(dept) }
-        return Array(SHA256.hash(data: CanonicalEncoder.encode(.object(members))))
+        var bytes = canonicalLead()
+        bytes.append(contentsOf: #","type":"#.utf8)
+        CanonicalEncoder.writeString(type, into: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+        return Array(SHA256.hash(data: bytes))
+    }
+
+    /// `{"at":…,"data":…[,"dept":…]`: the start shared by the canonical content and the
+    /// canonical envelope body (their member names sort the same way up to here).
+    func canonicalLead() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(320)
+        out.append(contentsOf: #"{"at":"#.utf8)
+        CanonicalEncoder.writeString(at.text, into: &out)
+        out.append(contentsOf: #","data":"#.utf8)
+        CanonicalEncoder.write(.object(data), into: &out)
+        if let dept {
+            out.append(contentsOf: #","dept":"#.utf8)
+            CanonicalEncoder.writeString(dept, into: &out)
+        }
+        return out
+    }
+}
+
+/// A draft with everything computed that does not depend on its place in the chain, so that
+/// it can be done on all cores before the log's write lock is taken.
+public struct PreparedDraft: Sendable {
+    public let draft: EventDraft
+    /// The canonical body up to the previous hash: `{"at":…,"id":…,"node":…,"prev":"`.
+    public let bodyHead: [UInt8]
+    public let contentDigest: [UInt8]
+    public let columns: ProjectionColumns
+
+    public init(_ draft: EventDraft, node: String) {
+        self.draft = draft
+        var lead = draft.canonicalLead()
+        var content = lead
+        content.append(contentsOf: #","type":"#.utf8)
+        CanonicalEncoder.writeString(draft.type, into: &content)
+        content.append(UInt8(ascii: "}"))
+        contentDigest = Array(SHA256.hash(data: content))
+        lead.append(contentsOf: #","id":"#.utf8)
+        CanonicalEncoder.writeString(draft.id, into: &lead)
+        lead.append(contentsOf: #","node":"#.utf8)
+        CanonicalEncoder.writeString(node, into: &lead)
+        lead.append(contentsOf: #","prev":""#.utf8)
+        bodyHead = lead
+        columns = ProjectionColumns(type: draft.type, data: draft.data)
+    }
+
+    /// The rest of the body after the previous hash: `","seq":…,"type":…,"v":1}`.
+    func bodyTail(seq: Int64) -> [UInt8] {
+        var tail: [UInt8] = []
+        tail.reserveCapacity(64)
+        tail.append(contentsOf: #"","seq":"#.utf8)
+        CanonicalEncoder.writeInteger(seq, into: &tail)
+        tail.append(contentsOf: #","type":"#.utf8)
+        CanonicalEncoder.writeString(draft.type, into: &tail)
+        tail.append(contentsOf: #","v":1}"#.utf8)
+        return tail
     }
 }

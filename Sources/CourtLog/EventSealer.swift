@@ -15,27 +15,43 @@ public struct EventSealer: Sendable {
 
     /// Seals `drafts` as seq `head.seq + 1 …`, linked to `head.hash`.
     public func seal(_ drafts: [EventDraft], after head: LogHead) -> [SignedEvent] {
-        guard !drafts.isEmpty else { return [] }
-        var bodies: [[UInt8]] = []
-        var hashes: [EventHash] = []
-        var prevs: [EventHash] = []
-        bodies.reserveCapacity(drafts.count)
-        hashes.reserveCapacity(drafts.count)
-        prevs.reserveCapacity(drafts.count)
+        let node = self.node
+        let prepared = Parallel.map(drafts) { PreparedDraft($0, node: node) }
+        return Parallel.map(chain(prepared, after: head)) { [key] in $0.signed(by: key) }
+    }
+
+    /// Links prepared drafts into the chain without signing them. This is the only sequential
+    /// part of sealing: the hex of prev, the seq, and one SHA-256 per event.
+    public func chain(_ drafts: [PreparedDraft], after head: LogHead) -> [UnsignedEvent] {
+        var out: [UnsignedEvent] = []
+        out.reserveCapacity(drafts.count)
         var prev = head.hash
-        for (offset, draft) in drafts.enumerated() {
-            let body = SignedEvent.canonicalBody(node: node, seq: head.seq + 1 + Int64(offset), draft: draft, prev: prev)
+        for (i, p) in drafts.enumerated() {
+            let seq = head.seq + 1 + Int64(i)
+            var body = p.bodyHead
+            body.reserveCapacity(body.count + 160)
+            Hex.append(prev.bytes, to: &body)
+            body.append(contentsOf: p.bodyTail(seq: seq))
             let hash = EventHash(ofCanonicalBody: body)
-            bodies.append(body)
-            prevs.append(prev)
-            hashes.append(hash)
+            out.append(UnsignedEvent(node: node, seq: seq, draft: p.draft, prev: prev, hash: hash, body: body))
             prev = hash
         }
-        let signatures = Parallel.map(hashes) { [key] hash in key.sign(eventHash: hash) }
-        return drafts.indices.map { i in
-            SignedEvent(node: node, seq: head.seq + 1 + Int64(i), draft: drafts[i], prev: prevs[i],
-                        hash: hashes[i], sig: signatures[i], body: bodies[i])
-        }
+        return out
+    }
+}
+
+/// An event linked into its chain, waiting for its signature.
+public struct UnsignedEvent: Sendable {
+    public let node: String
+    public let seq: Int64
+    public let draft: EventDraft
+    public let prev: EventHash
+    public let hash: EventHash
+    public let body: [UInt8]
+
+    /// The event signed by its node's key.
+    public func signed(by key: NodeKey) -> SignedEvent {
+        SignedEvent(node: node, seq: seq, draft: draft, prev: prev, hash: hash, sig: key.sign(eventHash: hash), body: body)
     }
 }
 
@@ -68,12 +84,21 @@ public enum Parallel {
     }
 }
 
-/// Slots written by disjoint indices from several threads, then read once all are done.
-final class ResultBuffer<R>: @unchecked Sendable {
-    private var slots: [R?]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ value: R) { slots.withUnsafeMutableBufferPointer { $0[i] = value } }
-    func values() -> [R] { slots.map { $0! } }
+/// Slots written by disjoint indices from several threads, each read only after its writer
+/// has signalled (a semaphore or the end of `concurrentPerform`).
+public final class ResultBuffer<R>: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<R?>
+    public init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil)
+    }
+    deinit {
+        slots.baseAddress?.deinitialize(count: slots.count)
+        slots.deallocate()
+    }
+    public func set(_ i: Int, _ value: R) { slots[i] = value }
+    public func get(_ i: Int) -> R { slots[i]! }
+    public func values() -> [R] { slots.map { $0! } }
 }
 
 enum System {

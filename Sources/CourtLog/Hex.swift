@@ -9,6 +9,11 @@ public enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Appends the hex digits of `bytes` to `out`.
+    public static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xF)]) }
+    }
+
     /// Decodes lowercase hex of exactly `count` bytes; nil for anything else.
     public static func decode(_ text: String, count: Int) -> [UInt8]? {
         let u = Array(text.utf8)

@@ -34,27 +34,10 @@ public struct SignedEvent: Sendable, Equatable {
     /// Writes the canonical body. Envelope member names are ASCII, so their RFC 8785 order is
     /// fixed: at, data, dept, id, node, prev, seq, type, v.
     public static func canonicalBody(node: String, seq: Int64, draft: EventDraft, prev: EventHash) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(320)
-        out.append(contentsOf: Array(#"{"at":"#.utf8))
-        CanonicalEncoder.writeString(draft.at.text, into: &out)
-        out.append(contentsOf: Array(#","data":"#.utf8))
-        CanonicalEncoder.write(.object(draft.data), into: &out)
-        if let dept = draft.dept {
-            out.append(contentsOf: Array(#","dept":"#.utf8))
-            CanonicalEncoder.writeString(dept, into: &out)
-        }
-        out.append(contentsOf: Array(#","id":"#.utf8))
-        CanonicalEncoder.writeString(draft.id, into: &out)
-        out.append(contentsOf: Array(#","node":"#.utf8))
-        CanonicalEncoder.writeString(node, into: &out)
-        out.append(contentsOf: Array(#","prev":""#.utf8))
-        out.append(contentsOf: Array(prev.hex.utf8))
-        out.append(contentsOf: Array(#"","seq":"#.utf8))
-        CanonicalEncoder.writeInteger(seq, into: &out)
-        out.append(contentsOf: Array(#","type":"#.utf8))
-        CanonicalEncoder.writeString(draft.type, into: &out)
-        out.append(contentsOf: Array(#","v":1}"#.utf8))
+        let prepared = PreparedDraft(draft, node: node)
+        var out = prepared.bodyHead
+        Hex.append(prev.bytes, to: &out)
+        out.append(contentsOf: prepared.bodyTail(seq: seq))
         return out
     }
 

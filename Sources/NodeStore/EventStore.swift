@@ -19,6 +19,8 @@ public final class EventStore: Sendable {
         var config = Configuration()
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Rows are appended in seq order; a larger page cache keeps the id index's pages hot.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         config.busyMode = .timeout(10)
         do {
@@ -52,9 +54,9 @@ public final class EventStore: Sendable {
                     prev BLOB NOT NULL,
                     sig BLOB NOT NULL,
                     body BLOB NOT NULL,
-                    recorded_at INTEGER NOT NULL,
-                    PRIMARY KEY (node, seq)
-                ) WITHOUT ROWID;
+                    recorded_at INTEGER NOT NULL
+                );
+                CREATE UNIQUE INDEX event_node_seq ON event(node, seq);
                 CREATE UNIQUE INDEX event_node_id ON event(node, id);
                 CREATE TABLE log_head (
                     node TEXT PRIMARY KEY,
@@ -161,25 +163,26 @@ public final class EventStore: Sendable {
     /// A draft whose id is stored with the same content is a no-op; with different content the
     /// whole batch is refused. Returns after the commit is durable.
     public func append(_ drafts: [EventDraft], sealer: EventSealer, recordedAt: Int64) throws -> AppendOutcome {
+        let node = sealer.node
+        for draft in drafts where EventCatalog.shipped.types[draft.type]?.role == .policy && node != PolicyAuthority.intermediateCourt {
+            throw EventError("policy event \(draft.type) refused: only \(PolicyAuthority.intermediateCourt) (the intermediate court) may write policy; a grassroots court may file explanation.filed for its own units")
+        }
+        // Bodies, digests and columns need no database: computed on all cores before the write lock.
+        let prepared = Parallel.map(drafts) { PreparedDraft($0, node: node) }
         do {
             return try pool.write { db in
-                let node = sealer.node
                 let head = try Self.head(db, node)
-                var fresh: [EventDraft] = []
+                let stored = try Self.storedIDs(db, node: node, ids: drafts.map(\.id))
+                var fresh: [PreparedDraft] = []
                 var existing: [(id: String, seq: Int64)] = []
                 var inBatch: [String: [UInt8]] = [:]
-                let lookup = try db.cachedStatement(sql: "SELECT seq, content FROM event WHERE node = ? AND id = ?")
-                for draft in drafts {
-                    if EventCatalog.shipped.types[draft.type]?.role == .policy && node != PolicyAuthority.intermediateCourt {
-                        throw EventError("policy event \(draft.type) refused: only \(PolicyAuthority.intermediateCourt) (the intermediate court) may write policy; a grassroots court may file explanation.filed for its own units")
-                    }
-                    let digest = draft.contentDigest
-                    if let row = try Row.fetchOne(lookup, arguments: [node, draft.id]) {
-                        let stored: Data = row["content"]
-                        guard Array(stored) == digest else {
-                            throw EventError("id '\(draft.id)' is already recorded (seq \(row["seq"] as Int64)) with different content: give this event a new id, or correct the data to match")
+                for p in prepared {
+                    let draft = p.draft, digest = p.contentDigest
+                    if let (seq, content) = stored[draft.id] {
+                        guard content == digest else {
+                            throw EventError("id '\(draft.id)' is already recorded (seq \(seq)) with different content: give this event a new id, or correct the data to match")
                         }
-                        existing.append((draft.id, row["seq"]))
+                        existing.append((draft.id, seq))
                         continue
                     }
                     if let earlier = inBatch[draft.id] {
@@ -189,15 +192,35 @@ public final class EventStore: Sendable {
                         continue
                     }
                     inBatch[draft.id] = digest
-                    fresh.append(draft)
+                    fresh.append(p)
                 }
-                let sealed = sealer.seal(fresh, after: head)
-                try Self.insert(db, sealed, recordedAt: recordedAt)
+                let chained = sealer.chain(fresh, after: head)
+                let key = sealer.key
+                let sealed = Parallel.map(chained) { $0.signed(by: key) }
+                try Self.insert(db, sealed, prepared: fresh, recordedAt: recordedAt)
                 return AppendOutcome(appended: sealed, alreadyStored: existing, head: sealed.last.map { LogHead(seq: $0.seq, hash: $0.hash) } ?? head)
             }
         } catch let e as EventError { throw e } catch let e as StoreError { throw e } catch {
             throw StoreError.from(error, path: path)
         }
+    }
+
+    /// The stored seq and content digest of those of `ids` that `node`'s log already holds.
+    static func storedIDs(_ db: Database, node: String, ids: [String]) throws -> [String: (Int64, [UInt8])] {
+        var found: [String: (Int64, [UInt8])] = [:]
+        var start = 0
+        while start < ids.count {
+            let chunk = Array(ids[start..<min(start + 500, ids.count)])
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT id, seq, content FROM event WHERE node = ? AND id IN (\(marks))"),
+                                           arguments: StatementArguments([node] + chunk))
+            while let row = try rows.next() {
+                let content: Data = row["content"]
+                found[row["id"]] = (row["seq"], Array(content))
+            }
+            start += chunk.count
+        }
+        return found
     }
 
     /// Stores events already verified elsewhere (a log pulled or pushed from another node).
@@ -217,26 +240,45 @@ public final class EventStore: Sendable {
         }
     }
 
-    static func insert(_ db: Database, _ events: [SignedEvent], recordedAt: Int64) throws {
-        guard let last = events.last else { return }
-        let insert = try db.cachedStatement(sql: """
+    static func insertStatement(_ db: Database) throws -> Statement {
+        try db.cachedStatement(sql: """
             INSERT INTO event (node, seq, id, type, at, at_utc, month, dept, subject, channel, ok, delay_s, amount,
                                content, hash, prev, sig, body, recorded_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        for e in events {
-            let c = ProjectionColumns(type: e.type, data: e.data)
-            insert.setUncheckedArguments([
-                e.node, e.seq, e.id, e.type, e.at.text, e.at.utcSeconds, e.at.beijingMonth, e.dept,
-                c.subject, c.channel, c.ok, c.delaySeconds, c.amount,
-                Data(e.draft.contentDigest), Data(e.hash.bytes), Data(e.prev.bytes), Data(e.sig), Data(e.body), recordedAt,
-            ])
-            try insert.execute()
-        }
+    }
+
+    /// The stored row of an event: the signed bytes and the columns projections read.
+    static func row(_ e: SignedEvent, digest: [UInt8], columns c: ProjectionColumns, recordedAt: Int64) -> StatementArguments {
+        StatementArguments([
+            e.node.databaseValue, e.seq.databaseValue, e.id.databaseValue, e.type.databaseValue, e.at.text.databaseValue,
+            e.at.utcSeconds.databaseValue, e.at.beijingMonth.databaseValue, e.dept.databaseValue,
+            c.subject.databaseValue, c.channel.databaseValue, c.ok.databaseValue, c.delaySeconds.databaseValue, c.amount.databaseValue,
+            Data(digest).databaseValue, Data(e.hash.bytes).databaseValue, Data(e.prev.bytes).databaseValue,
+            Data(e.sig).databaseValue, Data(e.body).databaseValue, recordedAt.databaseValue,
+        ] as [DatabaseValue])
+    }
+
+    static func setHead(_ db: Database, node: String, seq: Int64, hash: EventHash) throws {
         try db.execute(sql: """
             INSERT INTO log_head (node, seq, hash) VALUES (?, ?, ?)
             ON CONFLICT(node) DO UPDATE SET seq = excluded.seq, hash = excluded.hash
-            """, arguments: [last.node, last.seq, Data(last.hash.bytes)])
+            """, arguments: [node, seq, Data(hash.bytes)])
+    }
+
+    /// Stores signed events in order, with their prepared digests and columns when known.
+    static func insert(_ db: Database, _ events: [SignedEvent], prepared: [PreparedDraft]? = nil, recordedAt: Int64) throws {
+        guard let last = events.last else { return }
+        let insert = try insertStatement(db)
+        let rows = Parallel.map(Array(events.indices)) { i in
+            let p = prepared?[i] ?? PreparedDraft(events[i].draft, node: events[i].node)
+            return row(events[i], digest: p.contentDigest, columns: p.columns, recordedAt: recordedAt)
+        }
+        for arguments in rows {
+            insert.setUncheckedArguments(arguments)
+            try insert.execute()
+        }
+        try setHead(db, node: last.node, seq: last.seq, hash: last.hash)
     }
 }
 

