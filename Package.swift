@@ -23,19 +23,25 @@ let package = Package(
         // The plan 焦中法〔2022〕77号 as data: courts, departments, indicators, thresholds.
         .target(name: "CourtPlan", dependencies: ["CanonicalJSON"],
                 resources: [.embedInCode("Resources/jiaozuo-2022-77.json")]),
+        // Compliance, assignments, trends, accountability: pure folds over events and policy.
+        .target(name: "Projections", dependencies: [
+            "CourtLog", "CourtPlan",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // A court node's local SQLite log (GRDB, WAL, durable commits).
         .target(name: "NodeStore", dependencies: [
-            "CourtLog", "CourtPlan",
+            "CourtLog", "CourtPlan", "Projections",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .executableTarget(name: "courtsync", dependencies: [
-            "CourtLog", "CourtPlan", "NodeStore",
+            "CourtLog", "CourtPlan", "Projections", "NodeStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"]),
         .testTarget(name: "CourtLogTests", dependencies: ["CourtLog", "CourtPlan"]),
         .testTarget(name: "NodeStoreTests", dependencies: ["NodeStore"]),
         .testTarget(name: "PlanFileTests", dependencies: ["CourtPlan"]),
+        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "CourtLog", "CourtPlan"]),
         .testTarget(name: "CLITests", dependencies: ["courtsync", "CourtLog", "NodeStore"]),
     ]
 )

@@ -24,7 +24,7 @@ extension Plan {
     }
 
     /// "; did you mean X, Y?" for the closest candidates, or nothing.
-    static func suggest(_ text: String, among candidates: [String]) -> String {
+    public static func suggest(_ text: String, among candidates: [String]) -> String {
         let scored = candidates.map { ($0, distance(Array(text), Array($0))) }
             .filter { $0.1 <= max(2, $0.0.count / 2) || $0.0.contains(text) || text.contains($0.0) }
             .sorted { ($0.1, $0.0) < ($1.1, $1.0) }

@@ -1,6 +1,7 @@
 import CanonicalJSON
 import CourtLog
 import CourtPlan
+import Projections
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -20,7 +21,7 @@ public struct NodeDirectory: Sendable {
     public static let logName = "log.sqlite"
 
     /// Makes a new node for `court` in `path` (created if missing, refused if it holds a node).
-    public static func create(at path: String, court: Plan.Court, now: Date = Date()) throws -> NodeDirectory {
+    public static func create(at path: String, court: Plan.Court, genesisPlan: Plan = .shipped, now: Date = Date()) throws -> NodeDirectory {
         let fm = FileManager.default
         for name in [manifestName, keyName, logName] where fm.fileExists(atPath: "\(path)/\(name)") {
             throw StoreError("\(path) already holds a node (\(name) exists): CourtSync never overwrites a node; choose another directory")
@@ -43,7 +44,13 @@ public struct NodeDirectory: Sendable {
             unlink("\(path)/\(keyName)")
             throw StoreError("cannot write \(path)/\(keyName): the disk may be full; free space and run init again")
         }
-        _ = try EventStore(path: "\(path)/\(logName)")
+        let store = try EventStore(path: "\(path)/\(logName)")
+        if court.code == PolicyAuthority.intermediateCourt {
+            // The intermediate court's log begins with the plan itself, signed by its key.
+            let genesis = try EventDraft(id: "plan-genesis", type: "plan.adopted", at: EventTime(parsing: "\(genesisPlan.document.effective)T00:00:00+08:00"),
+                                         dept: nil, data: ["plan": genesisPlan.json])
+            _ = try store.append([genesis], sealer: EventSealer(node: court.code, key: key), recordedAt: Int64(now.timeIntervalSince1970))
+        }
         let manifest: JSONValue = [
             "format": "courtsync-node/1", "court": .string(court.code), "court_name": .string(court.name),
             "public_key": .string(key.publicKey.hex), "created_at": .string(ISO8601DateFormatter().string(from: now)),
@@ -91,6 +98,12 @@ public struct NodeDirectory: Sendable {
         }
         let store = try EventStore(path: "\(path)/\(logName)")
         return NodeDirectory(path: path, court: court, key: key, store: store, plan: plan)
+    }
+
+    /// Records drafts in this node's own log after the plan's checks of policy and explanations.
+    public func append(_ drafts: [EventDraft], recordedAt: Int64) throws -> EventStore.AppendOutcome {
+        for d in drafts { try PolicyCheck.check(d, node: court.code, plan: plan) }
+        return try store.append(drafts, sealer: sealer, recordedAt: recordedAt)
     }
 
     /// The sealer for this node's own log.

@@ -6,19 +6,26 @@ struct CourtSyncCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "courtsync",
         abstract: "Signed, auditable records of court IT usage for 焦中法〔2022〕77号.",
-        subcommands: [NodeCommand.self, AuditCommand.self, BenchCommand.self])
+        subcommands: [NodeCommand.self, QueryCommand.self, AuditCommand.self, BenchCommand.self])
 }
 
 struct NodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node",
         abstract: "A court's node: its identity and its signed event log.",
-        subcommands: [NodeInit.self, NodeAppend.self, NodeImport.self, NodeExport.self, NodeStatus.self])
+        subcommands: [NodeInit.self, NodeAppend.self, NodeImport.self, NodeExport.self, NodeReceive.self, NodeStatus.self])
 }
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Check a log without trusting whoever holds it.",
-        subcommands: [AuditVerify.self])
+        subcommands: [AuditVerify.self, AuditReplay.self])
+}
+
+struct QueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Ask the projections: compliance, assignments, trends, accountability.",
+        subcommands: [QueryCompliance.self, QueryAssignments.self, QueryTrend.self, QueryAccountability.self])
 }

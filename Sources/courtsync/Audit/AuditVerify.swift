@@ -80,11 +80,6 @@ struct AuditVerify: ParsableCommand {
     }
 
     func registryKey(for code: String) throws -> NodePublicKey {
-        let entry = "\(registry)/\(code).json"
-        guard let data = FileManager.default.contents(atPath: entry),
-              let hex = (try? StrictJSONParser.parse(Array(data)))?["public_key"]?.stringValue else {
-            throw EventError("no enrolled public key for court \(code) in \(entry): pass --public-key HEX (from `courtsync node status` at that court) or --registry DIR")
-        }
-        return try NodePublicKey(hex: hex)
+        try ExportFile.registryKey(for: code, registry: registry)
     }
 }

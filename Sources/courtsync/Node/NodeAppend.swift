@@ -43,7 +43,7 @@ struct NodeAppend: ParsableCommand {
         }
         let dir = try NodeDirectory.open(at: node.dir)
         let draft = try EventRecordReader().draft(id: id ?? UUID().uuidString.lowercased(), type: type, at: at, dept: dept, data: data)
-        let outcome = try dir.store.append([draft], sealer: dir.sealer, recordedAt: nowSeconds)
+        let outcome = try dir.append([draft], recordedAt: nowSeconds)
         if let event = outcome.appended.first {
             print("appended seq \(event.seq) id \(event.id) hash \(event.hash.hex)")
         } else if let existing = outcome.alreadyStored.first {

@@ -57,7 +57,7 @@ struct NodeImport: ParsableCommand {
         var start = 0
         while start < drafts.count {
             let chunk = Array(drafts[start..<min(start + batch, drafts.count)])
-            let outcome = try dir.store.append(chunk, sealer: dir.sealer, recordedAt: nowSeconds)
+            let outcome = try dir.append(chunk, recordedAt: nowSeconds)
             appended += outcome.appended.count
             existing += outcome.alreadyStored.count
             head = outcome.head

@@ -22,12 +22,14 @@ struct NodeStatus: ParsableCommand {
         let dir = try NodeDirectory.open(at: node.dir)
         let head = try dir.store.head(of: dir.court.code)
         let counts = try dir.store.countsByType(of: dir.court.code)
+        let others = try dir.store.nodes().filter { $0 != dir.court.code }.map { ($0, try dir.store.head(of: $0)) }
         if format == "json" {
             let value: JSONValue = [
                 "court": .string(dir.court.code), "court_name": .string(dir.court.name),
                 "public_key": .string(dir.key.publicKey.hex), "fingerprint": .string(dir.key.publicKey.fingerprint),
                 "seq": .int(head.seq), "head": .string(head.hash.hex),
                 "counts": .object(counts.mapValues { .int(Int64($0)) }),
+                "received": .object(Dictionary(uniqueKeysWithValues: others.map { ($0.0, JSONValue.object(["seq": .int($0.1.seq), "head": .string($0.1.hash.hex)])) })),
             ]
             print(String(decoding: CanonicalEncoder.encode(value), as: UTF8.self))
             return
@@ -42,6 +44,9 @@ struct NodeStatus: ParsableCommand {
         let width = counts.keys.map(\.count).max() ?? 0
         for (type, n) in counts.sorted(by: { $0.key < $1.key }) {
             print("  \(type.padding(toLength: width, withPad: " ", startingAt: 0))  \(n)")
+        }
+        for (code, head) in others {
+            print("received log of \(code) \((try? dir.plan.court(code).name) ?? ""): seq \(head.seq) head \(head.hash.hex)")
         }
     }
 }

@@ -1,0 +1,218 @@
+import CanonicalJSON
+import CourtLog
+import CourtPlan
+import Crypto
+import Foundation
+import GRDB
+import Projections
+
+/// The projection tables, kept beside the events they fold (design decision 4): counters per
+/// period, unit and measure; the distinct subjects behind distinct counts; rosters; and
+/// references to the policy events. Updated incrementally in one transaction with a cursor
+/// per node, and comparable by digest with a replay from zero.
+extension EventStore {
+    static func registerProjectionMigration(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v2-projections") { db in
+            try db.execute(sql: """
+                CREATE TABLE proj_count (
+                    period TEXT NOT NULL, unit TEXT NOT NULL, measure TEXT NOT NULL, bucket INTEGER NOT NULL, n INTEGER NOT NULL,
+                    PRIMARY KEY (period, unit, measure, bucket)) WITHOUT ROWID;
+                CREATE TABLE proj_seen (
+                    period TEXT NOT NULL, unit TEXT NOT NULL, measure TEXT NOT NULL, subject TEXT NOT NULL,
+                    PRIMARY KEY (period, unit, measure, subject)) WITHOUT ROWID;
+                CREATE TABLE proj_roster (
+                    node TEXT NOT NULL, seq INTEGER NOT NULL, unit TEXT NOT NULL, at_utc INTEGER NOT NULL,
+                    headcount INTEGER NOT NULL, recorded_at INTEGER NOT NULL, PRIMARY KEY (node, seq)) WITHOUT ROWID;
+                CREATE TABLE proj_policy (node TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (node, seq)) WITHOUT ROWID;
+                CREATE TABLE proj_cursor (node TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE proj_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                """)
+        }
+    }
+
+    static let factColumns = "node, seq, type, month, at_utc, dept, subject, channel, ok, delay_s, amount, recorded_at"
+
+    static func fact(_ row: Row) -> Fact {
+        Fact(node: row[0], seq: row[1], type: row[2], month: row[3], atUTC: row[4], dept: row[5],
+             columns: ProjectionColumns(subject: row[6], channel: row[7], ok: row[8], delaySeconds: row[9], amount: row[10]),
+             recordedAt: row[11])
+    }
+
+    /// The plan whose formulas the projections use: the signed genesis of 410800 when this
+    /// store holds it, otherwise the file shipped with this build.
+    static func measuresPlan(_ db: Database) throws -> (Plan, String) {
+        if let row = try Row.fetchOne(db, sql: "SELECT body FROM event WHERE node = ? AND seq = 1 AND type = 'plan.adopted'",
+                                      arguments: [PolicyAuthority.intermediateCourt]) {
+            let body: Data = row["body"]
+            if let json = try? StrictJSONParser.parse(Array(body)), let planJSON = json["data"]?["plan"], let plan = try? Plan(json: planJSON) {
+                return (plan, "signed genesis (node \(PolicyAuthority.intermediateCourt) seq 1)")
+            }
+        }
+        return (Plan.shipped, "the plan file shipped with this build (the signed genesis of 410800 is not in this store yet)")
+    }
+
+    /// Folds every event not yet folded into the projection tables, in one transaction.
+    /// Returns the number of events folded.
+    @discardableResult
+    public func updateProjections(progress: (Int64, Int64) -> Void = { _, _ in }) throws -> Int64 {
+        do {
+            return try pool.write { db in
+                let (plan, _) = try Self.measuresPlan(db)
+                let planDigest = Hex.encode(Array(SHA256.hash(data: CanonicalEncoder.encode(plan.json))))
+                if try String.fetchOne(db, sql: "SELECT value FROM proj_meta WHERE key = 'plan'") != planDigest {
+                    // The formulas changed (the genesis arrived): rebuild from zero.
+                    try db.execute(sql: "DELETE FROM proj_count; DELETE FROM proj_seen; DELETE FROM proj_roster; DELETE FROM proj_policy; DELETE FROM proj_cursor")
+                    try db.execute(sql: "INSERT OR REPLACE INTO proj_meta (key, value) VALUES ('plan', ?)", arguments: [planDigest])
+                }
+                let measures = try MeasureSet(plan: plan)
+                let total = try Int64.fetchOne(db, sql: """
+                    SELECT COALESCE(SUM(h.seq - COALESCE(c.seq, 0)), 0) FROM log_head h LEFT JOIN proj_cursor c ON c.node = h.node
+                    """) ?? 0
+                var folded: Int64 = 0
+                let addCount = try db.cachedStatement(sql: """
+                    INSERT INTO proj_count (period, unit, measure, bucket, n) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (period, unit, measure, bucket) DO UPDATE SET n = n + excluded.n
+                    """)
+                let addSeen = try db.cachedStatement(sql: "INSERT OR IGNORE INTO proj_seen (period, unit, measure, subject) VALUES (?, ?, ?, ?)")
+                let addRoster = try db.cachedStatement(sql: """
+                    INSERT INTO proj_roster (node, seq, unit, at_utc, headcount, recorded_at) VALUES (?, ?, ?, ?, ?, ?)
+                    """)
+                let addPolicy = try db.cachedStatement(sql: "INSERT INTO proj_policy (node, seq) VALUES (?, ?)")
+                for node in try String.fetchAll(db, sql: "SELECT node FROM log_head ORDER BY node") {
+                    var cursor = try Int64.fetchOne(db, sql: "SELECT seq FROM proj_cursor WHERE node = ?", arguments: [node]) ?? 0
+                    while true {
+                        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+                            SELECT \(Self.factColumns) FROM event WHERE node = ? AND seq > ? ORDER BY seq LIMIT 20000
+                            """), arguments: [node, cursor])
+                        guard let last = rows.last else { break }
+                        var counts: [CounterKey: Int64] = [:]
+                        for row in rows {
+                            let f = Self.fact(row)
+                            if PolicyEvent.isPolicy(f.type) {
+                                try addPolicy.execute(arguments: [f.node, f.seq])
+                                continue
+                            }
+                            for c in Attribution.contributions(of: f, measures: measures) {
+                                switch c {
+                                case .count(let k): counts[k, default: 0] += 1
+                                case .distinct(let k, let subject):
+                                    try addSeen.execute(arguments: [k.period, k.unit, k.measure, subject])
+                                    if db.changesCount > 0 { counts[k, default: 0] += 1 }
+                                case .roster(let r):
+                                    try addRoster.execute(arguments: [r.node, r.seq, r.unit, r.atUTC, r.headcount, r.recordedAt])
+                                }
+                            }
+                        }
+                        for (k, n) in counts { try addCount.execute(arguments: [k.period, k.unit, k.measure, k.bucket, n]) }
+                        cursor = last[1]
+                        folded += Int64(rows.count)
+                        progress(folded, total)
+                    }
+                    try db.execute(sql: "INSERT OR REPLACE INTO proj_cursor (node, seq) VALUES (?, ?)", arguments: [node, cursor])
+                }
+                return folded
+            }
+        } catch let e as PlanError { throw StoreError(e.message) } catch let e as StoreError { throw e } catch {
+            throw StoreError.from(error, path: path)
+        }
+    }
+
+    /// The policy events this store holds, folded in (node, seq) order onto the plan, and the
+    /// rosters; from the projection tables, or only what was recorded by `asOf`.
+    public func storedPolicy(recordedBy asOf: Int64? = nil) throws -> PolicyState {
+        try read { db in
+            let (plan, source) = try Self.measuresPlan(db)
+            var policy = PolicyState(plan: plan, source: source)
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT e.node, e.seq, e.type, e.at, e.recorded_at, e.body FROM proj_policy p JOIN event e ON e.node = p.node AND e.seq = p.seq
+                WHERE e.recorded_at <= ? ORDER BY e.node, e.seq
+                """, arguments: [asOf ?? Int64.max])
+            for row in rows {
+                let body: Data = row["body"]
+                guard let json = try? StrictJSONParser.parse(Array(body)), let data = json["data"]?.objectValue,
+                      let at = try? EventTime(parsing: row["at"]) else { continue }
+                policy.fold(PolicyEvent(node: row["node"], seq: row["seq"], type: row["type"], at: at, recordedAt: row["recorded_at"], data: data))
+            }
+            return policy
+        }
+    }
+
+    /// The rosters folded so far.
+    public func storedRosters() throws -> [RosterEntry] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT node, seq, unit, at_utc, headcount, recorded_at FROM proj_roster ORDER BY node, seq").map {
+                RosterEntry(node: $0[0], unit: $0[2], atUTC: $0[3], headcount: $0[4], seq: $0[1], recordedAt: $0[5])
+            }
+        }
+    }
+
+    /// The counters of one period.
+    public func storedCounts(period: String) throws -> PeriodCounts {
+        try read { db in
+            var counts: [CounterKey: Int64] = [:]
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT unit, measure, bucket, n FROM proj_count WHERE period = ?"), arguments: [period])
+            while let row = try rows.next() {
+                counts[CounterKey(period: period, unit: row[0], measure: row[1], bucket: row[2])] = row[3]
+            }
+            return PeriodCounts(period: period, counts: counts)
+        }
+    }
+
+    /// The digest of the stored (incremental) projections.
+    public func storedDigest() throws -> String {
+        try read { db in
+            var counts: [CounterKey: Int64] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT period, unit, measure, bucket, n FROM proj_count")
+            while let row = try rows.next() { counts[CounterKey(period: row[0], unit: row[1], measure: row[2], bucket: row[3])] = row[4] }
+            let policy = try Row.fetchAll(db, sql: "SELECT node, seq FROM proj_policy").map { (node: $0[0] as String, seq: $0[1] as Int64) }
+            let rosters = try Row.fetchAll(db, sql: "SELECT node, seq, unit, at_utc, headcount, recorded_at FROM proj_roster").map {
+                RosterEntry(node: $0[0], unit: $0[2], atUTC: $0[3], headcount: $0[4], seq: $0[1], recordedAt: $0[5])
+            }
+            return ProjectionDigest.compute(counts: counts, rosters: rosters, policy: policy)
+        }
+    }
+
+    /// What a replay from zero produced.
+    public struct Replay: Sendable {
+        public var tally: Tally
+        public var policy: PolicyState
+        public var events: Int64
+        public var digest: String
+    }
+
+    /// Rebuilds every projection from zero in memory, from the stored columns (no signature
+    /// checks; `audit verify` does those), optionally only from events recorded by `asOf`.
+    public func replay(recordedBy asOf: Int64? = nil, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> Replay {
+        try read { db in
+            let (plan, source) = try Self.measuresPlan(db)
+            let measures: MeasureSet
+            do { measures = try MeasureSet(plan: plan) } catch let e as PlanError { throw StoreError(e.message) }
+            var tally = Tally(measures: measures)
+            var policy = PolicyState(plan: plan, source: source)
+            var policyRefs: [(node: String, seq: Int64)] = []
+            let total = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM event") ?? 0
+            var count: Int64 = 0
+            let limit = asOf ?? Int64.max
+            let rows = try Row.fetchCursor(db, sql: "SELECT \(Self.factColumns), body FROM event ORDER BY node, seq")
+            while let row = try rows.next() {
+                count += 1
+                if count % 100_000 == 0 { progress(count, total) }
+                let f = Self.fact(row)
+                guard f.recordedAt <= limit else { continue }
+                if PolicyEvent.isPolicy(f.type) {
+                    let body: Data = row[12]
+                    if let json = try? StrictJSONParser.parse(Array(body)), let data = json["data"]?.objectValue,
+                       let at = try? EventTime(parsing: json["at"]?.stringValue ?? "") {
+                        policy.fold(PolicyEvent(node: f.node, seq: f.seq, type: f.type, at: at, recordedAt: f.recordedAt, data: data))
+                        policyRefs.append((f.node, f.seq))
+                    }
+                    continue
+                }
+                tally.fold(f)
+            }
+            progress(total, total)
+            let digest = ProjectionDigest.compute(counts: tally.counts, rosters: tally.rosters, policy: policyRefs)
+            return Replay(tally: tally, policy: policy, events: count, digest: digest)
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import CanonicalJSON
+import CourtLog
+import CourtPlan
+
+/// One side (numerator or denominator) of an indicator's formula, compiled from the plan's
+/// selector into a predicate over stored columns.
+public struct Measure: Sendable {
+    public enum Count: Sendable, Equatable { case events, distinct, roster, timely }
+
+    /// `<indicator>/num`, `<indicator>/den`, or `<indicator>/num@<stage>` for a stage split.
+    public let name: String
+    public let type: String
+    public let count: Count
+    let channel: String?
+    let ok: Bool?
+    let stage: String?
+
+    /// Whether the fact counts for this measure.
+    public func matches(_ f: Fact) -> Bool {
+        guard f.type == type else { return false }
+        if let channel, f.columns.channel != channel { return false }
+        if let ok, f.columns.ok != ok { return false }
+        if let stage, f.columns.channel != stage { return false }
+        return true
+    }
+
+    /// Compiles a selector. Where-fields must be stored columns (see the protocol's
+    /// "Stored columns"); anything else is a plan error naming the field.
+    static func compile(_ s: Plan.Selector, name: String, stage: String? = nil, indicator: String) throws(PlanError) -> Measure {
+        var channel: String?
+        var ok: Bool?
+        for (field, value) in s.whereFields.sorted(by: { $0.key < $1.key }) {
+            switch (field, value) {
+            case ("channel", .string(let v)), ("mode", .string(let v)), ("method", .string(let v)), ("app", .string(let v)), ("stage", .string(let v)):
+                channel = v
+            case ("decision", .string(let v)): ok = v == "approved"
+            case ("outcome", .string(let v)): ok = v == "success"
+            case ("via_platform", .bool(let v)), ("qualified", .bool(let v)), ("streamed", .bool(let v)): ok = v
+            default:
+                throw PlanError("plan file: indicator \(indicator) selects on '\(field)', which projections cannot read: use channel, mode, method, app, stage, decision, outcome, via_platform, qualified or streamed")
+            }
+        }
+        let count: Count
+        switch s.count {
+        case "distinct":
+            guard ["case_no", "staff_id", "application_id", "petition_id"].contains(s.field ?? "") else {
+                throw PlanError("plan file: indicator \(indicator) counts distinct '\(s.field ?? "")': only case_no, staff_id, application_id, petition_id are stored")
+            }
+            count = .distinct
+        case "roster": count = .roster
+        default: count = s.withinReviewLimit ? .timely : .events
+        }
+        return Measure(name: name, type: s.type, count: count, channel: channel, ok: ok, stage: stage)
+    }
+}
+
+/// Every indicator's measures, compiled once from the plan and indexed by event type.
+public struct MeasureSet: Sendable {
+    public let byType: [String: [Measure]]
+    public let all: [Measure]
+
+    public init(plan: Plan) throws(PlanError) {
+        var all: [Measure] = []
+        for i in plan.indicators {
+            all.append(try Measure.compile(i.numerator, name: "\(i.slug)/num", indicator: i.slug))
+            all.append(try Measure.compile(i.denominator, name: "\(i.slug)/den", indicator: i.slug))
+            for s in i.stageLeads {
+                all.append(try Measure.compile(i.numerator, name: "\(i.slug)/num@\(s.stage)", stage: s.stage, indicator: i.slug))
+                all.append(try Measure.compile(i.denominator, name: "\(i.slug)/den@\(s.stage)", stage: s.stage, indicator: i.slug))
+            }
+        }
+        self.all = all
+        self.byType = Dictionary(grouping: all.filter { $0.count != .roster }, by: \.type)
+    }
+}

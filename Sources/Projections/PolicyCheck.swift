@@ -1,0 +1,56 @@
+import CourtLog
+import CourtPlan
+
+/// The checks a policy or explanation event must pass before a node signs it, beyond the
+/// catalog's: its indicator and units exist in the plan, and each court explains only for itself.
+public enum PolicyCheck {
+    public static func check(_ draft: EventDraft, node: String, plan: Plan) throws(EventError) {
+        guard let role = EventCatalog.shipped.types[draft.type]?.role, role != .usage else { return }
+        if role == .policy && node != PolicyAuthority.intermediateCourt {
+            throw EventError("policy event \(draft.type) refused: only \(PolicyAuthority.intermediateCourt) (the intermediate court) may write policy; a grassroots court may file explanation.filed for its own units")
+        }
+        let d = draft.data
+        var indicator: Plan.Indicator?
+        if let slug = d["indicator"]?.stringValue {
+            guard let i = plan.indicators.first(where: { $0.slug == slug }) else {
+                let hint = (try? plan.indicator(slug)).map { ": write its slug, \($0.slug)" } ?? (try? plan.indicator(slug)).map { _ in "" }
+                    ?? Plan.suggest(slug, among: plan.indicators.map(\.slug))
+                throw EventError("\(draft.type) names unknown indicator '\(slug)'\(hint); indicators are given by slug, e.g. online-filing")
+            }
+            indicator = i
+        }
+        switch draft.type {
+        case "threshold.set":
+            if let v = d["per_10k"]?.intValue, indicator?.unit == "percent", v > 10_000 {
+                throw EventError("threshold.set for \(indicator!.slug): per_10k \(v) is above 100% (10000)")
+            }
+        case "review_limit.set":
+            guard indicator?.reviewLimitHours != nil else {
+                let timely = plan.indicators.filter { $0.reviewLimitHours != nil }.map(\.slug).joined(separator: ", ")
+                throw EventError("review_limit.set for \(indicator?.slug ?? "?"): that indicator has no review limit; only \(timely) do")
+            }
+        case "assignment.set":
+            for key in ["lead", "assisting"] {
+                for slug in d[key]?.arrayValue?.compactMap(\.stringValue) ?? [] where !plan.departments.contains(where: { $0.slug == slug }) {
+                    throw EventError("assignment.set \(key) names '\(slug)', which is no department of the plan\(Plan.suggest(slug, among: plan.departments.map(\.slug)))")
+                }
+            }
+            let units = Set(plan.departments.map(\.slug) + plan.courts.flatMap { [$0.slug, $0.code] } + plan.unitGroups.map(\.slug))
+            for slug in d["responsible"]?.arrayValue?.compactMap(\.stringValue) ?? [] where !units.contains(slug) {
+                throw EventError("assignment.set responsible names '\(slug)', which is no department, court or group of the plan")
+            }
+        case "explanation.filed":
+            let unit = d["unit"]?.stringValue ?? ""
+            let court = plan.courts.first { $0.code == unit || $0.slug == unit }
+            let isDepartment = plan.departments.contains { $0.slug == unit }
+            guard court != nil || isDepartment else {
+                throw EventError("explanation.filed for unknown unit '\(unit)': give a court code or a department slug\(Plan.suggest(unit, among: plan.departments.map(\.slug) + plan.courts.map(\.code)))")
+            }
+            if node != PolicyAuthority.intermediateCourt && court?.code != node {
+                throw EventError("explanation.filed refused: node \(node) may explain only for its own court (unit \(node)), not for '\(unit)'")
+            }
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import CanonicalJSON
+import CourtLog
+import CourtPlan
+
+/// Answers the four questions of the leading group's office from a period's counters and the
+/// policy in force: compliance, assignments, trends and accountability. Pure: the same inputs
+/// always give the same rows.
+public struct Projection: Sendable {
+    public let policy: PolicyState
+    public let rosters: [RosterEntry]
+
+    public init(policy: PolicyState, rosters: [RosterEntry]) {
+        self.policy = policy
+        self.rosters = rosters
+    }
+
+    var plan: Plan { policy.plan }
+
+    /// The instant a period ends (the end of its last day, UTC+08:00).
+    static func endUTC(of p: Period) -> Int64 {
+        Int64(p.lastDay.daysSinceEpoch + 1) * 86400 - 8 * 3600
+    }
+
+    /// Staff on the roster of a unit when the period ends: the latest roster.set of that unit;
+    /// for a court without a court-wide roster, the sum of its departments' latest rosters;
+    /// for the city, the sum over courts.
+    public func headcount(unit: String, at end: Int64) -> Int64? {
+        func latest(_ u: String) -> Int64? {
+            rosters.filter { $0.unit == u && $0.atUTC < end }.max { ($0.atUTC, $0.node, $0.seq) < ($1.atUTC, $1.node, $1.seq) }?.headcount
+        }
+        if unit == Attribution.city {
+            let parts = plan.courts.compactMap { headcount(unit: $0.code, at: end) }
+            return parts.isEmpty ? nil : parts.reduce(0, +)
+        }
+        if let h = latest(unit) { return h }
+        if plan.courts.contains(where: { $0.code == unit }) {
+            let depts = Set(rosters.filter { $0.node == unit && $0.unit != unit }.map(\.unit))
+            let parts = depts.compactMap(latest)
+            return parts.isEmpty ? nil : parts.reduce(0, +)
+        }
+        return nil
+    }
+
+    /// One row: an indicator for a unit in a period (optionally one stage of a split indicator).
+    public func row(_ ind: Plan.Indicator, unit: String, stage: String? = nil, counts: PeriodCounts, period: Period) -> ComplianceRow {
+        let day = period.lastDay
+        let suffix = stage.map { "@\($0)" } ?? ""
+        let limit = policy.reviewLimit(ind.slug, on: day)?.value
+        let num: Int64
+        if ind.numerator.withinReviewLimit {
+            num = counts.timely(unit: unit, measure: "\(ind.slug)/num\(suffix)", limitHours: limit ?? 0)
+        } else {
+            num = counts.count(unit: unit, measure: "\(ind.slug)/num\(suffix)")
+        }
+        let den: Int64
+        if ind.denominator.count == "roster" {
+            den = headcount(unit: unit, at: Self.endUTC(of: period)) ?? 0
+        } else {
+            den = counts.count(unit: unit, measure: "\(ind.slug)/den\(suffix)")
+        }
+        let threshold = policy.threshold(ind.slug, on: day)
+        let status: ComplianceStatus
+        if den == 0 { status = .noData }
+        else if let t = threshold?.value ?? nil { status = num * 10_000 >= t * den ? .met : .missed }
+        else { status = .notAssessed }
+        return ComplianceRow(
+            period: counts.period, indicator: ind.slug, indicatorName: ind.name, indicatorCode: ind.code,
+            unit: unit, unitName: unitName(unit), unitKind: unitKind(unit), stage: stage,
+            numerator: num, denominator: den, unitOfMeasure: ind.unit,
+            thresholdPer10k: threshold?.value ?? nil, thresholdDocument: threshold?.document,
+            reviewLimitHours: ind.numerator.withinReviewLimit ? limit : nil, status: status)
+    }
+
+    public func unitName(_ unit: String) -> String { unit == Attribution.city ? "全市法院" : plan.unitName(unit) }
+    public func unitKind(_ unit: String) -> String {
+        if unit == Attribution.city { return "city" }
+        return plan.courts.contains { $0.code == unit } ? "court" : "department"
+    }
+
+    /// Compliance of a period: for each indicator, the city, every court, and every department
+    /// responsible for it (groups expanded), plus stage rows of a split indicator for the city
+    /// and the stage's lead.
+    public func compliance(period: Period, counts: PeriodCounts, court: String? = nil, department: String? = nil) -> [ComplianceRow] {
+        var rows: [ComplianceRow] = []
+        let day = period.lastDay
+        for ind in plan.indicators {
+            let responsible = policy.expand(policy.assignment(ind.slug, on: day)?.value.responsible ?? ind.responsible)
+            var units = [Attribution.city] + plan.courts.map(\.code)
+            units += responsible.filter { u in !plan.courts.contains { $0.code == u } }
+            for unit in units {
+                if let court {
+                    if court == PolicyAuthority.intermediateCourt {
+                        guard unit == court || unitKind(unit) == "department" else { continue }
+                    } else if unit != court { continue }
+                }
+                if let department, unit != department { continue }
+                rows.append(row(ind, unit: unit, counts: counts, period: period))
+            }
+            for s in ind.stageLeads {
+                for unit in [Attribution.city] + s.lead where (court == nil || unitKind(unit) == "department" && court == PolicyAuthority.intermediateCourt) && (department == nil || unit == department) {
+                    rows.append(row(ind, unit: unit, stage: s.stage, counts: counts, period: period))
+                }
+            }
+        }
+        return rows
+    }
+
+    /// Ranks among the ten grassroots courts, by value, 1 the highest; ties share a rank;
+    /// courts without data have no rank.
+    public func grassrootsRanks(_ ind: Plan.Indicator, counts: PeriodCounts, period: Period) -> [String: Int] {
+        let rows = plan.courts.filter { $0.level == "grassroots" }.map { row(ind, unit: $0.code, counts: counts, period: period) }
+            .filter { $0.denominator > 0 }
+        var ranks: [String: Int] = [:]
+        for r in rows {
+            let better = rows.filter { $0.numerator * r.denominator > r.numerator * $0.denominator }.count
+            ranks[r.unit] = better + 1
+        }
+        return ranks
+    }
+}

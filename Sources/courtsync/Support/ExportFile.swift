@@ -1,0 +1,36 @@
+import CanonicalJSON
+import CourtLog
+import CourtPlan
+import Foundation
+
+/// Reading export files (JSON Lines) and verifying them under a court's enrolled key.
+enum ExportFile {
+    /// The verified events of an export of one court's full log, with the court's code.
+    static func readVerified(_ path: String, registry: String, publicKey: String? = nil) throws -> ([SignedEvent], String) {
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw EventError("cannot read \(path): check the path and its permissions")
+        }
+        let firstLine = Array(bytes).split(separator: 0x0A).first.map(Array.init) ?? []
+        guard let code = (try? StrictJSONParser.parse(firstLine))?["node"]?.stringValue else {
+            throw EventError("\(path): the first line is not an event envelope: is this a `courtsync node export` file?")
+        }
+        let key = try publicKey.map { try NodePublicKey(hex: $0) } ?? registryKey(for: code, registry: registry)
+        do {
+            _ = try ExportVerifier(node: code, publicKey: key).verify(Array(bytes))
+        } catch {
+            throw EventError("\(path) does not verify: \(error.description)")
+        }
+        var events: [SignedEvent] = []
+        for line in Array(bytes).split(separator: 0x0A) { events.append(try SignedEvent(parsing: Array(line))) }
+        return (events, code)
+    }
+
+    static func registryKey(for code: String, registry: String) throws -> NodePublicKey {
+        let entry = "\(registry)/\(code).json"
+        guard let data = FileManager.default.contents(atPath: entry),
+              let hex = (try? StrictJSONParser.parse(Array(data)))?["public_key"]?.stringValue else {
+            throw EventError("no enrolled public key for court \(code) in \(entry): pass --public-key HEX (from `courtsync node status` at that court) or --registry DIR")
+        }
+        return try NodePublicKey(hex: hex)
+    }
+}
