@@ -124,7 +124,7 @@ extension EventStore {
             let (plan, source) = try Self.measuresPlan(db)
             var policy = PolicyState(plan: plan, source: source)
             let rows = try Row.fetchAll(db, sql: """
-                SELECT e.node, e.seq, e.type, e.at, e.recorded_at, e.body FROM proj_policy p JOIN event e ON e.node = p.node AND e.seq = p.seq
+                SELECT e.node, e.seq, e.type, e.at, e.recorded_at, e.body FROM proj_policy p CROSS JOIN event e ON e.node = p.node AND e.seq = p.seq
                 WHERE e.recorded_at <= ? ORDER BY e.node, e.seq
                 """, arguments: [asOf ?? Int64.max])
             for row in rows {
@@ -180,39 +180,84 @@ extension EventStore {
         public var digest: String
     }
 
+    static func measureSet(_ plan: Plan) throws -> MeasureSet {
+        do { return try MeasureSet(plan: plan) } catch { throw StoreError(error.message) }
+    }
+
+    /// Folds the logs of `nodes` into a fresh tally, in one read transaction.
+    func replayGroup(_ nodes: [String], measures: MeasureSet, limit: Int64) throws -> (Tally, [PolicyEvent], Int64) {
+        try read { db in
+            var tally = Tally(measures: measures)
+            var policyEvents: [PolicyEvent] = []
+            var count: Int64 = 0
+            let bodyOf = try db.cachedStatement(sql: "SELECT body FROM event WHERE node = ? AND seq = ?")
+            for node in nodes {
+                let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT \(Self.factColumns) FROM event WHERE node = ? ORDER BY seq"),
+                                               arguments: [node])
+                while let row = try rows.next() {
+                    count += 1
+                    let f = Self.fact(row)
+                    guard f.recordedAt <= limit else { continue }
+                    if PolicyEvent.isPolicy(f.type) {
+                        // The body is read only for the few policy events, by key.
+                        let body = try Data.fetchOne(bodyOf, arguments: [f.node, f.seq]) ?? Data()
+                        if let json = try? StrictJSONParser.parse(Array(body)), let data = json["data"]?.objectValue,
+                           let at = try? EventTime(parsing: json["at"]?.stringValue ?? "") {
+                            policyEvents.append(PolicyEvent(node: f.node, seq: f.seq, type: f.type, at: at, recordedAt: f.recordedAt, data: data))
+                        }
+                        continue
+                    }
+                    tally.fold(f)
+                }
+            }
+            return (tally, policyEvents, count)
+        }
+    }
+
     /// Rebuilds every projection from zero in memory, from the stored columns (no signature
     /// checks; `audit verify` does those), optionally only from events recorded by `asOf`.
+    /// Nodes are folded on all cores and the tallies merged (the fold is order-independent).
     public func replay(recordedBy asOf: Int64? = nil, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> Replay {
-        try read { db in
+        let (plan, source, heads) = try read { db in
             let (plan, source) = try Self.measuresPlan(db)
-            let measures: MeasureSet
-            do { measures = try MeasureSet(plan: plan) } catch let e as PlanError { throw StoreError(e.message) }
-            var tally = Tally(measures: measures)
-            var policy = PolicyState(plan: plan, source: source)
-            var policyRefs: [(node: String, seq: Int64)] = []
-            let total = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM event") ?? 0
-            var count: Int64 = 0
-            let limit = asOf ?? Int64.max
-            let rows = try Row.fetchCursor(db, sql: "SELECT \(Self.factColumns), body FROM event ORDER BY node, seq")
-            while let row = try rows.next() {
-                count += 1
-                if count % 100_000 == 0 { progress(count, total) }
-                let f = Self.fact(row)
-                guard f.recordedAt <= limit else { continue }
-                if PolicyEvent.isPolicy(f.type) {
-                    let body: Data = row[12]
-                    if let json = try? StrictJSONParser.parse(Array(body)), let data = json["data"]?.objectValue,
-                       let at = try? EventTime(parsing: json["at"]?.stringValue ?? "") {
-                        policy.fold(PolicyEvent(node: f.node, seq: f.seq, type: f.type, at: at, recordedAt: f.recordedAt, data: data))
-                        policyRefs.append((f.node, f.seq))
-                    }
-                    continue
-                }
-                tally.fold(f)
-            }
-            progress(total, total)
-            let digest = ProjectionDigest.compute(counts: tally.counts, rosters: tally.rosters, policy: policyRefs)
-            return Replay(tally: tally, policy: policy, events: count, digest: digest)
+            let heads = try Row.fetchAll(db, sql: "SELECT node, seq FROM log_head").map { ($0[0] as String, $0[1] as Int64) }
+            return (plan, source, heads)
         }
+        let measures = try Self.measureSet(plan)
+        // Balance the nodes over the cores by log length.
+        let width = max(1, min(Parallel.width, heads.count))
+        var groups = Array(repeating: [String](), count: width)
+        var loads = Array(repeating: Int64(0), count: width)
+        for (node, seq) in heads.sorted(by: { ($0.1, $0.0) > ($1.1, $1.0) }) {
+            let i = loads.indices.min { loads[$0] < loads[$1] }!
+            groups[i].append(node)
+            loads[i] += seq
+        }
+        let total = heads.reduce(0) { $0 + $1.1 }
+        let limit = asOf ?? Int64.max
+        let nodeGroups = groups
+        let results = ResultBuffer<Result<(Tally, [PolicyEvent], Int64), any Error>>(count: width)
+        DispatchQueue.concurrentPerform(iterations: width) { g in
+            do {
+                results.set(g, .success(try self.replayGroup(nodeGroups[g], measures: measures, limit: limit)))
+            } catch {
+                results.set(g, .failure(error))
+            }
+        }
+        var tally = Tally(measures: measures)
+        var policyEvents: [PolicyEvent] = []
+        var count: Int64 = 0
+        for g in 0..<width {
+            let (t, p, n) = try results.get(g).get()
+            tally.merge(t)
+            policyEvents += p
+            count += n
+        }
+        progress(total, total)
+        var policy = PolicyState(plan: plan, source: source)
+        policyEvents.sort { ($0.node, $0.seq) < ($1.node, $1.seq) }
+        for e in policyEvents { policy.fold(e) }
+        let digest = ProjectionDigest.compute(counts: tally.counts, rosters: tally.rosters, policy: policyEvents.map { ($0.node, $0.seq) })
+        return Replay(tally: tally, policy: policy, events: count, digest: digest)
     }
 }

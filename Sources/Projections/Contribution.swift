@@ -60,38 +60,66 @@ public enum Attribution {
         return [f.node, city]
     }
 
+    /// Period codes of a `yyyymm` month: the month itself, `yyyy*100+20+h` for its half-year
+    /// and `yyyy*100` for its year.
+    @inline(__always)
+    public static func periodCodes(ofMonth m: Int) -> (Int, Int, Int) {
+        let y = m / 100
+        return (m, y * 100 + 20 + (m % 100 <= 6 ? 1 : 2), y * 100)
+    }
+
+    /// The written period of a code: `2022-09`, `2022-H2`, `2022`.
+    public static func periodName(_ code: Int) -> String {
+        let y = code / 100, r = code % 100
+        if r == 0 { return String(y) }
+        if r > 20 { return "\(y)-H\(r - 20)" }
+        return "\(y)-\(r < 10 ? "0" : "")\(r)"
+    }
+
     /// The month, half-year and year of a `yyyymm` month.
     public static func periods(ofMonth m: Int) -> [String] {
-        let y = m / 100, mm = m % 100
-        let year = String(y)
-        return ["\(year)-\(mm < 10 ? "0" : "")\(mm)", "\(year)-H\(mm <= 6 ? 1 : 2)", year]
+        let c = periodCodes(ofMonth: m)
+        return [periodName(c.0), periodName(c.1), periodName(c.2)]
+    }
+
+    /// The largest review-time bucket: delays beyond about 114 years share it (no review limit
+    /// is that long), which keeps the bucket inside its 20 bits of a packed counter key.
+    public static let maxBucket = 999_999
+
+    /// The review-time bucket of a delay: whole hours, rounded up, at most ``maxBucket``.
+    @inline(__always)
+    static func bucket(_ delay: Int64?) -> Int {
+        let d = delay ?? 0
+        return d <= 0 ? 0 : Int(min((d + 3599) / 3600, Int64(maxBucket)))
+    }
+
+    /// Calls `visit(measureIndex, bucket)` for every measure the fact matches, in measure order.
+    /// The one definition of what counts, shared by the in-memory fold and the store.
+    @inline(__always)
+    public static func visit(_ f: Fact, measures: MeasureSet, _ visit: (Int, Measure, Int) -> Void) {
+        guard let candidates = measures.indexedByType[f.type] else { return }
+        for (index, m) in candidates where m.matches(f) {
+            visit(index, m, m.count == .timely ? bucket(f.columns.delaySeconds) : -1)
+        }
+    }
+
+    /// The roster a `roster.set` fact sets, if it is one.
+    public static func roster(of f: Fact) -> RosterEntry? {
+        guard f.type == "roster.set", let headcount = f.columns.amount else { return nil }
+        let unit = f.node == PolicyAuthority.intermediateCourt ? (f.dept ?? f.node) : f.node
+        return RosterEntry(node: f.node, unit: unit, atUTC: f.atUTC, headcount: headcount, seq: f.seq, recordedAt: f.recordedAt)
     }
 
     public static func contributions(of f: Fact, measures: MeasureSet) -> [Contribution] {
-        if f.type == "roster.set", let headcount = f.columns.amount {
-            let unit = f.node == PolicyAuthority.intermediateCourt ? (f.dept ?? f.node) : f.node
-            return [.roster(RosterEntry(node: f.node, unit: unit, atUTC: f.atUTC, headcount: headcount, seq: f.seq, recordedAt: f.recordedAt))]
-        }
-        guard let candidates = measures.byType[f.type] else { return [] }
-        let matched = candidates.filter { $0.matches(f) }
-        guard !matched.isEmpty else { return [] }
+        if let r = roster(of: f) { return [.roster(r)] }
         var out: [Contribution] = []
-        out.reserveCapacity(matched.count * 9)
         let units = units(of: f), periods = periods(ofMonth: f.month)
-        for m in matched {
-            let bucket: Int
-            if m.count == .timely {
-                let delay = f.columns.delaySeconds ?? 0
-                bucket = delay <= 0 ? 0 : Int((delay + 3599) / 3600)
-            } else {
-                bucket = -1
-            }
+        visit(f, measures: measures) { _, m, bucket in
             for p in periods {
                 for u in units {
                     let key = CounterKey(period: p, unit: u, measure: m.name, bucket: bucket)
                     if m.count == .distinct {
-                        guard let subject = f.columns.subject else { continue }
-                        out.append(.distinct(key, subject: subject))
+                        if let subject = f.columns.subject { out.append(.distinct(key, subject: subject)) }
                     } else {
                         out.append(.count(key))
                     }

@@ -57,6 +57,8 @@ public struct Measure: Sendable {
 /// Every indicator's measures, compiled once from the plan and indexed by event type.
 public struct MeasureSet: Sendable {
     public let byType: [String: [Measure]]
+    /// Per event type, the measures with their index in `all`.
+    public let indexedByType: [String: [(Int, Measure)]]
     public let all: [Measure]
 
     public init(plan: Plan) throws(PlanError) {
@@ -71,5 +73,6 @@ public struct MeasureSet: Sendable {
         }
         self.all = all
         self.byType = Dictionary(grouping: all.filter { $0.count != .roster }, by: \.type)
+        self.indexedByType = Dictionary(grouping: all.enumerated().filter { $0.element.count != .roster }.map { ($0.offset, $0.element) }, by: \.1.type)
     }
 }

@@ -2,32 +2,97 @@ import CourtLog
 
 /// The usage side of the projections, as a pure in-memory fold: counters, distinct sets and
 /// rosters. Folding the same facts in any order gives the same tally.
+///
+/// Keys are packed integers (period code, unit, measure, bucket) so that a replay of millions
+/// of events spends its time counting, not hashing strings.
 public struct Tally: Sendable {
-    public private(set) var counts: [CounterKey: Int64] = [:]
-    var seen: [CounterKey: Set<String>] = [:]
+    var packed: [UInt64: Int64] = [:]
+    var seen: [UInt64: Set<String>] = [:]
+    var unitIndex: [String: Int] = [:]
+    var unitNames: [String] = []
     public private(set) var rosters: [RosterEntry] = []
     public let measures: MeasureSet
 
     public init(measures: MeasureSet) { self.measures = measures }
 
-    /// `(state, fact) -> state`.
-    public mutating func fold(_ f: Fact) {
-        for c in Attribution.contributions(of: f, measures: measures) { apply(c) }
+    @inline(__always)
+    static func pack(period: Int, unit: Int, measure: Int, bucket: Int) -> UInt64 {
+        UInt64(period) << 44 | UInt64(unit) << 32 | UInt64(measure) << 20 | UInt64(bucket + 1)
     }
 
-    public mutating func apply(_ c: Contribution) {
-        switch c {
-        case .count(let key): counts[key, default: 0] += 1
-        case .distinct(let key, let subject):
-            if seen[key, default: []].insert(subject).inserted { counts[key, default: 0] += 1 }
-        case .roster(let r): rosters.append(r)
+    mutating func unit(_ name: String) -> Int {
+        if let i = unitIndex[name] { return i }
+        unitNames.append(name)
+        unitIndex[name] = unitNames.count - 1
+        return unitNames.count - 1
+    }
+
+    /// `(state, fact) -> state`.
+    public mutating func fold(_ f: Fact) {
+        if let r = Attribution.roster(of: f) { rosters.append(r); return }
+        guard measures.indexedByType[f.type] != nil else { return }
+        let court = unit(f.node), city = unit(Attribution.city)
+        let dept = f.node == PolicyAuthority.intermediateCourt ? f.dept.map { unit($0) } : nil
+        let periods = Attribution.periodCodes(ofMonth: f.month)
+        let subject = f.columns.subject
+        var packed = self.packed, seen = self.seen
+        self.packed = [:]; self.seen = [:]
+        defer { self.packed = packed; self.seen = seen }
+        Attribution.visit(f, measures: measures) { index, m, bucket in
+            for p in [periods.0, periods.1, periods.2] {
+                for u in [court, city, dept ?? -1] where u >= 0 {
+                    let key = Self.pack(period: p, unit: u, measure: index, bucket: bucket)
+                    if m.count == .distinct {
+                        guard let subject else { continue }
+                        if seen[key, default: []].insert(subject).inserted { packed[key, default: 0] += 1 }
+                    } else {
+                        packed[key, default: 0] += 1
+                    }
+                }
+            }
         }
+    }
+
+    /// Adds another tally of disjoint events (another set of nodes) to this one. Distinct
+    /// counts become the size of the union of both sets, so merging equals folding all facts.
+    public mutating func merge(_ other: Tally) {
+        var remap: [Int] = []
+        for name in other.unitNames { remap.append(unit(name)) }
+        func translate(_ k: UInt64) -> UInt64 {
+            let u = Int((k >> 32) & 0xFFF)
+            return (k & ~(UInt64(0xFFF) << 32)) | UInt64(remap[u]) << 32
+        }
+        for (k, set) in other.seen {
+            let key = translate(k)
+            seen[key, default: []].formUnion(set)
+            packed[key] = Int64(seen[key]!.count)
+        }
+        for (k, v) in other.packed where other.seen[k] == nil {
+            packed[translate(k), default: 0] += v
+        }
+        rosters += other.rosters
+    }
+
+    /// Every counter, by readable key.
+    public var counts: [CounterKey: Int64] {
+        var out: [CounterKey: Int64] = [:]
+        out.reserveCapacity(packed.count)
+        for (k, v) in packed { out[key(k)] = v }
+        return out
+    }
+
+    func key(_ k: UInt64) -> CounterKey {
+        let period = Int(k >> 44), unit = Int((k >> 32) & 0xFFF), measure = Int((k >> 20) & 0xFFF), bucket = Int(k & 0xFFFFF) - 1
+        return CounterKey(period: Attribution.periodName(period), unit: unitNames[unit], measure: measures.all[measure].name, bucket: bucket)
     }
 
     /// The counts of one period, for the evaluators.
     public func counts(of period: String) -> PeriodCounts {
         var out: [CounterKey: Int64] = [:]
-        for (k, v) in counts where k.period == period { out[k] = v }
+        for (k, v) in packed {
+            let key = key(k)
+            if key.period == period { out[key] = v }
+        }
         return PeriodCounts(period: period, counts: out)
     }
 }

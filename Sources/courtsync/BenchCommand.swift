@@ -9,7 +9,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure node append throughput against this machine's raw limits, measured in the same run.",
-        discussion: "Build with -c release for meaningful figures. Works in a temporary directory it removes afterwards.")
+        discussion: "Build with -c release for meaningful figures. Works in a temporary directory it removes afterwards.",
+        subcommands: [BenchReplayCommand.self])
 
     @Option(help: "Events for the batched append and the raw limits.")
     var events: Int = 200_000
