@@ -11,6 +11,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // RFC 8785 canonical JSON: the byte form every hash and signature is computed over.
@@ -33,8 +41,37 @@ let package = Package(
             "CourtLog", "CourtPlan", "Projections",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // Query answers as tables and JSON, shared by the CLI and the hub's endpoints.
+        .target(name: "QueryViews", dependencies: ["CanonicalJSON", "CourtLog", "CourtPlan", "Projections", "NodeStore"]),
+        // The sync protocol's wire types and URL paths (mirrored by protocol/openapi.yaml), and
+        // the hub's own CA and certificates. No server, no client.
+        .target(name: "SyncProtocol", dependencies: [
+            "CourtLog", "CanonicalJSON",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+        ]),
+        // The intermediate court's hub: HTTPS server, enrollment registry, ingest.
+        .target(name: "Hub", dependencies: [
+            "SyncProtocol", "NodeStore", "Projections", "CourtPlan", "QueryViews",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // A node's side of sync: push its log, pull the policy log, keep receipts.
+        .target(name: "NodeSync", dependencies: [
+            "SyncProtocol", "NodeStore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .executableTarget(name: "courtsync", dependencies: [
-            "CourtLog", "CourtPlan", "Projections", "NodeStore",
+            "CourtLog", "CourtPlan", "Projections", "NodeStore", "QueryViews", "SyncProtocol", "Hub", "NodeSync",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"]),
@@ -43,5 +80,6 @@ let package = Package(
         .testTarget(name: "PlanFileTests", dependencies: ["CourtPlan"]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "CourtLog", "CourtPlan"]),
         .testTarget(name: "CLITests", dependencies: ["courtsync", "CourtLog", "NodeStore"]),
+        .testTarget(name: "SyncTests", dependencies: ["courtsync", "SyncProtocol", "Hub", "NodeSync", "NodeStore", "CourtLog"]),
     ]
 )

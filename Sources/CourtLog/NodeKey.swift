@@ -21,6 +21,11 @@ public struct NodeKey: Sendable {
     /// The matching public key.
     public var publicKey: NodePublicKey { NodePublicKey(key: privateKey.publicKey) }
 
+    /// Signs a domain-separated message (sync documents; events use ``sign(eventHash:)``).
+    public func sign(message: [UInt8]) -> [UInt8] {
+        Array(try! privateKey.signature(for: message))
+    }
+
     /// Signs an event hash under the protocol's domain separation.
     public func sign(eventHash: EventHash) -> [UInt8] {
         // swift-crypto's Ed25519 cannot fail for a valid key and a small message.
@@ -59,6 +64,11 @@ public struct NodePublicKey: Sendable, Hashable, CustomStringConvertible {
     /// Whether `signature` is this key's signature of `eventHash`.
     public func verifies(signature: [UInt8], of eventHash: EventHash) -> Bool {
         signature.count == 64 && key.isValidSignature(signature, for: EventHash.signingMessage(for: eventHash))
+    }
+
+    /// Whether `signature` is this key's signature of a domain-separated message.
+    public func verifies(signature: [UInt8], message: [UInt8]) -> Bool {
+        signature.count == 64 && key.isValidSignature(signature, for: message)
     }
 
     public static func == (a: NodePublicKey, b: NodePublicKey) -> Bool { a.raw == b.raw }

@@ -56,65 +56,69 @@ extension EventStore {
     @discardableResult
     public func updateProjections(progress: (Int64, Int64) -> Void = { _, _ in }) throws -> Int64 {
         do {
-            return try pool.write { db in
-                let (plan, _) = try Self.measuresPlan(db)
-                let planDigest = Hex.encode(Array(SHA256.hash(data: CanonicalEncoder.encode(plan.json))))
-                if try String.fetchOne(db, sql: "SELECT value FROM proj_meta WHERE key = 'plan'") != planDigest {
-                    // The formulas changed (the genesis arrived): rebuild from zero.
-                    try db.execute(sql: "DELETE FROM proj_count; DELETE FROM proj_seen; DELETE FROM proj_roster; DELETE FROM proj_policy; DELETE FROM proj_cursor")
-                    try db.execute(sql: "INSERT OR REPLACE INTO proj_meta (key, value) VALUES ('plan', ?)", arguments: [planDigest])
-                }
-                let measures = try MeasureSet(plan: plan)
-                let total = try Int64.fetchOne(db, sql: """
-                    SELECT COALESCE(SUM(h.seq - COALESCE(c.seq, 0)), 0) FROM log_head h LEFT JOIN proj_cursor c ON c.node = h.node
-                    """) ?? 0
-                var folded: Int64 = 0
-                let addCount = try db.cachedStatement(sql: """
-                    INSERT INTO proj_count (period, unit, measure, bucket, n) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (period, unit, measure, bucket) DO UPDATE SET n = n + excluded.n
-                    """)
-                let addSeen = try db.cachedStatement(sql: "INSERT OR IGNORE INTO proj_seen (period, unit, measure, subject) VALUES (?, ?, ?, ?)")
-                let addRoster = try db.cachedStatement(sql: """
-                    INSERT INTO proj_roster (node, seq, unit, at_utc, headcount, recorded_at) VALUES (?, ?, ?, ?, ?, ?)
-                    """)
-                let addPolicy = try db.cachedStatement(sql: "INSERT INTO proj_policy (node, seq) VALUES (?, ?)")
-                for node in try String.fetchAll(db, sql: "SELECT node FROM log_head ORDER BY node") {
-                    var cursor = try Int64.fetchOne(db, sql: "SELECT seq FROM proj_cursor WHERE node = ?", arguments: [node]) ?? 0
-                    while true {
-                        let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                            SELECT \(Self.factColumns) FROM event WHERE node = ? AND seq > ? ORDER BY seq LIMIT 20000
-                            """), arguments: [node, cursor])
-                        guard let last = rows.last else { break }
-                        var counts: [CounterKey: Int64] = [:]
-                        for row in rows {
-                            let f = Self.fact(row)
-                            if PolicyEvent.isPolicy(f.type) {
-                                try addPolicy.execute(arguments: [f.node, f.seq])
-                                continue
-                            }
-                            for c in Attribution.contributions(of: f, measures: measures) {
-                                switch c {
-                                case .count(let k): counts[k, default: 0] += 1
-                                case .distinct(let k, let subject):
-                                    try addSeen.execute(arguments: [k.period, k.unit, k.measure, subject])
-                                    if db.changesCount > 0 { counts[k, default: 0] += 1 }
-                                case .roster(let r):
-                                    try addRoster.execute(arguments: [r.node, r.seq, r.unit, r.atUTC, r.headcount, r.recordedAt])
-                                }
-                            }
-                        }
-                        for (k, n) in counts { try addCount.execute(arguments: [k.period, k.unit, k.measure, k.bucket, n]) }
-                        cursor = last[1]
-                        folded += Int64(rows.count)
-                        progress(folded, total)
-                    }
-                    try db.execute(sql: "INSERT OR REPLACE INTO proj_cursor (node, seq) VALUES (?, ?)", arguments: [node, cursor])
-                }
-                return folded
-            }
+            return try pool.write { db in try Self.foldNewEvents(db, progress: progress) }
         } catch let e as PlanError { throw StoreError(e.message) } catch let e as StoreError { throw e } catch {
             throw StoreError.from(error, path: path)
         }
+    }
+
+    /// The fold itself, inside the caller's transaction (the hub folds in the ingest's).
+    static func foldNewEvents(_ db: Database, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> Int64 {
+
+            let (plan, _) = try Self.measuresPlan(db)
+            let planDigest = Hex.encode(Array(SHA256.hash(data: CanonicalEncoder.encode(plan.json))))
+            if try String.fetchOne(db, sql: "SELECT value FROM proj_meta WHERE key = 'plan'") != planDigest {
+                // The formulas changed (the genesis arrived): rebuild from zero.
+                try db.execute(sql: "DELETE FROM proj_count; DELETE FROM proj_seen; DELETE FROM proj_roster; DELETE FROM proj_policy; DELETE FROM proj_cursor")
+                try db.execute(sql: "INSERT OR REPLACE INTO proj_meta (key, value) VALUES ('plan', ?)", arguments: [planDigest])
+            }
+            let measures = try MeasureSet(plan: plan)
+            let total = try Int64.fetchOne(db, sql: """
+                SELECT COALESCE(SUM(h.seq - COALESCE(c.seq, 0)), 0) FROM log_head h LEFT JOIN proj_cursor c ON c.node = h.node
+                """) ?? 0
+            var folded: Int64 = 0
+            let addCount = try db.cachedStatement(sql: """
+                INSERT INTO proj_count (period, unit, measure, bucket, n) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (period, unit, measure, bucket) DO UPDATE SET n = n + excluded.n
+                """)
+            let addSeen = try db.cachedStatement(sql: "INSERT OR IGNORE INTO proj_seen (period, unit, measure, subject) VALUES (?, ?, ?, ?)")
+            let addRoster = try db.cachedStatement(sql: """
+                INSERT INTO proj_roster (node, seq, unit, at_utc, headcount, recorded_at) VALUES (?, ?, ?, ?, ?, ?)
+                """)
+            let addPolicy = try db.cachedStatement(sql: "INSERT INTO proj_policy (node, seq) VALUES (?, ?)")
+            for node in try String.fetchAll(db, sql: "SELECT node FROM log_head ORDER BY node") {
+                var cursor = try Int64.fetchOne(db, sql: "SELECT seq FROM proj_cursor WHERE node = ?", arguments: [node]) ?? 0
+                while true {
+                    let rows = try Row.fetchAll(db.cachedStatement(sql: """
+                        SELECT \(Self.factColumns) FROM event WHERE node = ? AND seq > ? ORDER BY seq LIMIT 20000
+                        """), arguments: [node, cursor])
+                    guard let last = rows.last else { break }
+                    var counts: [CounterKey: Int64] = [:]
+                    for row in rows {
+                        let f = Self.fact(row)
+                        if PolicyEvent.isPolicy(f.type) {
+                            try addPolicy.execute(arguments: [f.node, f.seq])
+                            continue
+                        }
+                        for c in Attribution.contributions(of: f, measures: measures) {
+                            switch c {
+                            case .count(let k): counts[k, default: 0] += 1
+                            case .distinct(let k, let subject):
+                                try addSeen.execute(arguments: [k.period, k.unit, k.measure, subject])
+                                if db.changesCount > 0 { counts[k, default: 0] += 1 }
+                            case .roster(let r):
+                                try addRoster.execute(arguments: [r.node, r.seq, r.unit, r.atUTC, r.headcount, r.recordedAt])
+                            }
+                        }
+                    }
+                    for (k, n) in counts { try addCount.execute(arguments: [k.period, k.unit, k.measure, k.bucket, n]) }
+                    cursor = last[1]
+                    folded += Int64(rows.count)
+                    progress(folded, total)
+                }
+                try db.execute(sql: "INSERT OR REPLACE INTO proj_cursor (node, seq) VALUES (?, ?)", arguments: [node, cursor])
+            }
+            return folded
     }
 
     /// The policy events this store holds, folded in (node, seq) order onto the plan, and the

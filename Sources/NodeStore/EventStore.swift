@@ -66,6 +66,7 @@ public final class EventStore: Sendable {
                 """)
         }
         registerProjectionMigration(&m)
+        registerHubMigration(&m)
         return m
     }
 
@@ -334,35 +335,38 @@ extension EventStore {
     /// held must have the same hash (otherwise it is a fork, refused); the rest must continue
     /// the stored head without a gap. All or nothing.
     public func receive(_ events: [SignedEvent], recordedAt: Int64) throws -> Receipt {
-        guard let first = events.first else { throw EventError("nothing to receive: the export is empty") }
         do {
-            return try pool.write { db in
-                let head = try Self.head(db, first.node)
-                let lookup = try db.cachedStatement(sql: "SELECT hash FROM event WHERE node = ? AND seq = ?")
-                var fresh: [SignedEvent] = []
-                for e in events {
-                    if e.seq <= head.seq {
-                        guard let stored = try Data.fetchOne(lookup, arguments: [e.node, e.seq]) else {
-                            throw EventError("seq \(e.seq) of node \(e.node) is missing from this store: its log here is damaged; verify it with `courtsync audit verify`", seq: e.seq)
-                        }
-                        guard Array(stored) == e.hash.bytes else {
-                            throw EventError("fork: node \(e.node) seq \(e.seq) has hash \(e.hash.hex.prefix(16))… here it is \(Hex.encode(stored).prefix(16))…; two different logs claim the same place. Nothing was stored; report this to the intermediate court's 技术处", seq: e.seq)
-                        }
-                    } else {
-                        fresh.append(e)
-                    }
-                }
-                if let next = fresh.first {
-                    guard next.seq == head.seq + 1, next.prev == head.hash else {
-                        throw EventError("expected seq \(head.seq + 1) of node \(next.node) next, but the events start at \(next.seq): send the log from seq \(head.seq + 1)", seq: next.seq)
-                    }
-                    try Self.insert(db, fresh, recordedAt: recordedAt)
-                }
-                let newHead = fresh.last.map { LogHead(seq: $0.seq, hash: $0.hash) } ?? head
-                return Receipt(known: events.count - fresh.count, stored: fresh.count, head: newHead)
-            }
+            return try pool.write { db in try Self.receive(db, events, recordedAt: recordedAt) }
         } catch let e as EventError { throw e } catch {
             throw StoreError.from(error, path: path)
         }
+    }
+
+    static func receive(_ db: Database, _ events: [SignedEvent], recordedAt: Int64) throws -> Receipt {
+        guard let first = events.first else { throw EventError("nothing to receive: the batch is empty") }
+
+            let head = try Self.head(db, first.node)
+            let lookup = try db.cachedStatement(sql: "SELECT hash FROM event WHERE node = ? AND seq = ?")
+            var fresh: [SignedEvent] = []
+            for e in events {
+                if e.seq <= head.seq {
+                    guard let stored = try Data.fetchOne(lookup, arguments: [e.node, e.seq]) else {
+                        throw EventError("seq \(e.seq) of node \(e.node) is missing from this store: its log here is damaged; verify it with `courtsync audit verify`", seq: e.seq)
+                    }
+                    guard Array(stored) == e.hash.bytes else {
+                        throw EventError("fork: node \(e.node) seq \(e.seq) has hash \(e.hash.hex.prefix(16))… here it is \(Hex.encode(stored).prefix(16))…; two different logs claim the same place. Nothing was stored; report this to the intermediate court's 技术处", seq: e.seq)
+                    }
+                } else {
+                    fresh.append(e)
+                }
+            }
+            if let next = fresh.first {
+                guard next.seq == head.seq + 1, next.prev == head.hash else {
+                    throw EventError("expected seq \(head.seq + 1) of node \(next.node) next, but the events start at \(next.seq): send the log from seq \(head.seq + 1)", seq: next.seq)
+                }
+                try Self.insert(db, fresh, recordedAt: recordedAt)
+            }
+            let newHead = fresh.last.map { LogHead(seq: $0.seq, hash: $0.hash) } ?? head
+            return Receipt(known: events.count - fresh.count, stored: fresh.count, head: newHead)
     }
 }

@@ -2,18 +2,19 @@ import ArgumentParser
 
 /// `courtsync`: the command line of a court node, the hub, auditors and the bench.
 @main
-struct CourtSyncCommand: ParsableCommand {
+struct CourtSyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "courtsync",
         abstract: "Signed, auditable records of court IT usage for 焦中法〔2022〕77号.",
-        subcommands: [NodeCommand.self, QueryCommand.self, AuditCommand.self, BenchCommand.self])
+        subcommands: [NodeCommand.self, HubCommand.self, QueryCommand.self, AuditCommand.self, BenchCommand.self])
 }
 
-struct NodeCommand: ParsableCommand {
+struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node",
         abstract: "A court's node: its identity and its signed event log.",
-        subcommands: [NodeInit.self, NodeAppend.self, NodeImport.self, NodeExport.self, NodeReceive.self, NodeStatus.self])
+        subcommands: [NodeInit.self, NodeAppend.self, NodeImport.self, NodeExport.self, NodeReceive.self, NodeStatus.self,
+                      NodeEnrollRequest.self, NodeJoin.self, NodeSyncCommand.self])
 }
 
 struct AuditCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import CourtLog
 import Foundation
 import NodeStore
+import QueryViews
 
 struct AuditReplay: ParsableCommand {
     static let configuration = CommandConfiguration(

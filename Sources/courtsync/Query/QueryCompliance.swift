@@ -1,7 +1,7 @@
 import ArgumentParser
-import CanonicalJSON
 import CourtLog
-import Projections
+import QueryViews
+import SyncProtocol
 
 struct QueryCompliance: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,20 +23,8 @@ struct QueryCompliance: ParsableCommand {
     var indicator: String?
 
     func run() throws {
-        let p = try Period(parsing: period)
-        let source = try options.projection()
-        let courtCode = try court.map { try source.court($0).code }
-        let deptSlug = try dept.map { try source.plan.department($0).slug }
-        let indicatorSlug = try indicator.map { try source.plan.indicator($0).slug }
-        var rows = source.projection.compliance(period: p, counts: try source.counts(p.description), court: courtCode, department: deptSlug)
-        if let indicatorSlug { rows = rows.filter { $0.indicator == indicatorSlug } }
-        var table = TextTable(["指标", "单位", "分子", "分母", "值", "标准", "状态"])
-        for r in rows {
-            table.add([r.indicatorLabel, r.unitName, "\(r.numerator)", "\(r.denominator)", r.valueText, r.thresholdText, "\(r.status.chinese) \(r.status.rawValue)"])
+        try options.answer(path: ApiPaths.compliance, parameters: ["period": period, "court": court, "dept": dept, "indicator": indicator]) {
+            try QueryViews.compliance($0, period: period, court: court, dept: dept, indicator: indicator)
         }
-        if options.format == "table" {
-            print("合规情况 compliance \(p) — plan: \(source.policy.planSource)")
-        }
-        options.emit(table, json: .array(rows.map(\.json)))
     }
 }

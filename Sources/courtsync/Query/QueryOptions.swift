@@ -5,11 +5,18 @@ import CourtPlan
 import Foundation
 import NodeStore
 import Projections
+import QueryViews
 
 /// Options every query shares: where the data is, how to print it, and as known when.
 struct QueryOptions: ParsableArguments {
     @Option(help: "A node directory or a hub directory.")
-    var dir: String
+    var dir: String?
+
+    @Option(help: "A hub URL (https://host:8443) to ask instead of a local directory; needs --dir of an enrolled node or --auditor FILE.")
+    var hub: String?
+
+    @Option(help: "An auditor credential file (from `courtsync hub auditor add`), for --hub.")
+    var auditor: String?
 
     @Option(help: "table, json or csv.")
     var format: String = "table"
@@ -18,7 +25,8 @@ struct QueryOptions: ParsableArguments {
     var asOf: String?
 
     func validate() throws {
-        guard ["table", "json", "csv"].contains(format) else { throw ValidationError("--format must be table, json or csv") }
+        guard QueryAnswer.formats.contains(format) else { throw ValidationError("--format must be table, json or csv") }
+        guard dir != nil || hub != nil else { throw ValidationError("give --dir (a node or hub directory) or --hub URL") }
     }
 
     /// A record time from RFC 3339, or the end of a date in UTC+08:00.
@@ -29,46 +37,29 @@ struct QueryOptions: ParsableArguments {
         }
     }
 
-    /// Opens the store behind `--dir`: a node's or the hub's.
-    func openStore() throws -> EventStore {
-        try StoreLocator.open(dir)
-    }
-
     /// The projection to query: the stored one, brought up to date, or a replay as of a time.
     func projection() throws -> ProjectionSource {
-        let store = try openStore()
+        guard let dir else { throw ValidationError("give --dir") }
+        let store = try StoreLocator.open(dir)
+        var progress = Progress(asOf == nil ? "folding new events" : "replaying")
+        defer { progress.finish() }
         if let asOf {
-            var progress = Progress("replaying")
-            let replay = try store.replay(recordedBy: try Self.recordTime(asOf)) { progress.update($0, of: $1) }
-            progress.finish()
-            return ProjectionSource(policy: replay.policy, rosters: replay.tally.rosters, counts: { replay.tally.counts(of: $0) })
+            return try ProjectionSource.replayed(store, recordedBy: try Self.recordTime(asOf)) { progress.update($0, of: $1) }
         }
-        var progress = Progress("folding new events")
-        try store.updateProjections { progress.update($0, of: $1) }
-        progress.finish()
-        return ProjectionSource(policy: try store.storedPolicy(), rosters: try store.storedRosters(), counts: { try store.storedCounts(period: $0) })
+        return try ProjectionSource.stored(store) { progress.update($0, of: $1) }
     }
 
-    func emit(_ table: TextTable, json: JSONValue) {
-        switch format {
-        case "json": print(String(decoding: CanonicalEncoder.encode(json), as: UTF8.self))
-        case "csv": print(table.csv())
-        default: print(table.render())
+    /// Answers locally, or asks the hub when --hub is given (the hub renders the same answer).
+    func answer(path: String, parameters: [String: String?], local: (ProjectionSource) throws -> QueryAnswer) throws {
+        if let hub {
+            var query = parameters.compactMapValues { $0 }
+            query["format"] = format
+            if let asOf { query["as_of"] = asOf }
+            print(try HubQuery.get(hub: hub, path: path, query: query, nodeDir: dir, auditorFile: auditor), terminator: "")
+            return
         }
+        print(try local(try projection()).render(format))
     }
-}
-
-/// The policy, rosters and per-period counters a query reads.
-struct ProjectionSource {
-    let policy: PolicyState
-    let rosters: [RosterEntry]
-    let counts: (String) throws -> PeriodCounts
-
-    var projection: Projection { Projection(policy: policy, rosters: rosters) }
-    var plan: Plan { policy.plan }
-
-    /// A court by code, slug or name, with close matches in the error.
-    func court(_ text: String) throws -> Plan.Court { try plan.court(text) }
 }
 
 /// Finds the store of a node directory or a hub directory.
@@ -76,26 +67,6 @@ enum StoreLocator {
     static func open(_ dir: String) throws -> EventStore {
         let fm = FileManager.default
         if fm.fileExists(atPath: "\(dir)/\(NodeDirectory.manifestName)") { return try NodeDirectory.open(at: dir).store }
-        if fm.fileExists(atPath: "\(dir)/hub.json") { return try EventStore(path: "\(dir)/hub.sqlite") }
-        throw StoreError("\(dir) is neither a node directory (node.json) nor a hub directory (hub.json): give the directory made by `courtsync node init` or `courtsync hub init`")
+        throw StoreError("\(dir) is not a node or hub directory (no node.json): give the directory made by `courtsync node init` or `courtsync hub init`")
     }
-}
-
-extension ComplianceRow {
-    var json: JSONValue {
-        var o: [String: JSONValue] = [
-            "period": .string(period), "indicator": .string(indicator), "indicator_name": .string(indicatorName), "code": .string(indicatorCode),
-            "unit": .string(unit), "unit_name": .string(unitName), "unit_kind": .string(unitKind),
-            "numerator": .int(numerator), "denominator": .int(denominator), "value": .string(valueText),
-            "threshold": .string(thresholdText), "status": .string(status.rawValue),
-        ]
-        if let v = valuePer10k { o["value_per_10k"] = .int(v) }
-        if let t = thresholdPer10k { o["threshold_per_10k"] = .int(t) }
-        if let d = thresholdDocument { o["threshold_document"] = .string(d) }
-        if let h = reviewLimitHours { o["review_limit_hours"] = .int(h) }
-        if let s = stage { o["stage"] = .string(s) }
-        return .object(o)
-    }
-
-    var indicatorLabel: String { "\(indicatorCode) \(indicatorName)" + (stage.map { "（\($0 == "filing" ? "立案阶段" : "审判阶段")）" } ?? "") }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
-import CanonicalJSON
 import CourtLog
-import Projections
+import QueryViews
+import SyncProtocol
 
 struct QueryTrend: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,25 +34,8 @@ struct QueryTrend: ParsableCommand {
     }
 
     func run() throws {
-        let source = try options.projection()
-        let ind = try source.plan.indicator(indicator)
-        let unit = try court.map { try source.court($0).code } ?? dept.map { try source.plan.department($0).slug } ?? Attribution.city
-        let periods = try Projection.periods(from: try Period(parsing: from), to: try Period(parsing: to), by: by)
-        let points = source.projection.trend(ind, unit: unit, periods: try periods.map { ($0, try source.counts($0.description)) })
-        var table = TextTable(["期间", "分子", "分母", "值", "标准", "状态", "基层排名"])
-        for pt in points {
-            let r = pt.row
-            table.add([r.period, "\(r.numerator)", "\(r.denominator)", r.valueText, r.thresholdText, r.status.chinese,
-                       pt.rank.map { "\($0)/\(pt.ranked)" } ?? "—"])
+        try options.answer(path: ApiPaths.trend, parameters: ["indicator": indicator, "from": from, "to": to, "by": by, "court": court, "dept": dept]) {
+            try QueryViews.trend($0, indicator: indicator, from: from, to: to, by: by, court: court, dept: dept)
         }
-        if options.format == "table" {
-            print("趋势 trend: \(ind.code) \(ind.name), \(source.projection.unitName(unit)), \(from)…\(to) by \(by)")
-        }
-        options.emit(table, json: .array(points.map { pt in
-            var o = pt.row.json.objectValue ?? [:]
-            if let rank = pt.rank { o["rank"] = .int(Int64(rank)) }
-            o["ranked"] = .int(Int64(pt.ranked))
-            return .object(o)
-        }))
     }
 }

@@ -1,14 +1,14 @@
 /// A plain table for terminals: columns padded by display width (CJK characters are two
 /// columns wide), a rule under the header.
-struct TextTable {
+public struct TextTable {
     var header: [String]
     var rows: [[String]] = []
 
-    init(_ header: [String]) { self.header = header }
+    public init(_ header: [String]) { self.header = header }
 
-    mutating func add(_ row: [String]) { rows.append(row) }
+    public mutating func add(_ row: [String]) { rows.append(row) }
 
-    static func width(_ s: String) -> Int {
+    public static func width(_ s: String) -> Int {
         s.unicodeScalars.reduce(0) { w, u in
             let v = u.value
             let wide = (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
@@ -17,7 +17,7 @@ struct TextTable {
         }
     }
 
-    func render() -> String {
+    public func render() -> String {
         var widths = header.map(Self.width)
         for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], Self.width(c)) } }
         func line(_ cells: [String]) -> String {
@@ -31,7 +31,7 @@ struct TextTable {
     }
 
     /// RFC 4180 CSV of the same rows.
-    func csv() -> String {
+    public func csv() -> String {
         func cell(_ s: String) -> String {
             s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         }

@@ -1,0 +1,26 @@
+import Hummingbird
+import NIOCore
+import NIOSSL
+import SyncProtocol
+
+/// The request context of the hub: Hummingbird's core storage plus the connection, so that
+/// a handler can read the client certificate the TLS handshake verified.
+struct HubContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    /// The verified client certificate's common name (a court code) and serial, if any.
+    func clientIdentity() async throws -> (commonName: String, serial: String)? {
+        let channel = self.channel
+        let der: [UInt8]? = try await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).peerCertificate.map { try $0.toDERBytes() }
+        }.get()
+        guard let der else { return nil }
+        return try HubCertificates.identity(ofDER: der)
+    }
+}

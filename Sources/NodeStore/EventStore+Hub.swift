@@ -1,0 +1,123 @@
+import CourtLog
+import Crypto
+import Foundation
+import GRDB
+
+/// The hub's own tables, in the same database as the merged log: the registry of enrolled
+/// nodes, auditors' credentials, alarms (forks), and what each node last reported.
+extension EventStore {
+    static func registerHubMigration(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v3-hub") { db in
+            try db.execute(sql: """
+                CREATE TABLE hub_node (
+                    court TEXT PRIMARY KEY, public_key TEXT NOT NULL, tls_serial TEXT NOT NULL, status TEXT NOT NULL,
+                    enrolled_at INTEGER NOT NULL, revoked_at INTEGER) WITHOUT ROWID;
+                CREATE TABLE hub_auditor (name TEXT PRIMARY KEY, token_sha256 TEXT NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE hub_alarm (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, court TEXT NOT NULL, seq INTEGER, kind TEXT NOT NULL,
+                    detail TEXT NOT NULL, at INTEGER NOT NULL);
+                CREATE TABLE hub_push (court TEXT PRIMARY KEY, node_head INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
+                """)
+        }
+    }
+
+    /// An enrolled node.
+    public struct EnrolledNode: Sendable, Equatable {
+        public let court: String
+        public let publicKey: String
+        public let tlsSerial: String
+        public let status: String
+        public let enrolledAt: Int64
+    }
+
+    public func enroll(court: String, publicKey: String, tlsSerial: String, at: Int64) throws {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO hub_node (court, public_key, tls_serial, status, enrolled_at) VALUES (?, ?, ?, 'active', ?)
+                ON CONFLICT(court) DO UPDATE SET public_key = excluded.public_key, tls_serial = excluded.tls_serial,
+                    status = 'active', enrolled_at = excluded.enrolled_at, revoked_at = NULL
+                """, arguments: [court, publicKey, tlsSerial, at])
+        }
+    }
+
+    public func revoke(court: String, at: Int64) throws -> Bool {
+        try write { db in
+            try db.execute(sql: "UPDATE hub_node SET status = 'revoked', revoked_at = ? WHERE court = ?", arguments: [at, court])
+            return db.changesCount > 0
+        }
+    }
+
+    public func enrolledNodes() throws -> [EnrolledNode] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT court, public_key, tls_serial, status, enrolled_at FROM hub_node ORDER BY court").map {
+                EnrolledNode(court: $0[0], publicKey: $0[1], tlsSerial: $0[2], status: $0[3], enrolledAt: $0[4])
+            }
+        }
+    }
+
+    public func addAuditor(name: String, token: String, at: Int64) throws {
+        try write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM hub_auditor WHERE name = ?", arguments: [name]) == true {
+                throw StoreError("an auditor named '\(name)' already exists: choose another name")
+            }
+            try db.execute(sql: "INSERT INTO hub_auditor (name, token_sha256, created_at) VALUES (?, ?, ?)",
+                           arguments: [name, Self.tokenDigest(token), at])
+        }
+    }
+
+    /// The auditor whose token this is, if any.
+    public func auditor(token: String) throws -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT name FROM hub_auditor WHERE token_sha256 = ?", arguments: [Self.tokenDigest(token)]) }
+    }
+
+    static func tokenDigest(_ token: String) -> String { Hex.encode(Array(SHA256.hash(data: Array(token.utf8)))) }
+
+    public func recordAlarm(court: String, seq: Int64?, kind: String, detail: String, at: Int64) throws {
+        try write { db in
+            try db.execute(sql: "INSERT INTO hub_alarm (court, seq, kind, detail, at) VALUES (?, ?, ?, ?, ?)", arguments: [court, seq, kind, detail, at])
+        }
+    }
+
+    public struct Alarm: Sendable { public let court: String; public let seq: Int64?; public let kind: String; public let detail: String; public let at: Int64 }
+
+    public func alarms() throws -> [Alarm] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT court, seq, kind, detail, at FROM hub_alarm ORDER BY id").map {
+                Alarm(court: $0[0], seq: $0[1], kind: $0[2], detail: $0[3], at: $0[4])
+            }
+        }
+    }
+
+    /// What each node last reported of its own head, and when it last pushed.
+    public func pushReports() throws -> [String: (nodeHead: Int64, at: Int64)] {
+        try read { db in
+            var out: [String: (Int64, Int64)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT court, node_head, at FROM hub_push") { out[row[0]] = (row[1], row[2]) }
+            return out
+        }
+    }
+
+    /// Stores a pushed batch and folds it into the projections in one transaction, and notes
+    /// the node's reported head. A fork or gap throws and stores nothing.
+    public func ingest(_ events: [SignedEvent], nodeHead: Int64?, recordedAt: Int64) throws -> Receipt {
+        do {
+            return try pool.write { db in
+                let receipt = try Self.receive(db, events, recordedAt: recordedAt)
+                _ = try Self.foldNewEvents(db)
+                if let court = events.first?.node {
+                    try db.execute(sql: "INSERT OR REPLACE INTO hub_push (court, node_head, at) VALUES (?, ?, ?)",
+                                   arguments: [court, max(nodeHead ?? 0, receipt.head.seq), recordedAt])
+                }
+                return receipt
+            }
+        } catch let e as EventError { throw e } catch let e as StoreError { throw e } catch {
+            throw StoreError.from(error, path: path)
+        }
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.write(body) } catch let e as EventError { throw e } catch let e as StoreError { throw e } catch {
+            throw StoreError.from(error, path: path)
+        }
+    }
+}

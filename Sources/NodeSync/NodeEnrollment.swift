@@ -1,0 +1,62 @@
+import CanonicalJSON
+import CourtLog
+import Crypto
+import Foundation
+import NodeStore
+import SyncProtocol
+
+/// The node's side of enrollment: its TLS key and request, and the bundle it installs.
+public enum NodeEnrollment {
+    public static let tlsKeyName = "tls.key"
+    public static let bundleName = "bundle.json"
+    public static let receiptsName = "receipts.jsonl"
+
+    /// Makes (once) the node's TLS key and writes a signed enrollment request.
+    public static func request(_ node: NodeDirectory) throws -> EnrollmentRequest {
+        let keyPath = "\(node.path)/\(tlsKeyName)"
+        let tlsKey: P256.Signing.PrivateKey
+        if let pem = FileManager.default.contents(atPath: keyPath) {
+            tlsKey = try P256.Signing.PrivateKey(pemRepresentation: String(decoding: pem, as: UTF8.self))
+        } else {
+            tlsKey = P256.Signing.PrivateKey()
+            guard FileManager.default.createFile(atPath: keyPath, contents: Data(tlsKey.pemRepresentation.utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw SyncError("cannot write \(keyPath): check that the node directory is writable", transient: false)
+            }
+        }
+        return try EnrollmentRequest.make(court: node.court.code, courtName: node.court.name, key: node.key, tlsKey: tlsKey,
+                                          now: ISO8601DateFormatter().string(from: Date()))
+    }
+
+    /// Installs a bundle after checking it is for this node and matches its TLS key.
+    public static func join(_ node: NodeDirectory, bundleJSON: JSONValue) throws -> EnrollmentBundle {
+        let bundle = try EnrollmentBundle(json: bundleJSON)
+        guard bundle.court == node.court.code else {
+            throw SyncError("this bundle is for court \(bundle.court), but this node is \(node.court.code): use the bundle made from this node's request", transient: false)
+        }
+        guard FileManager.default.fileExists(atPath: "\(node.path)/\(tlsKeyName)") else {
+            throw SyncError("this node has no TLS key: run `courtsync node enroll-request` here first, then have the hub enroll that request", transient: false)
+        }
+        guard FileManager.default.createFile(atPath: "\(node.path)/\(bundleName)", contents: Data(CanonicalEncoder.encode(bundle.json) + [0x0A])) else {
+            throw SyncError("cannot write \(node.path)/\(bundleName)", transient: false)
+        }
+        return bundle
+    }
+
+    public static func bundle(_ node: NodeDirectory) throws -> EnrollmentBundle {
+        guard let data = FileManager.default.contents(atPath: "\(node.path)/\(bundleName)") else {
+            throw SyncError("\(node.path) has not joined a hub (no \(bundleName)): run `courtsync node enroll-request`, have the hub run `courtsync hub enroll`, then `courtsync node join`", transient: false)
+        }
+        guard let json = try? StrictJSONParser.parse(Array(data)) else { throw SyncError("\(node.path)/\(bundleName) is damaged: join again", transient: false) }
+        return try EnrollmentBundle(json: json)
+    }
+
+    /// A client for this node's hub.
+    public static func client(_ node: NodeDirectory) throws -> HubClient {
+        let bundle = try bundle(node)
+        guard let key = FileManager.default.contents(atPath: "\(node.path)/\(tlsKeyName)") else {
+            throw SyncError("\(node.path)/\(tlsKeyName) is missing: the node cannot prove who it is; enroll again", transient: false)
+        }
+        return try HubClient(baseURL: bundle.hubURL, caPEM: bundle.caPEM, certificatePEM: bundle.clientCertificatePEM,
+                             privateKeyPEM: String(decoding: key, as: UTF8.self))
+    }
+}

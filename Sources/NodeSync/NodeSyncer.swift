@@ -1,0 +1,95 @@
+import CanonicalJSON
+import CourtLog
+import Foundation
+import NodeStore
+import SyncProtocol
+
+/// `courtsync node sync`: push the node's log from the hub's cursor in batches, keep each
+/// signed receipt, then pull and verify the intermediate court's log.
+public struct NodeSyncer: Sendable {
+    public let node: NodeDirectory
+    public let bundle: EnrollmentBundle
+    public let client: HubClient
+
+    public struct Report: Sendable {
+        public var pushed: Int64 = 0
+        public var hubSeq: Int64 = 0
+        public var localSeq: Int64 = 0
+        public var pulled: Int64 = 0
+        public var policySeq: Int64 = 0
+        public var lag: Int64 { localSeq - hubSeq }
+    }
+
+    public init(node: NodeDirectory) throws {
+        self.node = node
+        self.bundle = try NodeEnrollment.bundle(node)
+        self.client = try NodeEnrollment.client(node)
+    }
+
+    public func syncOnce(batch: Int = ApiPaths.pushBatch, progress: @Sendable (String) -> Void = { _ in }) async throws -> Report {
+        var report = Report()
+        let own = node.court.code
+        let cursorReply = try await client.get(ApiPaths.path(ApiPaths.cursor, court: own))
+        guard cursorReply.status == 200, var cursor = cursorReply.json?["seq"]?.intValue else {
+            throw SyncError("the hub refused the cursor request (\(cursorReply.status)): \(cursorReply.error)", transient: cursorReply.status >= 500)
+        }
+        let head = try node.store.head(of: own)
+        report.localSeq = head.seq
+        while cursor < head.seq {
+            let events = try node.store.events(of: own, from: cursor + 1, limit: batch)
+            guard let last = events.last else { break }
+            var body: [UInt8] = []
+            for e in events { body += e.exportLine; body.append(0x0A) }
+            let reply = try await client.post(ApiPaths.path(ApiPaths.events, court: own), body: body,
+                                              headers: [ApiPaths.nodeHeadHeader: "\(head.seq)"])
+            switch reply.status {
+            case 200:
+                guard let json = reply.json, let receipt = try? PushReceipt(json: json), receipt.document.isSigned(by: bundle.intermediatePublicKey),
+                      receipt.toSeq == last.seq, receipt.headHash == last.hash.hex else {
+                    throw SyncError("the hub's receipt for seq \(cursor + 1)…\(last.seq) is not signed by the intermediate court's key or does not match: stop and report this to 技术处", transient: false)
+                }
+                try appendReceipt(json)
+                report.pushed += receipt.stored
+                cursor = receipt.toSeq
+                progress("pushed seq \(events.first!.seq)…\(last.seq) (\(receipt.stored) new), hub at \(cursor) of \(head.seq)")
+            case 409 where reply.json?["reason"]?.stringValue == "gap":
+                guard let resume = reply.json?["cursor"]?.intValue, resume < cursor || resume < head.seq else { throw SyncError("the hub reports a gap: \(reply.error)") }
+                cursor = resume
+            default:
+                throw SyncError("the hub refused the batch seq \(events.first!.seq)…\(last.seq) (\(reply.status)): \(reply.error)", transient: reply.status >= 500)
+            }
+        }
+        report.hubSeq = cursor
+        // Pull the intermediate court's log (policy) and verify it under the bundle's key.
+        let ic = PolicyAuthority.intermediateCourt
+        var local = try node.store.head(of: ic)
+        while true {
+            let reply = try await client.get(ApiPaths.path(ApiPaths.events, court: ic), query: ["from": "\(local.seq + 1)", "limit": "5000"])
+            guard reply.status == 200 else { throw SyncError("the hub refused the policy pull (\(reply.status)): \(reply.error)", transient: reply.status >= 500) }
+            let lines = reply.body.split(separator: 0x0A).map(Array.init)
+            if lines.isEmpty { break }
+            var events: [SignedEvent] = []
+            for line in lines { events.append(try SignedEvent(parsing: line)) }
+            var verifier = LogVerifier(node: ic, publicKey: bundle.intermediatePublicKey, after: local)
+            do { try verifier.verify(events) } catch {
+                throw SyncError("the intermediate court's log from the hub does not verify (\(error.description)): nothing stored; report this to 技术处", transient: false)
+            }
+            let receipt = try node.store.receive(events, recordedAt: Int64(Date().timeIntervalSince1970))
+            report.pulled += Int64(receipt.stored)
+            local = receipt.head
+            progress("pulled policy log to seq \(local.seq)")
+        }
+        report.policySeq = local.seq
+        return report
+    }
+
+    func appendReceipt(_ json: JSONValue) throws {
+        let path = "\(node.path)/\(NodeEnrollment.receiptsName)"
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw SyncError("cannot write \(path)", transient: false) }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: CanonicalEncoder.encode(json) + [0x0A])
+        try handle.synchronize()
+    }
+}

@@ -1,0 +1,52 @@
+import CanonicalJSON
+import CourtLog
+import CourtPlan
+import NodeStore
+import Projections
+
+/// The policy, rosters and per-period counters a query reads: the stored projections brought
+/// up to date, or a replay as of a record time.
+public struct ProjectionSource {
+    public let policy: PolicyState
+    public let rosters: [RosterEntry]
+    public let counts: (String) throws -> PeriodCounts
+
+    public var projection: Projection { Projection(policy: policy, rosters: rosters) }
+    public var plan: Plan { policy.plan }
+
+    public init(policy: PolicyState, rosters: [RosterEntry], counts: @escaping (String) throws -> PeriodCounts) {
+        self.policy = policy
+        self.rosters = rosters
+        self.counts = counts
+    }
+
+    /// The stored projections of `store`, after folding what is new.
+    public static func stored(_ store: EventStore, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> ProjectionSource {
+        try store.updateProjections(progress: progress)
+        return ProjectionSource(policy: try store.storedPolicy(), rosters: try store.storedRosters(), counts: { try store.storedCounts(period: $0) })
+    }
+
+    /// A replay of `store` with only the events recorded by `asOf`.
+    public static func replayed(_ store: EventStore, recordedBy asOf: Int64, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> ProjectionSource {
+        let replay = try store.replay(recordedBy: asOf, progress: progress)
+        return ProjectionSource(policy: replay.policy, rosters: replay.tally.rosters, counts: { replay.tally.counts(of: $0) })
+    }
+}
+
+/// A query's answer, as a table and as JSON; printed in the format asked for.
+public struct QueryAnswer {
+    public let title: String
+    public let table: TextTable
+    public let json: JSONValue
+
+    public func render(_ format: String) -> String {
+        switch format {
+        case "json": String(decoding: CanonicalEncoder.encode(json), as: UTF8.self)
+        case "csv": table.csv()
+        default: title + "\n" + table.render()
+        }
+    }
+
+    /// The formats a query can be printed in.
+    public static let formats = ["table", "json", "csv"]
+}

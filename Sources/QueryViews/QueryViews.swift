@@ -1,0 +1,120 @@
+import CanonicalJSON
+import CourtLog
+import CourtPlan
+import Projections
+
+/// The four questions of the leading group's office, answered as tables and JSON. The CLI and
+/// the hub's query endpoints both answer through here, so they say the same thing.
+public enum QueryViews {
+    public static func compliance(_ source: ProjectionSource, period: String, court: String?, dept: String?, indicator: String?) throws -> QueryAnswer {
+        let p = try Period(parsing: period)
+        let courtCode = try court.map { try source.plan.court($0).code }
+        let deptSlug = try dept.map { try source.plan.department($0).slug }
+        let indicatorSlug = try indicator.map { try source.plan.indicator($0).slug }
+        var rows = source.projection.compliance(period: p, counts: try source.counts(p.description), court: courtCode, department: deptSlug)
+        if let indicatorSlug { rows = rows.filter { $0.indicator == indicatorSlug } }
+        var table = TextTable(["指标", "单位", "分子", "分母", "值", "标准", "状态"])
+        for r in rows {
+            table.add([r.indicatorLabel, r.unitName, "\(r.numerator)", "\(r.denominator)", r.valueText, r.thresholdText, "\(r.status.chinese) \(r.status.rawValue)"])
+        }
+        return QueryAnswer(title: "合规情况 compliance \(p) — plan: \(source.policy.planSource)", table: table, json: .array(rows.map(\.json)))
+    }
+
+    public static func accountability(_ source: ProjectionSource, period: String) throws -> QueryAnswer {
+        let p = try Period(parsing: period)
+        let entries = source.projection.accountability(period: p, counts: try source.counts(p.description))
+        var table = TextTable(["单位", "指标", "原因", "情况", "已说明"])
+        for e in entries {
+            table.add([e.unitName, e.indicatorName, e.reason == .belowThreshold ? "未达标" : "未进入第一方阵", e.detail,
+                       e.explained ? "是 (\(e.explanations.count))" : "否"])
+        }
+        let json: JSONValue = .array(entries.map { e in
+            [
+                "period": .string(e.period), "unit": .string(e.unit), "unit_name": .string(e.unitName), "indicator": .string(e.indicator),
+                "indicator_name": .string(e.indicatorName), "reason": .string(e.reason.rawValue), "detail": .string(e.detail),
+                "explained": .bool(e.explained),
+                "explanations": .array(e.explanations.map { ["text": .string($0.text), "node": .string($0.node), "seq": .int($0.seq), "at": .string($0.at)] }),
+            ]
+        })
+        return QueryAnswer(title: "说明情况 accountability \(p): \(entries.count) to explain, \(entries.filter(\.explained).count) explained", table: table, json: json)
+    }
+
+    public static func trend(_ source: ProjectionSource, indicator: String, from: String, to: String, by: String, court: String?, dept: String?) throws -> QueryAnswer {
+        guard court == nil || dept == nil else { throw EventError("give a court or a department, not both") }
+        let ind = try source.plan.indicator(indicator)
+        let unit = try court.map { try source.plan.court($0).code } ?? dept.map { try source.plan.department($0).slug } ?? Attribution.city
+        let periods = try Projection.periods(from: try Period(parsing: from), to: try Period(parsing: to), by: by)
+        let points = source.projection.trend(ind, unit: unit, periods: try periods.map { ($0, try source.counts($0.description)) })
+        var table = TextTable(["期间", "分子", "分母", "值", "标准", "状态", "基层排名"])
+        for pt in points {
+            let r = pt.row
+            table.add([r.period, "\(r.numerator)", "\(r.denominator)", r.valueText, r.thresholdText, r.status.chinese, pt.rank.map { "\($0)/\(pt.ranked)" } ?? "—"])
+        }
+        return QueryAnswer(title: "趋势 trend: \(ind.code) \(ind.name), \(source.projection.unitName(unit)), \(from)…\(to) by \(by)", table: table,
+                           json: .array(points.map { pt in
+                               var o = pt.row.json.objectValue ?? [:]
+                               if let rank = pt.rank { o["rank"] = .int(Int64(rank)) }
+                               o["ranked"] = .int(Int64(pt.ranked))
+                               return .object(o)
+                           }))
+    }
+
+    public static func assignments(_ source: ProjectionSource, dept: String?, indicator: String?, on day: CivilDate) throws -> QueryAnswer {
+        let plan = source.plan
+        let names: ([String]) -> String = { $0.map { source.projection.unitName($0) }.joined(separator: "、") }
+        if let dept {
+            let slug = try plan.department(dept).slug
+            guard let d = source.projection.departmentAssignments(on: day).first(where: { $0.department == slug }) else {
+                throw PlanError("department '\(dept)' has no assignments")
+            }
+            let label: (String) -> String = { s in plan.indicators.first { $0.slug == s }.map { "\($0.code) \($0.name)" } ?? s }
+            var table = TextTable(["项目", "内容"])
+            table.add(["部门", d.name])
+            for duty in d.duties { table.add(["职责", duty]) }
+            for i in d.leads { table.add(["牵头考核", label(i)]) }
+            for i in d.assists { table.add(["配合", label(i)]) }
+            for i in d.answersFor { table.add(["责任", label(i)]) }
+            let json: JSONValue = ["department": .string(d.department), "name": .string(d.name),
+                                   "duties": .array(d.duties.map { .string($0) }), "leads": .array(d.leads.map { .string($0) }),
+                                   "assists": .array(d.assists.map { .string($0) }), "answers_for": .array(d.answersFor.map { .string($0) })]
+            return QueryAnswer(title: "分工 assignments of \(d.name) on \(day.text)", table: table, json: json)
+        }
+        var rows = source.projection.indicatorAssignments(on: day)
+        if let indicator { let slug = try plan.indicator(indicator).slug; rows = rows.filter { $0.indicator == slug } }
+        var table = TextTable(["指标", "标准", "牵头考核部门", "配合", "分阶段", "责任部门"])
+        for a in rows {
+            table.add(["\(a.code) \(a.indicatorName)", a.thresholdText, names(a.lead), names(a.assisting),
+                       a.stages.map { "\($0.name):\(names($0.lead))" }.joined(separator: "；"), names(a.responsibleUnits)])
+        }
+        return QueryAnswer(title: "分工 assignments on \(day.text)", table: table, json: .array(rows.map { a in
+            var o: [String: JSONValue] = [
+                "indicator": .string(a.indicator), "indicator_name": .string(a.indicatorName), "code": .string(a.code),
+                "threshold": .string(a.thresholdText), "lead": .array(a.lead.map { .string($0) }), "assisting": .array(a.assisting.map { .string($0) }),
+                "responsible": .array(a.responsible.map { .string($0) }), "responsible_units": .array(a.responsibleUnits.map { .string($0) }),
+                "stages": .array(a.stages.map { ["stage": .string($0.stage), "name": .string($0.name), "lead": .array($0.lead.map { .string($0) })] }),
+                "document": .string(a.document),
+            ]
+            if let h = a.reviewLimitHours { o["review_limit_hours"] = .int(h) }
+            return .object(o)
+        }))
+    }
+}
+
+extension ComplianceRow {
+    public var json: JSONValue {
+        var o: [String: JSONValue] = [
+            "period": .string(period), "indicator": .string(indicator), "indicator_name": .string(indicatorName), "code": .string(indicatorCode),
+            "unit": .string(unit), "unit_name": .string(unitName), "unit_kind": .string(unitKind),
+            "numerator": .int(numerator), "denominator": .int(denominator), "value": .string(valueText),
+            "threshold": .string(thresholdText), "status": .string(status.rawValue),
+        ]
+        if let v = valuePer10k { o["value_per_10k"] = .int(v) }
+        if let t = thresholdPer10k { o["threshold_per_10k"] = .int(t) }
+        if let d = thresholdDocument { o["threshold_document"] = .string(d) }
+        if let h = reviewLimitHours { o["review_limit_hours"] = .int(h) }
+        if let s = stage { o["stage"] = .string(s) }
+        return .object(o)
+    }
+
+    public var indicatorLabel: String { "\(indicatorCode) \(indicatorName)" + (stage.map { "（\($0 == "filing" ? "立案阶段" : "审判阶段")）" } ?? "") }
+}

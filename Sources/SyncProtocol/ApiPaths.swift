@@ -1,0 +1,56 @@
+/// Every URL path of the hub's HTTP API, in one place. `protocol/openapi.yaml` documents the
+/// same paths; a test compares the two.
+public enum ApiPaths {
+    public static let health = "/healthz"
+    public static let metrics = "/metrics"
+    /// `GET`: how far the hub holds a node's log. `{court}` is a court code.
+    public static let cursor = "/v1/nodes/{court}/cursor"
+    /// `POST`: push a contiguous batch of the node's own log (JSON Lines). `GET`: read a range.
+    public static let events = "/v1/nodes/{court}/events"
+    public static let compliance = "/v1/query/compliance"
+    public static let assignments = "/v1/query/assignments"
+    public static let trend = "/v1/query/trend"
+    public static let accountability = "/v1/query/accountability"
+
+    /// (method, path) of every route the hub serves.
+    public static let routes: [(method: String, path: String)] = [
+        ("GET", health), ("GET", metrics), ("GET", cursor), ("POST", events), ("GET", events),
+        ("GET", compliance), ("GET", assignments), ("GET", trend), ("GET", accountability),
+    ]
+
+    public static func path(_ template: String, court: String) -> String {
+        template.replacingOccurrences(of: "{court}", with: court)
+    }
+
+    /// The request header in which a pushing node reports its own head seq.
+    public static let nodeHeadHeader = "X-CourtSync-Node-Head"
+
+    /// The largest push body the hub accepts; larger gets 413.
+    public static let maxPushBytes = 8 * 1024 * 1024
+    /// Events a node puts in one push.
+    public static let pushBatch = 2_000
+}
+
+extension String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+        var out = ""
+        var rest = Substring(self)
+        while let r = rest.range(of: target) {
+            out += rest[..<r.lowerBound] + replacement
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
+}
+
+extension Substring {
+    fileprivate func range(of target: String) -> Range<Substring.Index>? {
+        guard !target.isEmpty else { return nil }
+        var i = startIndex
+        while i < endIndex {
+            if self[i...].hasPrefix(target) { return i..<index(i, offsetBy: target.count) }
+            i = index(after: i)
+        }
+        return nil
+    }
+}

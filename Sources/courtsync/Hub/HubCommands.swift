@@ -1,0 +1,181 @@
+import ArgumentParser
+import CanonicalJSON
+import CourtLog
+import Foundation
+import Hub
+import Logging
+import NodeStore
+import SyncProtocol
+
+struct HubCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hub",
+        abstract: "The intermediate court's hub: its node, CA, registry and HTTPS server.",
+        subcommands: [HubInit.self, HubEnroll.self, HubRevoke.self, HubAuditorCommand.self, HubStatus.self, HubServe.self])
+}
+
+struct HubOptions: ParsableArguments {
+    @Option(help: "The hub directory (made by `courtsync hub init`).")
+    var dir: String
+}
+
+struct HubInit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Make the hub: the intermediate court's node (410800) with the signed plan, a CA and a server certificate.")
+
+    @Option(help: "The hub directory to create.")
+    var dir: String
+
+    @Option(help: "A DNS name the hub is reached by (repeatable).")
+    var host: [String] = []
+
+    @Option(help: "An IP address the hub is reached by (repeatable).")
+    var ip: [String] = []
+
+    @Option(help: "The port `hub serve` listens on.")
+    var port: Int = 8443
+
+    @Option(name: .customLong("tls-cert"), help: "The operator's server certificate (PEM) instead of the hub's own CA.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "The operator's server private key (PEM).")
+    var tlsKey: String?
+
+    @Option(help: "The operator's CA certificate (PEM).")
+    var ca: String?
+
+    func run() throws {
+        let hosts = host.isEmpty && ip.isEmpty ? ["localhost"] : host
+        let ips = host.isEmpty && ip.isEmpty ? ["127.0.0.1"] : ip
+        let hub = try HubDirectory.create(at: dir, hosts: hosts, ips: ips, port: port, operatorCertificate: tlsCert, operatorKey: tlsKey, operatorCA: ca)
+        print("""
+            hub created in \(dir)
+              court        410800 焦作市中级人民法院 (its log starts with the signed plan)
+              public key   \(hub.node.key.publicKey.hex)
+              fingerprint  \(hub.node.key.publicKey.fingerprint)
+              url          \(hub.url)
+              tls          \(dir)/tls/ (ca.key and server.key are mode 0600)
+            next: courtsync hub serve --dir \(dir)
+            """)
+    }
+}
+
+struct HubEnroll: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enroll",
+        abstract: "Record a node from its enrollment request and write the bundle it installs with `node join`.")
+
+    @OptionGroup var hub: HubOptions
+
+    @Option(help: "Where to write the bundle (default: <court>.bundle.json here).")
+    var out: String?
+
+    @Option(help: "Also mirror the public record into this registry directory (e.g. the repository's nodes/).")
+    var registry: String?
+
+    @Argument(help: "The request file from `courtsync node enroll-request`.")
+    var request: String
+
+    func run() throws {
+        let hubDir = try HubDirectory.open(at: hub.dir)
+        guard let data = FileManager.default.contents(atPath: request) else { throw EventError("cannot read \(request): check the path") }
+        let json: JSONValue
+        do { json = try StrictJSONParser.parse(Array(data)) } catch { throw EventError("\(request) is not valid JSON (\(error.description)): use the file `courtsync node enroll-request` wrote") }
+        let (bundle, entry) = try hubDir.enroll(requestJSON: json)
+        let path = out ?? "\(bundle.court).bundle.json"
+        guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalEncoder.encode(bundle.json) + [0x0A])) else {
+            throw EventError("cannot write \(path): choose a writable path with --out")
+        }
+        if let registry {
+            try FileManager.default.createDirectory(atPath: registry, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: "\(registry)/\(bundle.court).json", contents: Data(CanonicalEncoder.encode(entry) + [0x0A]))
+        }
+        print("enrolled \(bundle.court) \(entry["court_name"]?.stringValue ?? ""), key fingerprint \(entry["fingerprint"]?.stringValue ?? ""); bundle written to \(path) (carry it to the court)")
+    }
+}
+
+struct HubRevoke: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Refuse a node's certificate from now on.")
+    @OptionGroup var hub: HubOptions
+    @Argument(help: "The court (code, slug or name).")
+    var court: String
+
+    func run() throws {
+        let hubDir = try HubDirectory.open(at: hub.dir)
+        let c = try hubDir.node.plan.court(court)
+        guard try hubDir.store.revoke(court: c.code, at: Int64(Date().timeIntervalSince1970)) else {
+            throw EventError("\(c.code) \(c.name) is not enrolled at this hub: nothing to revoke")
+        }
+        print("revoked \(c.code) \(c.name): its pushes and reads are refused until it enrolls again")
+    }
+}
+
+struct HubAuditorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "auditor", abstract: "Auditor credentials.", subcommands: [HubAuditorAdd.self])
+}
+
+struct HubAuditorAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add", abstract: "Make a read-only credential for an auditor (written once; the hub keeps only its hash).")
+    @OptionGroup var hub: HubOptions
+    @Option(help: "Where to write the credential file (default: <name>.auditor.json).")
+    var out: String?
+    @Argument(help: "The auditor's name.")
+    var name: String
+
+    func run() throws {
+        guard !name.isEmpty, name.count <= 64 else { throw ValidationError("the auditor's name must be 1-64 characters") }
+        let hubDir = try HubDirectory.open(at: hub.dir)
+        let credential = try hubDir.addAuditor(name: name)
+        let path = out ?? "\(name).auditor.json"
+        guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalEncoder.encode(credential) + [0x0A]), attributes: [.posixPermissions: 0o600]) else {
+            throw EventError("cannot write \(path): choose a writable path with --out")
+        }
+        print("auditor \(name) added; credential written to \(path) (mode 0600; give it to the auditor by hand)")
+    }
+}
+
+struct HubStatus: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Enrolled nodes, what the hub holds of each, and alarms.")
+    @OptionGroup var hub: HubOptions
+
+    func run() throws {
+        let hubDir = try HubDirectory.open(at: hub.dir)
+        let store = hubDir.store
+        print("hub \(hubDir.url), court 410800 key \(hubDir.node.key.publicKey.fingerprint)")
+        let reports = try store.pushReports()
+        for n in try store.enrolledNodes() {
+            let head = try store.head(of: n.court)
+            let reported = reports[n.court]
+            print("  \(n.court) \((try? hubDir.node.plan.court(n.court).name) ?? "")  \(n.status)  seq \(head.seq)\(reported.map { "  node reported \($0.nodeHead)" } ?? "  never pushed")")
+        }
+        let alarms = try store.alarms()
+        print("alarms: \(alarms.count)")
+        for a in alarms { print("  ALARM \(a.kind) node \(a.court) seq \(a.seq.map(String.init) ?? "?"): \(a.detail)") }
+    }
+}
+
+struct HubServe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the HTTPS API (mutual TLS for nodes); SIGTERM finishes the request in hand and stops.")
+    @OptionGroup var hub: HubOptions
+    @Option(help: "The port (default: the one given at hub init).")
+    var port: Int?
+    @Option(help: "The address to listen on.")
+    var host: String = "0.0.0.0"
+
+    func run() async throws {
+        let hubDir = try HubDirectory.open(at: hub.dir)
+        let port = self.port ?? hubDir.port
+        var logger = Logger(label: "courtsync.hub")
+        logger.logLevel = .info
+        do {
+            try await HubServer(hub: hubDir, logger: logger).run(host: host, port: port)
+        } catch {
+            let text = String(describing: error)
+            if text.contains("Address already in use") || text.contains("EADDRINUSE") || text.contains("errno: 98") {
+                throw EventError("port \(port) is already in use on \(host): stop what listens there, or choose another with --port")
+            }
+            throw error
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import CanonicalJSON
+import CourtLog
+import Foundation
+import NodeStore
+import NodeSync
+import SyncProtocol
+
+struct NodeEnrollRequest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enroll-request",
+        abstract: "Write this node's enrollment request (court, keys, proof of possession) to carry to the hub.")
+    @OptionGroup var node: NodeOptions
+    @Option(help: "Where to write it (default: <court>.request.json here).")
+    var out: String?
+
+    func run() throws {
+        let dir = try NodeDirectory.open(at: node.dir)
+        let request = try NodeEnrollment.request(dir)
+        let path = out ?? "\(dir.court.code).request.json"
+        guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalEncoder.encode(request.json) + [0x0A])) else {
+            throw EventError("cannot write \(path): choose a writable path with --out")
+        }
+        print("enrollment request for \(dir.court.code) \(dir.court.name) written to \(path); key fingerprint \(dir.key.publicKey.fingerprint) (read it to the hub's operator to confirm)")
+    }
+}
+
+struct NodeJoin: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "join", abstract: "Install the bundle the hub wrote for this node.")
+    @OptionGroup var node: NodeOptions
+    @Argument(help: "The bundle file from `courtsync hub enroll`.")
+    var bundle: String
+
+    func run() throws {
+        let dir = try NodeDirectory.open(at: node.dir)
+        guard let data = FileManager.default.contents(atPath: bundle), let json = try? StrictJSONParser.parse(Array(data)) else {
+            throw EventError("cannot read \(bundle) as JSON: use the file `courtsync hub enroll` wrote")
+        }
+        let installed = try NodeEnrollment.join(dir, bundleJSON: json)
+        print("joined hub \(installed.hubURL); intermediate court key fingerprint \(installed.intermediatePublicKey.fingerprint) (confirm it with the hub's operator)")
+    }
+}
+
+struct NodeSyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Push this node's log to the hub from its cursor, keep the signed receipts, and pull the intermediate court's log.")
+    @OptionGroup var node: NodeOptions
+    @Flag(help: "Keep syncing as events are appended, backing off while the hub is unreachable.")
+    var watch = false
+    @Option(help: "Events per push.")
+    var batch: Int = ApiPaths.pushBatch
+
+    func validate() throws {
+        guard (1...10_000).contains(batch) else { throw ValidationError("--batch must be 1 to 10000") }
+    }
+
+    func run() async throws {
+        let dir = try NodeDirectory.open(at: node.dir)
+        let syncer = try NodeSyncer(node: dir)
+        defer { Task { await syncer.client.shutdown() } }
+        let verbose = isatty(STDERR_FILENO) == 1
+        let progress: @Sendable (String) -> Void = { line in if verbose { printError(line) } }
+        if !watch {
+            do {
+                let r = try await syncer.syncOnce(batch: batch, progress: progress)
+                print("synced \(dir.court.code): pushed \(r.pushed) new events; hub holds seq \(r.hubSeq) of \(r.localSeq) (lag \(r.lag)); policy log at seq \(r.policySeq) (\(r.pulled) new)")
+                await syncer.client.shutdown()
+            } catch {
+                await syncer.client.shutdown()
+                throw error
+            }
+            return
+        }
+        var backoff: UInt64 = 1
+        while !Task.isCancelled {
+            do {
+                let r = try await syncer.syncOnce(batch: batch, progress: progress)
+                if r.pushed > 0 || r.pulled > 0 {
+                    print("synced: pushed \(r.pushed), hub at \(r.hubSeq) (lag \(r.lag)), policy at \(r.policySeq)")
+                }
+                backoff = 1
+                try await Task.sleep(nanoseconds: 2_000_000_000)
+            } catch let e as SyncError where e.transient {
+                printError("\(e.description) — retrying in \(backoff) s")
+                try await Task.sleep(nanoseconds: backoff * 1_000_000_000)
+                backoff = min(backoff * 2, 60)
+            }
+        }
+    }
+}
