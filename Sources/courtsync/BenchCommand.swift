@@ -10,7 +10,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure node append throughput against this machine's raw limits, measured in the same run.",
         discussion: "Build with -c release for meaningful figures. Works in a temporary directory it removes afterwards.",
-        subcommands: [BenchReplayCommand.self])
+        subcommands: [BenchReplayCommand.self, BenchSyncCommand.self])
 
     @Option(help: "Events for the batched append and the raw limits.")
     var events: Int = 200_000
