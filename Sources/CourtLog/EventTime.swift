@@ -20,11 +20,7 @@ public struct EventTime: Sendable, Hashable, Comparable {
             if b.count == 19 { throw EventError("time '\(text)' has no UTC offset: add one, e.g. \(text)+08:00") }
             throw EventError("time '\(text)' is not RFC 3339 with an offset: write it as 2022-08-01T09:30:00+08:00")
         }
-        func digits(_ range: Range<Int>) -> Int? {
-            var v = 0
-            for i in range { guard b[i] >= 48, b[i] <= 57 else { return nil }; v = v * 10 + Int(b[i] - 48) }
-            return v
-        }
+        func digits(_ range: Range<Int>) -> Int? { decimalDigits(b, range) }
         guard let year = digits(0..<4), b[4] == 45, let month = digits(5..<7), b[7] == 45, let day = digits(8..<10),
               b[10] == UInt8(ascii: "T"), let hour = digits(11..<13), b[13] == 58, let minute = digits(14..<16),
               b[16] == 58, let second = digits(17..<19) else {
@@ -103,11 +99,7 @@ public struct CivilDate: Sendable, Hashable, Comparable {
     /// Parses `YYYY-MM-DD`, refusing dates that do not exist.
     public init(parsing text: String) throws(EventError) {
         let b = Array(text.utf8)
-        func digits(_ range: Range<Int>) -> Int? {
-            var v = 0
-            for i in range { guard b[i] >= 48, b[i] <= 57 else { return nil }; v = v * 10 + Int(b[i] - 48) }
-            return v
-        }
+        func digits(_ range: Range<Int>) -> Int? { decimalDigits(b, range) }
         guard b.count == 10, let y = digits(0..<4), b[4] == 45, let m = digits(5..<7), b[7] == 45, let d = digits(8..<10) else {
             throw EventError("date '\(text)' is not YYYY-MM-DD: write it as 2022-08-01")
         }
@@ -129,4 +121,14 @@ extension String {
         let padding = digits.count >= 4 ? "" : "0000".prefix(4 - digits.count)
         self = padding + digits
     }
+}
+
+/// The value of ASCII decimal digits at `range` of `bytes`, or nil if any is not a digit.
+func decimalDigits(_ bytes: [UInt8], _ range: Range<Int>) -> Int? {
+    var v = 0
+    for i in range {
+        guard bytes[i] >= 48, bytes[i] <= 57 else { return nil }
+        v = v * 10 + Int(bytes[i] - 48)
+    }
+    return v
 }

@@ -10,11 +10,7 @@ public enum Period: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Parses `YYYY-MM`, `YYYY-H1`, `YYYY-H2` or `YYYY`.
     public init(parsing text: String) throws(EventError) {
         let b = Array(text.utf8)
-        func digits(_ range: Range<Int>) -> Int? {
-            var v = 0
-            for i in range { guard b[i] >= 48, b[i] <= 57 else { return nil }; v = v * 10 + Int(b[i] - 48) }
-            return v
-        }
+        func digits(_ range: Range<Int>) -> Int? { decimalDigits(b, range) }
         guard b.count >= 4, let year = digits(0..<4), year >= 1 else {
             throw EventError("period '\(text)' is not one of \(Period.acceptedForms)")
         }
