@@ -39,9 +39,11 @@ public struct NodeSyncer: Sendable {
         if cursor > head.seq {
             throw SyncError("the hub holds node \(own) up to seq \(cursor) but this node's log ends at \(head.seq): this directory was restored from an old backup or replaced; do not append, report it to 技术处", transient: false)
         }
+        // A log that diverged from what the hub holds is pushed from the diverging seq anyway:
+        // the hub refuses it as a fork and raises the alarm where 技术处 sees it (hub status, /metrics).
         if cursor > 0, let hubHead = cursorReply.json?["head"]?.stringValue,
            let mine = try node.store.events(of: own, from: cursor, limit: 1).first, mine.hash.hex != hubHead {
-            throw SyncError("fork: the hub's seq \(cursor) of node \(own) has hash \(hubHead.prefix(16))…, this node's is \(mine.hash.hex.prefix(16))…; two logs claim the same place. Stop appending and report it to 技术处", transient: false)
+            cursor -= 1
         }
         while cursor < head.seq {
             let events = try node.store.events(of: own, from: cursor + 1, limit: batch)

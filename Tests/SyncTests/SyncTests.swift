@@ -134,8 +134,9 @@ struct SyncTests {
         try h.record(jf, court: "410802", count: 1, online: 1)
         // A copy of the node (same key, same certificate) that then records something else:
         // two different logs claiming the same seqs.
-        let twin = h.path("twin")
+        let twin = h.path("twin"), sameLength = h.path("same-length")
         #expect(try h.run(["/bin/cp", "-a", jf, twin], executable: "/usr/bin/env").status == 0)
+        #expect(try h.run(["/bin/cp", "-a", jf, sameLength], executable: "/usr/bin/env").status == 0)
         try h.record(jf, court: "410802", count: 2, online: 2, from: 100)
         try h.record(twin, court: "410802", count: 3, online: 0, from: 200)   // seqs 2-4, the hub holds 1-3
         #expect(try h.run(["node", "sync", "--dir", jf]).status == 0)
@@ -145,6 +146,11 @@ struct SyncTests {
         let status = try h.run(["hub", "status", "--dir", h.hub])
         #expect(status.stdout.contains("alarms: 1") && status.stdout.contains("ALARM fork node 410802 seq 4"), "\(status.output)")
         #expect(try h.curl("/metrics", node: jf).1.contains("courtsync_alarms 1"))
+        // A fork exactly as long as what the hub holds (nothing new to push) is found too.
+        try h.record(sameLength, court: "410802", count: 2, online: 1, from: 300)   // seqs 2-3
+        let r2 = try h.run(["node", "sync", "--dir", sameLength])
+        #expect(r2.status != 0 && r2.output.contains("fork"), "\(r2.output)")
+        #expect(try h.run(["hub", "status", "--dir", h.hub]).stdout.contains("alarms: 2"))
     }
 
     @Test func killingTheHubMidBatchAndTheNodeMidSyncLosesNothingAndStoresNothingTwice() throws {
