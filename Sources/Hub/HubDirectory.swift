@@ -26,7 +26,7 @@ public struct HubDirectory: Sendable {
         if fm.fileExists(atPath: "\(path)/hub.json") || fm.fileExists(atPath: "\(path)/\(NodeDirectory.manifestName)") {
             throw StoreError("\(path) already holds a hub or node: CourtSync never overwrites one; choose another directory")
         }
-        let node = try NodeDirectory.create(at: path, court: Plan.shipped.court(PolicyAuthority.intermediateCourt))
+        _ = try NodeDirectory.create(at: path, court: Plan.shipped.court(PolicyAuthority.intermediateCourt))
         let tls = "\(path)/tls"
         try fm.createDirectory(atPath: tls, withIntermediateDirectories: true)
         try fm.createDirectory(atPath: "\(path)/nodes", withIntermediateDirectories: true)

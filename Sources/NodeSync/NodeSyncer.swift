@@ -95,7 +95,7 @@ public struct NodeSyncer: Sendable {
 
     func appendReceipt(_ json: JSONValue) throws {
         let path = "\(node.path)/\(NodeEnrollment.receiptsName)"
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: path) else { throw SyncError("cannot write \(path)", transient: false) }
         defer { try? handle.close() }
         try handle.seekToEnd()

@@ -74,7 +74,7 @@ struct SyncHarness {
         p.arguments = ["--default-signal=TERM,INT", Self.binary, "hub", "serve", "--dir", hub, "--host", "127.0.0.1"]
         p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         let log = path("hub.log")
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         p.standardError = FileHandle(forWritingAtPath: log)
         try p.run()
         server = p

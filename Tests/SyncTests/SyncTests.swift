@@ -117,7 +117,7 @@ struct SyncTests {
         #expect(malformed.0 == 400 && malformed.1.contains("line 1"), "\(malformed)")
         // Over the documented limit: 413.
         let big = h.path("big.jsonl")
-        FileManager.default.createFile(atPath: big, contents: Data(repeating: 0x20, count: 9 * 1024 * 1024))
+        #expect(FileManager.default.createFile(atPath: big, contents: Data(repeating: 0x20, count: 9 * 1024 * 1024)))
         #expect(try h.curl(push, node: jf, method: "POST", bodyFile: big).0 == 413)
         #expect(try h.hubSeq("410802") == 3)
         // The refusals are counted by reason.

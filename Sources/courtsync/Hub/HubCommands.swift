@@ -89,7 +89,9 @@ struct HubEnroll: ParsableCommand {
         }
         if let registry {
             try FileManager.default.createDirectory(atPath: registry, withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: "\(registry)/\(bundle.court).json", contents: Data(CanonicalEncoder.encode(entry) + [0x0A]))
+            guard FileManager.default.createFile(atPath: "\(registry)/\(bundle.court).json", contents: Data(CanonicalEncoder.encode(entry) + [0x0A])) else {
+                throw EventError("cannot write \(registry)/\(bundle.court).json: check that the registry directory is writable")
+            }
         }
         print("enrolled \(bundle.court) \(entry["court_name"]?.stringValue ?? ""), key fingerprint \(entry["fingerprint"]?.stringValue ?? ""); bundle written to \(path) (carry it to the court)")
     }
