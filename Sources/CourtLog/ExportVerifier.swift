@@ -12,8 +12,10 @@ public struct ExportVerifier {
         self.fromSeq = fromSeq
     }
 
-    /// Checks the whole export; returns its head, or throws the first fault with its seq or line.
-    public func verify(_ bytes: [UInt8], progress: (Int64, Int64) -> Void = { _, _ in }) throws(EventError) -> (events: Int64, head: LogHead) {
+    /// Checks the whole export; returns its head (and, with `keep`, the verified events), or
+    /// throws the first fault with its seq or line.
+    public func verify(_ bytes: [UInt8], keep: Bool = false, progress: (Int64, Int64) -> Void = { _, _ in }) throws(EventError)
+        -> (events: Int64, head: LogHead, kept: [SignedEvent]) {
         var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map { Array($0) }
         guard bytes.last == 0x0A else {
             if bytes.isEmpty { throw EventError("the export holds no events") }
@@ -23,6 +25,7 @@ public struct ExportVerifier {
         var verifier = LogVerifier(node: node, publicKey: publicKey, suffixFrom: fromSeq)
         var ids = Set<String>()
         var pending: [(SignedEvent, Int)] = []
+        var kept: [SignedEvent] = []
         func flush() throws(EventError) {
             var linked = verifier
             for (event, line) in pending {
@@ -34,6 +37,7 @@ public struct ExportVerifier {
             do { try verifier.verify(pending.map(\.0)) } catch {
                 throw error.at(line: pending.first { $0.0.seq == error.seq }?.1 ?? 0)
             }
+            if keep { kept += pending.map(\.0) }
             pending.removeAll(keepingCapacity: true)
         }
         for (index, line) in lines.enumerated() {
@@ -47,6 +51,6 @@ public struct ExportVerifier {
         }
         try flush()
         progress(Int64(lines.count), Int64(lines.count))
-        return (Int64(lines.count), verifier.head)
+        return (Int64(lines.count), verifier.head, kept)
     }
 }

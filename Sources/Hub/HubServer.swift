@@ -107,7 +107,7 @@ public struct HubServer: Sendable {
                     let text = try await offload { () throws -> String in
                         let source: ProjectionSource
                         if let asOf = parameters["as_of"] {
-                            source = try .replayed(store, recordedBy: try Self.recordTime(asOf))
+                            source = try .replayed(store, recordedBy: try ProjectionSource.recordTime(asOf))
                         } else {
                             source = try .stored(store)
                         }
@@ -142,11 +142,6 @@ public struct HubServer: Sendable {
                 return try QueryViews.assignments(s, dept: p["dept"], indicator: p["indicator"], on: day)
             }),
         ]
-    }
-
-    static func recordTime(_ text: String) throws -> Int64 {
-        if let d = try? CivilDate(parsing: text) { return Int64(d.daysSinceEpoch + 1) * 86400 - 8 * 3600 - 1 }
-        return try EventTime(parsing: text).utcSeconds
     }
 
     /// Hummingbird's path syntax for `{court}`.

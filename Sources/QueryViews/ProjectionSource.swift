@@ -26,6 +26,15 @@ public struct ProjectionSource {
         return ProjectionSource(policy: try store.storedPolicy(), rosters: try store.storedRosters(), counts: { try store.storedCounts(period: $0) })
     }
 
+    /// A record time ("as known at") from RFC 3339 with offset, or a date meaning the end of
+    /// that day in UTC+08:00.
+    public static func recordTime(_ text: String) throws(EventError) -> Int64 {
+        if let d = try? CivilDate(parsing: text) { return Int64(d.daysSinceEpoch + 1) * 86400 - 8 * 3600 - 1 }
+        do { return try EventTime(parsing: text).utcSeconds } catch {
+            throw EventError("as-of '\(text)' is neither a date YYYY-MM-DD nor a time like 2023-01-05T18:00:00+08:00")
+        }
+    }
+
     /// A replay of `store` with only the events recorded by `asOf`.
     public static func replayed(_ store: EventStore, recordedBy asOf: Int64, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> ProjectionSource {
         let replay = try store.replay(recordedBy: asOf, progress: progress)

@@ -159,12 +159,7 @@ struct SyncTests {
         let jf = try h.enrolledNode("410802")
         try h.record(jf, court: "410802", count: 30_000, online: 29_000)
         // kill -9 the hub while the node pushes.
-        let sync = Process()
-        sync.executableURL = URL(fileURLWithPath: SyncHarness.binary)
-        sync.arguments = ["node", "sync", "--dir", jf, "--batch", "500"]
-        sync.standardOutput = FileHandle.nullDevice
-        sync.standardError = FileHandle.nullDevice
-        try sync.run()
+        let sync = try startSync(jf)
         usleep(1_500_000)
         h.stopHub(signal: SIGKILL)
         sync.waitUntilExit()
@@ -173,12 +168,7 @@ struct SyncTests {
         #expect(partial % 500 == 0, "the hub holds \(partial): not a whole number of batches")
         // kill -9 the node mid-sync.
         try h.startHub()
-        let sync2 = Process()
-        sync2.executableURL = URL(fileURLWithPath: SyncHarness.binary)
-        sync2.arguments = ["node", "sync", "--dir", jf, "--batch", "500"]
-        sync2.standardOutput = FileHandle.nullDevice
-        sync2.standardError = FileHandle.nullDevice
-        try sync2.run()
+        let sync2 = try startSync(jf)
         usleep(1_000_000)
         kill(sync2.processIdentifier, SIGKILL)
         sync2.waitUntilExit()
@@ -187,6 +177,17 @@ struct SyncTests {
         h.stopHub()
         let verify = try h.run(["audit", "verify", "--public-key", try publicKey(jf, h), "--court", "410802", try exportFromHub(h)])
         #expect(verify.status == 0 && verify.stdout.contains("ok: 30000 events"), "\(verify.output)")
+    }
+
+    /// `node sync` in batches of 500, left running (to be killed).
+    func startSync(_ dir: String) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: SyncHarness.binary)
+        p.arguments = ["node", "sync", "--dir", dir, "--batch", "500"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
     }
 
     func publicKey(_ dir: String, _ h: SyncHarness) throws -> String {

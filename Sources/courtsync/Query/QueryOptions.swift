@@ -31,10 +31,7 @@ struct QueryOptions: ParsableArguments {
 
     /// A record time from RFC 3339, or the end of a date in UTC+08:00.
     static func recordTime(_ text: String) throws -> Int64 {
-        if let d = try? CivilDate(parsing: text) { return Int64(d.daysSinceEpoch + 1) * 86400 - 8 * 3600 - 1 }
-        do { return try EventTime(parsing: text).utcSeconds } catch {
-            throw EventError("--as-of '\(text)' is neither a date YYYY-MM-DD nor a time like 2023-01-05T18:00:00+08:00")
-        }
+        do { return try ProjectionSource.recordTime(text) } catch { throw EventError("--" + error.reason) }
     }
 
     /// The projection to query: the stored one, brought up to date, or a replay as of a time.

@@ -16,13 +16,10 @@ enum ExportFile {
         }
         let key = try publicKey.map { try NodePublicKey(hex: $0) } ?? registryKey(for: code, registry: registry)
         do {
-            _ = try ExportVerifier(node: code, publicKey: key).verify(Array(bytes))
+            return (try ExportVerifier(node: code, publicKey: key).verify(Array(bytes), keep: true).kept, code)
         } catch {
             throw EventError("\(path) does not verify: \(error.description)")
         }
-        var events: [SignedEvent] = []
-        for line in Array(bytes).split(separator: 0x0A) { events.append(try SignedEvent(parsing: Array(line))) }
-        return (events, code)
     }
 
     static func registryKey(for code: String, registry: String) throws -> NodePublicKey {
