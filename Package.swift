@@ -41,6 +41,10 @@ let package = Package(
             "CourtLog", "CourtPlan", "Projections",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // A seeded, deterministic city of courts using the plan's systems month by month: the demo's data.
+        .target(name: "CitySimulation", dependencies: ["CanonicalJSON", "CourtLog", "CourtPlan"]),
+        // 技术处's bulletins (月通报、半年通报、年通报) in Markdown and HTML, from the projections.
+        .target(name: "Bulletins", dependencies: ["CourtLog", "CourtPlan", "Projections"]),
         // Query answers as tables and JSON, shared by the CLI and the hub's endpoints.
         .target(name: "QueryViews", dependencies: ["CanonicalJSON", "CourtLog", "CourtPlan", "Projections", "NodeStore"]),
         // The sync protocol's wire types and URL paths (mirrored by protocol/openapi.yaml), and
@@ -71,7 +75,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "courtsync", dependencies: [
-            "CourtLog", "CourtPlan", "Projections", "NodeStore", "QueryViews", "SyncProtocol", "Hub", "NodeSync",
+            "CourtLog", "CourtPlan", "Projections", "NodeStore", "QueryViews", "SyncProtocol", "Hub", "NodeSync", "CitySimulation", "Bulletins",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"]),

@@ -111,6 +111,9 @@ public struct PeriodCounts: Sendable {
         byUnitMeasure = index
     }
 
+    /// No usage was counted in the period (rosters alone do not count).
+    public var isEmpty: Bool { counts.isEmpty }
+
     /// The count of a plain measure.
     public func count(unit: String, measure: String) -> Int64 {
         byUnitMeasure["\(unit)|\(measure)"]?.reduce(0) { $0 + $1.n } ?? 0

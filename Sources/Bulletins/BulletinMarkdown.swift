@@ -1,0 +1,86 @@
+import Projections
+
+/// A bulletin as Markdown: what 技术处 circulates by mail or pastes into the OA system.
+public enum BulletinMarkdown {
+    public static func render(_ b: Bulletin) -> String {
+        var out: [String] = []
+        let when = Bulletin.chinese(b.period)
+        out.append("# \(b.plan.document.issuer)信息化应用情况\(b.kind.title)")
+        out.append("")
+        out.append("**\(when)**")
+        out.append("")
+        out.append("根据《\(b.plan.document.issuer)\(b.plan.document.title)》（\(b.plan.document.number)），现将\(when)全市法院信息化应用情况通报如下。")
+        out.append("")
+        out.append("> \(b.dataNote)")
+        out.append("")
+
+        out.append("## 一、总体情况")
+        out.append("")
+        out.append(BulletinText.overview(b))
+        out.append("")
+        out.append("| 法院 | 达标 | 未达标 | 不考核 | 无数据 |")
+        out.append("|---|---:|---:|---:|---:|")
+        for (court, t) in b.courtTallies {
+            out.append("| \(court.name) | \(t[.met] ?? 0) | \(t[.missed] ?? 0) | \(t[.notAssessed] ?? 0) | \(t[.noData] ?? 0) |")
+        }
+        out.append("")
+
+        out.append("## 二、分项指标情况")
+        out.append("")
+        for s in b.sections {
+            out.append("### \(s.indicator.code) \(s.indicator.name)")
+            out.append("")
+            out.append(BulletinText.sectionLead(b, s))
+            out.append("")
+            out.append("| 法院 | 数值 | 基层法院排名 | \(b.kind.previousLabel) | 情况 |")
+            out.append("|---|---:|---:|---:|---|")
+            for line in s.courts {
+                out.append("| \(line.row.unitName) | \(line.row.valueText) | \(line.rank.map { "\($0)/\(line.ranked)" } ?? "—") | \(line.change) | \(line.row.status.chinese) |")
+            }
+            out.append("")
+            if !s.departmentsMissed.isEmpty {
+                out.append("中院责任部门未达标：" + s.departmentsMissed.map { "\($0.unitName) \($0.valueText)" }.joined(separator: "，") + "。")
+                out.append("")
+            }
+            let points = s.trend.filter { $0.valuePer10k != nil }
+            if points.count > 1 {
+                out.append("趋势（全市）：" + points.map { "\($0.period) \(BulletinText.value($0.valuePer10k!, s.indicator.unit))" }.joined(separator: " → "))
+                out.append("")
+            }
+        }
+
+        out.append("## 三、需向领导小组说明情况的单位")
+        out.append("")
+        if b.accountability.isEmpty {
+            out.append("本期无需说明情况的单位。")
+        } else {
+            out.append(BulletinText.accountabilityLead(b))
+            out.append("")
+            out.append("| 单位 | 指标 | 原因 | 情况 | 是否已说明 |")
+            out.append("|---|---|---|---|---|")
+            for e in b.accountability {
+                out.append("| \(e.unitName) | \(e.indicatorName) | \(BulletinText.reason(e)) | \(e.detail) | \(e.explained ? "已说明" : "**未说明**") |")
+            }
+            let explained = b.accountability.filter(\.explained)
+            if !explained.isEmpty {
+                out.append("")
+                out.append("已收到的说明：")
+                out.append("")
+                var seen = Set<String>()
+                for e in explained {
+                    for x in e.explanations where seen.insert("\(x.node)/\(x.seq)").inserted {
+                        out.append("- \(e.unitName)（\(e.indicatorName)）：\(x.text)")
+                    }
+                }
+            }
+        }
+        out.append("")
+        out.append("## 四、有关要求")
+        out.append("")
+        out.append(BulletinText.requirement(b))
+        out.append("")
+        out.append("\(b.plan.document.issuer)信息化应用领导小组办公室（技术处）")
+        out.append("")
+        return out.joined(separator: "\n")
+    }
+}
