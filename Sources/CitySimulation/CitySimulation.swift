@@ -265,10 +265,10 @@ public struct CitySimulation: Sendable {
     public func standing(_ indicator: Plan.Indicator, month k: Int, cityPer10k: Int64, thresholdPer10k: Int64?) throws -> EventDraft {
         var r = SplitMix(seed: seed, stream: "standing/\(indicator.slug)/\(k)")
         let reference = Double(thresholdPer10k ?? cityPer10k)
-        var average = Int64(reference * (0.96 + 0.06 * r.unit()))
+        var average = Int64(reference * (0.95 + 0.05 * r.unit()))
         var excellent = Int64(Double(average) * 1.08)
         if indicator.unit == "percent" { average = min(average, 10_000); excellent = min(excellent, 10_000) }
-        let rank = cityPer10k >= average ? r.int(1...7) : r.int(5...17)
+        let rank = cityPer10k >= average ? r.int(1...6) : r.int(4...14)
         let p = period(k), published = period(k + 1)
         guard case .month(let y, let m) = published else { throw EventError("no month") }
         let day = CivilDate(year: y, month: m, day: 8).text

@@ -32,7 +32,7 @@ struct MonthGenerator {
     mutating func emit(_ type: String, at utc: Int64, dept: String?, _ data: [String: JSONValue]) throws {
         counter += 1
         let id = "\(court)-\(year)\(month < 10 ? "0" : "")\(month)-\(counter)"
-        let draft = try EventDraft(id: id, type: type, at: EventTime(parsing: text(utc)), dept: dept, data: data)
+        let draft = try EventDraft(id: id, type: type, at: EventTime(beijing: utc), dept: dept, data: data)
         if lateAllowed && rng.chance(CitySimulation.lateShare) { usage.late.append(draft) } else { usage.onTime.append(draft) }
     }
 
@@ -58,13 +58,7 @@ struct MonthGenerator {
     }
 
     /// RFC 3339 in UTC+08:00 of a UTC second.
-    func text(_ utc: Int64) -> String {
-        let local = utc + 8 * 3600
-        let date = CivilDate(utcSeconds: local)
-        let s = Int(((local % 86400) + 86400) % 86400)
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(date.text)T\(two(s / 3600)):\(two(s / 60 % 60)):\(two(s % 60))+08:00"
-    }
+    func text(_ utc: Int64) -> String { EventTime(beijing: utc).text }
 
     /// The rosters in force from the first month: per department at the intermediate court.
     mutating func rosters(_ profile: CourtProfile) throws {

@@ -13,6 +13,15 @@ public struct EventTime: Sendable, Hashable, Comparable {
 
     public static func < (a: EventTime, b: EventTime) -> Bool { a.utcSeconds < b.utcSeconds }
 
+    /// An instant written in UTC+08:00 (the courts' time): `2022-08-01T09:30:00+08:00`.
+    public init(beijing utcSeconds: Int64) {
+        let local = utcSeconds + 8 * 3600
+        let date = CivilDate(utcSeconds: local)
+        let s = Int(((local % 86400) + 86400) % 86400)
+        self.text = "\(date.text)T\(String(format2: s / 3600)):\(String(format2: s / 60 % 60)):\(String(format2: s % 60))+08:00"
+        self.utcSeconds = utcSeconds
+    }
+
     /// Parses `YYYY-MM-DDTHH:MM:SS` followed by `Z` or `±HH:MM`.
     public init(parsing text: String) throws(EventError) {
         let b = Array(text.utf8)

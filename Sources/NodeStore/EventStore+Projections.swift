@@ -162,6 +162,13 @@ extension EventStore {
         }
     }
 
+    /// The months (`2022-08`) that have any usage counted, in order.
+    public func storedMonths() throws -> [String] {
+        try read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT period FROM proj_count WHERE length(period) = 7 ORDER BY period")
+        }
+    }
+
     /// The digest of the stored (incremental) projections.
     public func storedDigest() throws -> String {
         try read { db in

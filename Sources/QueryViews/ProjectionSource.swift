@@ -10,20 +10,25 @@ public struct ProjectionSource {
     public let policy: PolicyState
     public let rosters: [RosterEntry]
     public let counts: (String) throws -> PeriodCounts
+    /// The months (`2022-08`) with any usage counted, in order.
+    public let months: () throws -> [String]
 
     public var projection: Projection { Projection(policy: policy, rosters: rosters) }
     public var plan: Plan { policy.plan }
 
-    public init(policy: PolicyState, rosters: [RosterEntry], counts: @escaping (String) throws -> PeriodCounts) {
+    public init(policy: PolicyState, rosters: [RosterEntry], counts: @escaping (String) throws -> PeriodCounts,
+                months: @escaping () throws -> [String]) {
         self.policy = policy
         self.rosters = rosters
         self.counts = counts
+        self.months = months
     }
 
     /// The stored projections of `store`, after folding what is new.
     public static func stored(_ store: EventStore, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> ProjectionSource {
         try store.updateProjections(progress: progress)
-        return ProjectionSource(policy: try store.storedPolicy(), rosters: try store.storedRosters(), counts: { try store.storedCounts(period: $0) })
+        return ProjectionSource(policy: try store.storedPolicy(), rosters: try store.storedRosters(), counts: { try store.storedCounts(period: $0) },
+                                months: { try store.storedMonths() })
     }
 
     /// A record time ("as known at") from RFC 3339 with offset, or a date meaning the end of
@@ -38,7 +43,8 @@ public struct ProjectionSource {
     /// A replay of `store` with only the events recorded by `asOf`.
     public static func replayed(_ store: EventStore, recordedBy asOf: Int64, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> ProjectionSource {
         let replay = try store.replay(recordedBy: asOf, progress: progress)
-        return ProjectionSource(policy: replay.policy, rosters: replay.tally.rosters, counts: { replay.tally.counts(of: $0) })
+        return ProjectionSource(policy: replay.policy, rosters: replay.tally.rosters, counts: { replay.tally.counts(of: $0) },
+                                months: { Set(replay.tally.counts.keys.map(\.period).filter { $0.count == 7 }).sorted() })
     }
 }
 

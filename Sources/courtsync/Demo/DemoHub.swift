@@ -1,0 +1,81 @@
+import CourtLog
+import Foundation
+import Hub
+import NodeSync
+import SyncProtocol
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The demo's hub: `courtsync hub serve` as its own process on loopback, as in production,
+/// with its log in `<hub>/serve.log`.
+final class DemoHub: @unchecked Sendable {
+    let process: Process
+    let port: Int
+    let logPath: String
+
+    /// Refuses a port something already listens on, before anything is started.
+    static func checkPortFree(_ port: Int) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if bound != 0 {
+            let reason = errno == EADDRINUSE ? "is already in use" : errno == EACCES ? "needs privileges" : "cannot be bound (errno \(errno))"
+            throw EventError("port \(port) on 127.0.0.1 \(reason): stop what listens there, or choose another with --port (e.g. --port \(port + 1))")
+        }
+    }
+
+    /// Starts `courtsync hub serve` and waits until it answers /healthz over HTTPS with the hub's CA.
+    init(hub: HubDirectory, port: Int) async throws {
+        self.port = port
+        logPath = "\(hub.path)/serve.log"
+        guard FileManager.default.createFile(atPath: logPath, contents: nil), let log = FileHandle(forWritingAtPath: logPath) else {
+            throw EventError("cannot write \(logPath): check that the demo directory is writable")
+        }
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        process.arguments = ["hub", "serve", "--dir", hub.path, "--host", "127.0.0.1", "--port", "\(port)"]
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let client = try HubClient(baseURL: "https://localhost:\(port)", caPEM: try hub.caPEM, certificatePEM: nil, privateKeyPEM: nil)
+        defer { Task { await client.shutdown() } }
+        for _ in 0..<100 {
+            if !process.isRunning {
+                let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                let last = text.split(separator: "\n").last.map(String.init) ?? "no output"
+                throw EventError("the hub did not start (\(last)); its log is \(logPath)")
+            }
+            if let reply = try? await client.get(ApiPaths.health), reply.status == 200 { return }
+            try await Task.sleep(nanoseconds: 200_000_000)
+        }
+        stop()
+        throw EventError("the hub did not answer https://localhost:\(port)\(ApiPaths.health) within 20 s; its log is \(logPath)")
+    }
+
+    /// SIGTERM (the hub finishes the request in hand), then SIGKILL if it has not stopped in 5 s.
+    func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        for _ in 0..<50 where process.isRunning { usleep(100_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// Waits until the hub process ends (for `--serve`).
+    func wait() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async { self.process.waitUntilExit(); done.resume() }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import CitySimulation
+import CourtLog
+import CourtPlan
+import Foundation
+import Hub
+import NodeStore
+import NodeSync
+import Projections
+import QueryViews
+
+/// The demo's months: each court records its usage (and last month's late events), the nodes
+/// that are online sync over HTTPS, the province's standings arrive, and units explain their
+/// misses. Prints one line per month with what happened.
+struct DemoRun {
+    let simulation: CitySimulation
+    let hub: HubDirectory
+    let nodes: [String: NodeDirectory]
+    let syncers: [String: NodeSyncer]
+    let status: DemoStatus
+    /// Events each court set aside to record next month (late).
+    var carried: [String: [EventDraft]] = [:]
+    /// Misses already considered for an explanation: `unit|indicator|period`.
+    var considered: Set<String> = []
+    private(set) var recorded = 0
+    var plan: Plan { simulation.plan }
+
+    init(simulation: CitySimulation, hub: HubDirectory, nodes: [String: NodeDirectory], syncers: [String: NodeSyncer], status: DemoStatus) {
+        self.simulation = simulation
+        self.hub = hub
+        self.nodes = nodes
+        self.syncers = syncers
+        self.status = status
+    }
+
+    func isOffline(_ code: String, _ k: Int) -> Bool {
+        code == CitySimulation.offlineCourt && simulation.offlineMonths.contains(k)
+    }
+
+    func name(_ code: String) -> String { plan.courts.first { $0.code == code }?.name ?? code }
+
+    /// The node that records a court's events: the hub's own for 410800.
+    func node(_ code: String) -> NodeDirectory { code == PolicyAuthority.intermediateCourt ? hub.node : nodes[code]! }
+
+    func append(_ drafts: [EventDraft], to node: NodeDirectory) throws {
+        var start = 0
+        while start < drafts.count {
+            let chunk = Array(drafts[start..<min(start + 5_000, drafts.count)])
+            _ = try node.append(chunk, recordedAt: nowSeconds)
+            start += chunk.count
+        }
+    }
+
+    mutating func month(_ k: Int) async throws {
+        let period = simulation.period(k)
+        var notes: [String] = []
+
+        // Notices in force from this month (recorded by 410800 on its first day).
+        let notices = try simulation.notices(month: k)
+        if !notices.isEmpty {
+            try append(notices, to: hub.node)
+            for n in notices {
+                let ind = try plan.indicator(n.data["indicator"]?.stringValue ?? "")
+                let value = ComplianceRow.format(numerator: n.data["per_10k"]?.intValue ?? 0, denominator: 10_000, unit: ind.unit)
+                let was = ind.threshold.map { "from ≥ " + ComplianceRow.format(numerator: $0.per10k, denominator: 10_000, unit: ind.unit) } ?? "where the plan set none"
+                notes.append("\(n.data["document"]?.stringValue ?? "") sets \(ind.name) ≥ \(value) from \(n.data["effective"]?.stringValue ?? "") (\(was))")
+            }
+        }
+
+        // Usage: generated for every court on all cores, then recorded in each court's own log.
+        status.show("\(period): simulating usage at 11 courts…")
+        let codes = plan.courts.map(\.code)
+        let sim = simulation
+        let generated = try Self.generate(codes) { try sim.usage(court: $0, month: k) }
+        var lateRecorded = 0
+        var monthEvents = 0
+        for (code, usage) in zip(codes, generated) {
+            status.show("\(period): recording at \(name(code))…")
+            let late = carried[code] ?? []
+            try append(late + usage.onTime, to: node(code))
+            carried[code] = usage.late
+            lateRecorded += late.count
+            monthEvents += late.count + usage.onTime.count
+        }
+        recorded += monthEvents
+
+        // Sync the nodes that can reach the hub.
+        var synced = 0
+        for code in codes where code != PolicyAuthority.intermediateCourt {
+            if isOffline(code, k) {
+                let lag = try node(code).store.head(of: code).seq - (try hub.store.head(of: code).seq)
+                notes.append("\(name(code)) is offline: \(lag) events wait in its own log")
+                continue
+            }
+            status.show("\(period): syncing \(name(code)) over HTTPS…")
+            let report = try await syncers[code]!.syncOnce()
+            synced += 1
+            if code == CitySimulation.offlineCourt && k == simulation.offlineMonths.upperBound && !simulation.offlineMonths.isEmpty {
+                notes.append("\(name(code)) is back online: pushed its backlog of \(report.pushed) events")
+            }
+        }
+
+        // The province's standings of this month, then the explanations of what missed.
+        status.show("\(period): standings and explanations…")
+        var source = try ProjectionSource.stored(hub.store)
+        let counts = try source.counts(period.description)
+        var standings: [EventDraft] = []
+        for ind in plan.indicators {
+            let city = source.projection.row(ind, unit: Attribution.city, counts: counts, period: period)
+            guard let value = city.valuePer10k else { continue }
+            standings.append(try simulation.standing(ind, month: k, cityPer10k: value, thresholdPer10k: city.thresholdPer10k))
+        }
+        try append(standings, to: hub.node)
+        let outside = standings.filter { ($0.data["rank"]?.intValue ?? 0) > plan.firstGroupRank }.count
+        source = try ProjectionSource.stored(hub.store)
+        let (filed, unexplained) = try explain(source, upTo: k)
+        status.clear()
+        let held = try hub.store.nodes().reduce(Int64(0)) { $0 + (try hub.store.head(of: $1).seq) }
+        print("\(period)  recorded \(monthEvents) events at 11 courts (\(lateRecorded) late from the month before); synced \(synced) nodes; hub holds \(held)")
+        notes.append("province ranked the city on \(standings.count) indicators, \(outside) outside the first group (前\(plan.firstGroupRank)名)")
+        if filed + unexplained > 0 { notes.append("\(filed) explanations filed for misses; \(unexplained) misses not explained") }
+        for n in notes { print("         · \(n)") }
+    }
+
+    /// Files explanations for misses not yet considered, in every period that has closed by month `k`.
+    mutating func explain(_ source: ProjectionSource, upTo k: Int) throws -> (filed: Int, unexplained: Int) {
+        var periods: [Period] = []
+        for j in 0...k {
+            let p = simulation.period(j)
+            periods.append(p)
+            if case .month(let y, let m) = p {
+                if m == 6 || m == 12 { periods.append(.half(year: y, half: m == 6 ? 1 : 2)) }
+                if m == 12 { periods.append(.year(y)) }
+            }
+        }
+        var byNode: [String: [EventDraft]] = [:]
+        var unexplained = 0
+        for p in periods {
+            for entry in source.projection.accountability(period: p, counts: try source.counts(p.description)) {
+                guard considered.insert("\(entry.unit)|\(entry.indicator)|\(p)").inserted, !entry.explained else { continue }
+                let ind = try plan.indicator(entry.indicator)
+                guard let draft = try simulation.explanation(unit: entry.unit, unitName: entry.unitName, indicator: ind, period: p.description, filedAfterMonth: k) else {
+                    unexplained += 1
+                    continue
+                }
+                let filer = nodes[entry.unit] != nil ? entry.unit : PolicyAuthority.intermediateCourt
+                byNode[filer, default: []].append(draft)
+            }
+        }
+        for (code, drafts) in byNode { try append(drafts, to: node(code)) }
+        return (byNode.values.reduce(0) { $0 + $1.count }, unexplained)
+    }
+
+    /// Every node syncs once more, so the last month's explanations reach the hub.
+    func finalSync() async throws {
+        for code in plan.courts.map(\.code) where code != PolicyAuthority.intermediateCourt {
+            status.show("final sync: \(name(code))…")
+            _ = try await syncers[code]!.syncOnce()
+        }
+        status.clear()
+    }
+
+    /// Runs `body` for every court at once (generation is pure and seeded per court and month).
+    static func generate(_ codes: [String], _ body: @escaping @Sendable (String) throws -> CitySimulation.MonthUsage) throws -> [CitySimulation.MonthUsage] {
+        let results = Results(count: codes.count)
+        DispatchQueue.concurrentPerform(iterations: codes.count) { i in
+            results.set(i, Result { try body(codes[i]) })
+        }
+        return try results.values.map { try $0!.get() }
+    }
+
+    final class Results: @unchecked Sendable {
+        private let lock = NSLock()
+        private(set) var values: [Result<CitySimulation.MonthUsage, any Error>?]
+        init(count: Int) { values = Array(repeating: nil, count: count) }
+        func set(_ i: Int, _ r: Result<CitySimulation.MonthUsage, any Error>) { lock.lock(); values[i] = r; lock.unlock() }
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Bulletins
+import CourtLog
+import Foundation
+import NodeStore
+import QueryViews
+
+/// `courtsync report monthly|half-year|annual PERIOD`: 技术处's bulletins.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write 技术处's bulletin (月通报、半年通报、年通报) in Markdown or HTML from a hub's (or node's) data.",
+        subcommands: [ReportMonthly.self, ReportHalfYear.self, ReportAnnual.self])
+}
+
+struct ReportOptions: ParsableArguments {
+    @Option(help: "The hub directory (or a node directory) whose data the bulletin reports.")
+    var dir: String
+
+    @Option(help: "md or html.")
+    var format: String = "md"
+
+    @Option(help: "Write the bulletin to this file (default: standard output).")
+    var out: String?
+
+    @Option(name: .customLong("as-of"), help: "Report the data as it stood at this record time (RFC 3339 with offset, or a date YYYY-MM-DD meaning its end in UTC+08:00), to reproduce a bulletin as published.")
+    var asOf: String?
+
+    func validate() throws {
+        guard ["md", "html"].contains(format) else { throw ValidationError("--format must be md or html, not '\(format)'") }
+    }
+
+    /// Builds, renders and writes (or prints) the bulletin of `periodText`.
+    func write(kind: Bulletin.Kind, periodText: String) throws {
+        let period: Period
+        do { period = try Period(parsing: periodText) } catch {
+            throw EventError("\(kind.rawValue) bulletin: period '\(periodText)' is not understood; give \(kind.example) (periods are written as \(Period.acceptedForms))")
+        }
+        try kind.check(period)
+        let store = try StoreLocator.open(dir)
+        let source: ProjectionSource
+        let cutoff: Int64
+        if let asOf {
+            cutoff = try QueryOptions.recordTime(asOf)
+            source = try ProjectionSource.replayed(store, recordedBy: cutoff)
+        } else {
+            cutoff = nowSeconds
+            source = try ProjectionSource.stored(store)
+        }
+        let counts = try source.counts(period.description)
+        guard !counts.isEmpty else {
+            let months = try source.months()
+            let covered = months.isEmpty ? "it holds no usage events yet" : "its data covers \(months.first!)…\(months.last!)"
+            throw EventError("no usage events are recorded for \(period) in \(dir) (\(covered)): nothing to report, no bulletin written")
+        }
+        let time = EventTime(beijing: cutoff).text
+        let note = "数据来源：\(source.projection.unitName(PolicyAuthority.intermediateCourt))汇总节点（\(dir)），"
+            + "\(asOf == nil ? "统计截至本通报生成时" : "按记录时间回放至") \(time)（北京时间）已接收并验证签名的全部使用记录；"
+            + "计算口径依据方案（\(source.policy.planSource)）。复核：courtsync report \(kind.rawValue) \(period) --dir DIR --as-of \(time)"
+        let bulletin = try Bulletin.make(kind: kind, period: period, projection: source.projection, counts: source.counts, dataNote: note)
+        let text = format == "html" ? BulletinHTML.render(bulletin) : BulletinMarkdown.render(bulletin)
+        guard let out else { print(text, terminator: text.hasSuffix("\n") ? "" : "\n"); return }
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+        } catch {
+            throw EventError("cannot write \(out): \(error.localizedDescription); choose a writable path with --out")
+        }
+        printError("\(Bulletin.chinese(period))\(kind.title) written to \(out)")
+    }
+}
+
+struct ReportMonthly: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "monthly", abstract: "月通报 of a month, e.g. 2023-07.")
+    @OptionGroup var options: ReportOptions
+    @Argument(help: "The month: YYYY-MM.")
+    var period: String
+    func run() throws { try options.write(kind: .monthly, periodText: period) }
+}
+
+struct ReportHalfYear: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "half-year", abstract: "半年通报 of a half-year, e.g. 2023-H1.")
+    @OptionGroup var options: ReportOptions
+    @Argument(help: "The half-year: YYYY-H1 or YYYY-H2.")
+    var period: String
+    func run() throws { try options.write(kind: .halfYear, periodText: period) }
+}
+
+struct ReportAnnual: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "annual", abstract: "年通报 of a year, e.g. 2022.")
+    @OptionGroup var options: ReportOptions
+    @Argument(help: "The year: YYYY.")
+    var period: String
+    func run() throws { try options.write(kind: .annual, periodText: period) }
+}
