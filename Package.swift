@@ -82,7 +82,8 @@ let package = Package(
         .testTarget(name: "CourtLogTests", dependencies: ["CourtLog", "CourtPlan"]),
         .testTarget(name: "NodeStoreTests", dependencies: ["NodeStore"]),
         .testTarget(name: "PlanFileTests", dependencies: ["CourtPlan"]),
-        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "CourtLog", "CourtPlan"]),
+        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "CourtLog", "CourtPlan", "Bulletins"]),
+        .testTarget(name: "CitySimulationTests", dependencies: ["CitySimulation", "CourtLog", "CourtPlan"]),
         .testTarget(name: "CLITests", dependencies: ["courtsync", "CourtLog", "NodeStore"]),
         .testTarget(name: "SyncTests", dependencies: ["courtsync", "SyncProtocol", "Hub", "NodeSync", "NodeStore", "CourtLog"]),
     ]

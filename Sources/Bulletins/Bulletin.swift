@@ -41,7 +41,7 @@ public struct Bulletin: Sendable {
         public func check(_ period: Period) throws(EventError) {
             switch (self, period) {
             case (.monthly, .month), (.halfYear, .half), (.annual, .year): return
-            default: throw EventError("a \(rawValue) bulletin is for \(example), not '\(period)'")
+            default: throw EventError("\(self == .annual ? "an" : "a") \(rawValue) bulletin is for \(example), not '\(period)'")
             }
         }
 
@@ -67,7 +67,10 @@ public struct Bulletin: Sendable {
     /// One point of a trend chart: the city's value and the threshold in force.
     public struct TrendPoint: Sendable {
         public let period: String
+        /// The value ×10,000 rounded down (for drawing); nil without data.
         public let valuePer10k: Int64?
+        /// The value as written (exact, half up), or `—`.
+        public let valueText: String
         public let thresholdPer10k: Int64?
     }
 
@@ -135,7 +138,7 @@ public struct Bulletin: Sendable {
                 .filter { $0.status == .missed }
             let trend = trendCounts.map { p, c in
                 let r = projection.row(ind, unit: Attribution.city, counts: c, period: p)
-                return TrendPoint(period: p.description, valuePer10k: r.valuePer10k, thresholdPer10k: r.thresholdPer10k)
+                return TrendPoint(period: p.description, valuePer10k: r.valuePer10k, valueText: r.valueText, thresholdPer10k: r.thresholdPer10k)
             }
             sections.append(Section(indicator: ind, city: city, change: change(from: cityBefore, to: city),
                                     standing: projection.policy.standing(ind.slug, period: period.description),

@@ -44,7 +44,7 @@ public enum BulletinMarkdown {
             }
             let points = s.trend.filter { $0.valuePer10k != nil }
             if points.count > 1 {
-                out.append("趋势（全市）：" + points.map { "\($0.period) \(BulletinText.value($0.valuePer10k!, s.indicator.unit))" }.joined(separator: " → "))
+                out.append("趋势（全市）：" + points.map { "\($0.period) \($0.valueText)" }.joined(separator: " → "))
                 out.append("")
             }
         }

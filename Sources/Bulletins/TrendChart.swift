@@ -51,7 +51,7 @@ public enum TrendChart {
         for (i, p) in points.enumerated() {
             guard let v = p.valuePer10k else { continue }
             let met = p.thresholdPer10k.map { v >= $0 } ?? true
-            svg += #"<circle cx="\#(f(x(i)))" cy="\#(f(y(v)))" r="3" fill="\#(met ? "rgb(31,95,168)" : "rgb(192,57,43)")"><title>\#(escape(p.period)) \#(BulletinText.value(v, unit))</title></circle>"#
+            svg += #"<circle cx="\#(f(x(i)))" cy="\#(f(y(v)))" r="3" fill="\#(met ? "rgb(31,95,168)" : "rgb(192,57,43)")"><title>\#(escape(p.period)) \#(escape(p.valueText))</title></circle>"#
         }
         return svg + "</svg>"
     }

@@ -33,7 +33,8 @@ struct MonthGenerator {
         counter += 1
         let id = "\(court)-\(year)\(month < 10 ? "0" : "")\(month)-\(counter)"
         let draft = try EventDraft(id: id, type: type, at: EventTime(beijing: utc), dept: dept, data: data)
-        if lateAllowed && rng.chance(CitySimulation.lateShare) { usage.late.append(draft) } else { usage.onTime.append(draft) }
+        // A roster is set on the month's first day, never late.
+        if lateAllowed && type != "roster.set" && rng.chance(CitySimulation.lateShare) { usage.late.append(draft) } else { usage.onTime.append(draft) }
     }
 
     /// A time in working hours (08:00–17:59) on a day of the month from `afterDay`.

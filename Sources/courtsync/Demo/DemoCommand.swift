@@ -53,8 +53,8 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let started = Date()
-        try prepareDirectory()
         try DemoHub.checkPortFree(port)
+        try prepareDirectory()
         let plan = Plan.shipped
         let simulation = CitySimulation(plan: plan, seed: seed, scale: scale, months: months)
         let status = DemoStatus()

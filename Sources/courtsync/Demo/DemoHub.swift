@@ -41,6 +41,10 @@ final class DemoHub: @unchecked Sendable {
         guard FileManager.default.createFile(atPath: logPath, contents: nil), let log = FileHandle(forWritingAtPath: logPath) else {
             throw EventError("cannot write \(logPath): check that the demo directory is writable")
         }
+        // The hub must stop on SIGTERM even when this process was started with it ignored
+        // (ignored signals are inherited across exec).
+        signal(SIGTERM, SIG_DFL)
+        signal(SIGINT, SIG_DFL)
         process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
         process.arguments = ["hub", "serve", "--dir", hub.path, "--host", "127.0.0.1", "--port", "\(port)"]
@@ -72,8 +76,18 @@ final class DemoHub: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    /// Waits until the hub process ends (for `--serve`).
+    /// Waits until the hub process ends (for `--serve`); Ctrl-C or SIGTERM here stops the hub gracefully.
     func wait() async {
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            let pid = process.processIdentifier
+            source.setEventHandler { kill(pid, SIGTERM) }
+            source.resume()
+            sources.append(source)
+        }
+        defer { sources.forEach { $0.cancel() } }
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async { self.process.waitUntilExit(); done.resume() }
         }

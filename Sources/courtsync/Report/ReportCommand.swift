@@ -56,7 +56,7 @@ struct ReportOptions: ParsableArguments {
         let time = EventTime(beijing: cutoff).text
         let note = "数据来源：\(source.projection.unitName(PolicyAuthority.intermediateCourt))汇总节点（\(dir)），"
             + "\(asOf == nil ? "统计截至本通报生成时" : "按记录时间回放至") \(time)（北京时间）已接收并验证签名的全部使用记录；"
-            + "计算口径依据方案（\(source.policy.planSource)）。复核：courtsync report \(kind.rawValue) \(period) --dir DIR --as-of \(time)"
+            + "计算口径依据方案（\(source.policy.planSource)）。复核：courtsync report \(kind.rawValue) \(period) --dir \(dir) --as-of \(time)"
         let bulletin = try Bulletin.make(kind: kind, period: period, projection: source.projection, counts: source.counts, dataNote: note)
         let text = format == "html" ? BulletinHTML.render(bulletin) : BulletinMarkdown.render(bulletin)
         guard let out else { print(text, terminator: text.hasSuffix("\n") ? "" : "\n"); return }

@@ -1,0 +1,140 @@
+import Testing
+import CanonicalJSON
+import CourtLog
+import CourtPlan
+import Bulletins
+@testable import Projections
+
+// A two-court city for one indicator (1a 网上立案率, plan threshold ≥ 99%), over June and July
+// 2023. Every expected number below is worked out by hand, with the arithmetic in a comment.
+//
+//            2023-06                 2023-07
+// 410802     100 online of 100       198 online of 200
+// 410803      95 online of 100        97 online of 100
+// city       195 of 200              295 of 300
+func twoCourtCity() throws -> Projected {
+    var logs = Logs()
+    try logs.filed("410802", 60, online: true, day: "2023-06-05")
+    try logs.filed("410802", 40, online: true, day: "2023-06-06")
+    try logs.filed("410803", 50, online: true, day: "2023-06-07")
+    try logs.filed("410803", 45, online: true, day: "2023-06-08")
+    try logs.filed("410803", 5, online: false, day: "2023-06-09")
+    try logs.filed("410802", 59, online: true, day: "2023-07-03")
+    try logs.filed("410802", 59, online: true, day: "2023-07-04")
+    try logs.filed("410802", 59, online: true, day: "2023-07-05")
+    try logs.filed("410802", 21, online: true, day: "2023-07-06")
+    try logs.filed("410802", 2, online: false, day: "2023-07-07")
+    try logs.filed("410803", 50, online: true, day: "2023-07-10")
+    try logs.filed("410803", 47, online: true, day: "2023-07-11")
+    try logs.filed("410803", 3, online: false, day: "2023-07-12")
+    let events = [
+        try policy(seq: 2, "standing.recorded", at: "2023-08-08T10:00:00+08:00",
+                   ["indicator": "online-filing", "period": "2023-07", "rank": 7, "province_average_per_10k": 9850, "excellent_per_10k": 9950]),
+        try policy(node: "410803", seq: 1, "explanation.filed", at: "2023-08-05T16:00:00+08:00",
+                   ["unit": "410803", "indicator": "online-filing", "period": "2023-07", "text": "专网故障，部分案件线下立案。"]),
+    ]
+    return try Projected(logs.facts, policy: events)
+}
+
+func bulletin(_ p: Projected, _ kind: Bulletin.Kind, _ period: String) throws -> Bulletin {
+    try Bulletin.make(kind: kind, period: try Period(parsing: period), projection: p.projection,
+                      counts: { p.tally.counts(of: $0) }, dataNote: "数据来源：测试")
+}
+
+@Suite("bulletins: 月通报、半年通报、年通报 from hand-built events")
+struct BulletinTests {
+    @Test func aMonthlyBulletinGivesValuesRanksChangesStandingAndWhoMustExplain() throws {
+        let b = try bulletin(try twoCourtCity(), .monthly, "2023-07")
+        let s = try #require(b.sections.first { $0.indicator.slug == "online-filing" })
+        // city: 295 / 300 = 98.333…% → 98.33%, below 99% (295 × 10000 = 2,950,000 < 9900 × 300 = 2,970,000)
+        #expect(s.city.numerator == 295 && s.city.denominator == 300)
+        #expect(s.city.valueText == "98.33%" && s.city.status == .missed)
+        // change: 98.333…% − 97.50% (195/200) = +0.8333… points → +0.83
+        #expect(s.change == "+0.83个百分点", "\(s.change)")
+        let jiefang = try #require(s.courts.first { $0.row.unit == "410802" })
+        // 198 / 200 = 99.00%: 1,980,000 ≥ 9900 × 200 = 1,980,000 → met, exactly at the threshold
+        #expect(jiefang.row.valueText == "99.00%" && jiefang.row.status == .met)
+        // 99.00% − 100.00% = −1.00 points; the higher of the two ranked courts
+        #expect(jiefang.change == "-1.00个百分点" && jiefang.rank == 1 && jiefang.ranked == 2, "\(jiefang.change) \(String(describing: jiefang.rank))")
+        let zhongzhan = try #require(s.courts.first { $0.row.unit == "410803" })
+        // 97 / 100 = 97.00%, missed; 97.00% − 95.00% = +2.00 points; rank 2 of 2
+        #expect(zhongzhan.row.valueText == "97.00%" && zhongzhan.row.status == .missed)
+        #expect(zhongzhan.change == "+2.00个百分点" && zhongzhan.rank == 2)
+        // The intermediate court has no data: no value, no rank, no change.
+        let intermediate = try #require(s.courts.first { $0.row.unit == "410800" })
+        #expect(intermediate.row.status == .noData && intermediate.rank == nil && intermediate.change == "—")
+        // The province ranked the city 7th: outside the first group (前5名).
+        #expect(b.standingText(s) == "全省第7名（全省平均 98.50%，优秀标准 99.50%），未进入全省第一方阵（前5名）", "\(b.standingText(s))")
+        // Who must explain: for 1a, 中站区 below the threshold (explained) and 立案庭, the lead, for the
+        // standing (not). The filings are also the denominators of 5b 案均网上阅卷数 and 6b 案均网上阅档数,
+        // which have no reviews: 0 / 200 and 0 / 100 are below 0.2 and 0.02, so both courts miss both.
+        #expect(b.accountability.map(\.unit) == ["410803", "case-filing", "410802", "410803", "410802", "410803"], "\(b.accountability.map(\.unit))")
+        #expect(b.accountability.map(\.explained) == [true, false, false, false, false, false])
+        #expect(b.accountability.map(\.indicator) == ["online-filing", "online-filing", "file-reviews-per-case", "file-reviews-per-case",
+                                                     "archive-reviews-per-case", "archive-reviews-per-case"])
+        // The city misses 1a, 5b and 6b; the other sixteen indicators have no data. The trend has the two months with data.
+        #expect(b.cityTally[.missed] == 3 && b.cityTally[.noData] == 16, "\(b.cityTally)")
+        #expect(s.trend.count == 12 && s.trend.compactMap(\.valuePer10k) == [9750, 9833], "\(s.trend.map(\.valueText))")
+    }
+
+    @Test func theMarkdownAndHTMLSayTheSameThingsInChinese() throws {
+        let b = try bulletin(try twoCourtCity(), .monthly, "2023-07")
+        let md = BulletinMarkdown.render(b)
+        #expect(md.contains("# 焦作市中级人民法院信息化应用情况月通报"))
+        #expect(md.contains("**2023年7月**"))
+        #expect(md.contains("考核标准 ≥ 99.00%。全市 98.33%（295/300），较上月 +0.83个百分点，未达标。全省第7名"), "\(md)")
+        #expect(md.contains("| 解放区人民法院 | 99.00% | 1/2 | -1.00个百分点 | 达标 |"))
+        #expect(md.contains("| 中站区人民法院 | 97.00% | 2/2 | +2.00个百分点 | 未达标 |"))
+        #expect(md.contains("本期共6项需由部门（法院）负责人向领导小组说明情况，已说明1项，尚未说明5项"))
+        #expect(md.contains("| 立案庭 | 网上立案率 | 未进入全省第一方阵 | 全省第7名 (第一方阵: 前5名) | **未说明** |"))
+        #expect(md.contains("- 中站区人民法院（网上立案率）：专网故障，部分案件线下立案。"))
+        #expect(md.contains("趋势（全市）：2023-06 97.50% → 2023-07 98.33%"))
+        #expect(md.contains("请立案庭、解放区人民法院、中站区人民法院尽快向信息化应用推广领导小组说明情况"))
+        #expect(md.contains("全市法院19项指标中，考核3项，达标0项，未达标3项（网上立案率、案均网上阅卷数、案均网上阅档数）"))
+
+        let html = BulletinHTML.render(b)
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("<html lang=\"zh-CN\">"))
+        let section = try #require(html.components(separatedBy: "<section class=\"indicator\" id=\"online-filing\">").last?.components(separatedBy: "</section>").first)
+        #expect(section.contains("<svg") && section.contains("</svg>"))
+        // Two months with data, both below the 99% line: two red dots, and the dashed threshold.
+        #expect(section.components(separatedBy: "<circle").count - 1 == 2)
+        #expect(section.components(separatedBy: "fill=\"rgb(192,57,43)\"").count - 1 == 2)
+        #expect(section.contains("stroke-dasharray"))
+        #expect(section.contains("<td>中站区人民法院</td><td class=\"num\">97.00%</td>"))
+        #expect(html.contains("<span class=\"pending\">未说明</span>"))
+        // Sections without data draw no chart.
+        let noData = try #require(html.components(separatedBy: "id=\"online-payment\">").last?.components(separatedBy: "</section>").first)
+        #expect(!noData.contains("<svg") && noData.contains("本期无数据"))
+    }
+
+    @Test func aHalfYearComparesWithTheHalfBeforeAndAYearWithTheYearBefore() throws {
+        let p = try twoCourtCity()
+        let h1 = try bulletin(p, .halfYear, "2023-H1")
+        let s = try #require(h1.sections.first { $0.indicator.slug == "online-filing" })
+        // 2023-H1 holds only June: 195 / 200 = 97.50%; 2022-H2 has no data, so no change.
+        #expect(s.city.valueText == "97.50%" && s.change == "—")
+        #expect(BulletinMarkdown.render(h1).contains("半年通报") && BulletinMarkdown.render(h1).contains("较上一半年 —"))
+        let year = try bulletin(p, .annual, "2023")
+        let y = try #require(year.sections.first { $0.indicator.slug == "online-filing" })
+        // 2023: 195 + 295 = 490 of 500 = 98.00%
+        #expect(y.city.numerator == 490 && y.city.denominator == 500 && y.city.valueText == "98.00%")
+        // 1a for the year: 410802 298/300 = 99.33% meets; 410803 192/200 = 96.00% misses. No standing for 2023,
+        // and 5b/6b miss at both courts as in July. The explanation was filed for 2023-07, not for the year.
+        #expect(year.accountability.map(\.unit) == ["410803", "410802", "410803", "410802", "410803"], "\(year.accountability.map(\.unit))")
+        #expect(year.accountability.allSatisfy { !$0.explained })
+    }
+
+    @Test func aPeriodWithoutDataOrOfTheWrongKindIsRefused() throws {
+        let p = try twoCourtCity()
+        #expect(throws: EventError.self) { try bulletin(p, .monthly, "2023-08") }
+        do { _ = try bulletin(p, .monthly, "2023-08"); Issue.record("an empty month made a bulletin") } catch let e as EventError {
+            #expect(e.description.contains("no usage events are recorded for 2023-08"), "\(e.description)")
+        }
+        do { _ = try bulletin(p, .halfYear, "2023-07"); Issue.record("a month made a half-year bulletin") } catch let e as EventError {
+            #expect(e.description.contains("a half-year bulletin is for a half-year such as 2023-H1, not '2023-07'"), "\(e.description)")
+        }
+        do { _ = try bulletin(p, .annual, "2023-H1"); Issue.record("a half-year made an annual bulletin") } catch let e as EventError {
+            #expect(e.description.contains("an annual bulletin is for a year such as 2022, not '2023-H1'"), "\(e.description)")
+        }
+    }
+}
