@@ -165,7 +165,7 @@ extension EventStore {
     /// The months (`2022-08`) that have any usage counted, in order.
     public func storedMonths() throws -> [String] {
         try read { db in
-            try String.fetchAll(db, sql: "SELECT DISTINCT period FROM proj_count WHERE length(period) = 7 ORDER BY period")
+            try String.fetchAll(db, sql: "SELECT DISTINCT period FROM proj_count WHERE period GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]' ORDER BY period")
         }
     }
 

@@ -44,7 +44,7 @@ public struct ProjectionSource {
     public static func replayed(_ store: EventStore, recordedBy asOf: Int64, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> ProjectionSource {
         let replay = try store.replay(recordedBy: asOf, progress: progress)
         return ProjectionSource(policy: replay.policy, rosters: replay.tally.rosters, counts: { replay.tally.counts(of: $0) },
-                                months: { Set(replay.tally.counts.keys.map(\.period).filter { $0.count == 7 }).sorted() })
+                                months: { Set(replay.tally.counts.keys.map(\.period).filter { $0.count == 7 && !$0.contains("H") }).sorted() })
     }
 }
 

@@ -1,0 +1,212 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A free loopback port for a demo's hub (another process could take it in between; unlikely here).
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = 0
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// The demo and the bulletins through the command line: a whole city on loopback over HTTPS,
+/// its data queried afterwards, and every bad input refused without losing anything.
+@Suite("demo and report commands", .serialized)
+struct DemoAndReportTests {
+    static let codes = ["1a", "1b", "2", "3", "4a", "4b", "5a", "5b", "6a", "6b", "7", "8", "9", "10", "11", "12", "13", "14", "15"]
+    static let courts = ["焦作市中级人民法院", "解放区人民法院", "中站区人民法院", "马村区人民法院", "山阳区人民法院", "修武县人民法院",
+                         "博爱县人民法院", "武陟县人民法院", "温县人民法院", "沁阳市人民法院", "孟州市人民法院"]
+
+    @Test func aShortDemoRunsTheCityOverHTTPSAndLeavesDataTheCLICanQuery() throws {
+        let s = try Scratch()
+        defer { s.remove() }
+        let dir = s.file("city")
+        let r = try CLI.run(["demo", "--dir", dir, "--months", "3", "--scale", "0.02", "--seed", "7", "--port", "\(freePort())"])
+        #expect(r.status == 0, "demo failed: \(r.output)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        // One line per month, the offline court's two months and its backlog.
+        for month in ["2022-08", "2022-09", "2022-10"] { #expect(lines.contains { $0.hasPrefix("\(month)  recorded ") }, "no line for \(month)") }
+        #expect(lines.filter { $0.contains("马村区人民法院 is offline") }.count == 2)
+        #expect(lines.contains { $0.contains("马村区人民法院 is back online: pushed its backlog of") })
+        // The matrix: a header with the nineteen indicator codes, then eleven courts and the city.
+        let header = try #require(lines.firstIndex { $0.hasPrefix("法院 ") })
+        #expect(lines[header].split(separator: " ").map(String.init).filter { Self.codes.contains($0) } == Self.codes, "\(lines[header])")
+        let rows = lines[(header + 2)...].prefix(12)
+        #expect(rows.map { String($0.split(separator: " ").first ?? "") } == Self.courts + ["全市法院"], "\(rows)")
+        for row in rows {
+            let marks = row.split(separator: " ").dropFirst().dropLast()
+            #expect(marks.count == 19 && marks.allSatisfy { ["✓", "✗", "–", "·"].contains(String($0)) }, "\(row)")
+        }
+        #expect(r.stdout.contains("说明情况 accountability 2022-10"))
+        // The bulletins, in both forms.
+        for name in ["monthly-2022-10", "half-year-2022-H2", "annual-2022"] {
+            for ext in ["md", "html"] {
+                #expect(FileManager.default.fileExists(atPath: "\(dir)/bulletins/\(name).\(ext)"), "\(name).\(ext) not written")
+            }
+        }
+        let md = try String(contentsOfFile: "\(dir)/bulletins/monthly-2022-10.md", encoding: .utf8)
+        #expect(md.contains("月通报") && md.contains("**2022年10月**") && md.contains("### 15 电子卷宗随案生成合格率"))
+        // The provincial notice raised 电子卷宗 to 90% from the third month in a three-month demo.
+        #expect(md.contains("考核标准 ≥ 90.00%（依据豫高法〔2022〕演示2号调整）"))
+
+        // The hub holds every node's whole log, including the offline court's backlog.
+        let status = try CLI.run(["hub", "status", "--dir", "\(dir)/hub"])
+        for slug in ["jiefang", "macun", "mengzhou"] {
+            let seq = try headSeq("\(dir)/nodes/\(slug)")
+            #expect(seq > 0 && status.stdout.contains("seq \(seq)  node reported \(seq)"), "\(slug) at \(seq): \(status.stdout)")
+        }
+        #expect(status.stdout.contains("alarms: 0"))
+
+        // The README's queries work on the demo's data.
+        let compliance = try CLI.run(["query", "compliance", "--dir", "\(dir)/hub", "--period", "2022-10", "--court", "解放区人民法院"])
+        #expect(compliance.status == 0 && compliance.stdout.contains("解放区人民法院") && compliance.stdout.contains("1a 网上立案率"), "\(compliance.output)")
+        let trend = try CLI.run(["query", "trend", "--dir", "\(dir)/hub", "--indicator", "网上立案率", "--from", "2022-08", "--to", "2022-10", "--court", "410804"])
+        #expect(trend.status == 0 && ["2022-08", "2022-09", "2022-10"].allSatisfy { trend.stdout.contains($0) }, "\(trend.output)")
+        let accountability = try CLI.run(["query", "accountability", "--dir", "\(dir)/hub", "--period", "2022-10"])
+        #expect(accountability.status == 0 && accountability.stdout.contains("to explain"), "\(accountability.output)")
+        let out = s.file("2022-10.html")
+        let report = try CLI.run(["report", "monthly", "2022-10", "--dir", "\(dir)/hub", "--format", "html", "--out", out])
+        #expect(report.status == 0, "\(report.output)")
+        #expect(try String(contentsOfFile: out, encoding: .utf8).contains("<svg"))
+        // An auditor's replay from zero gives the projections the hub keeps.
+        let replay = try CLI.run(["audit", "replay", "--dir", "\(dir)/hub"])
+        #expect(replay.status == 0, "\(replay.output)")
+    }
+
+    @Test func theSameSeedGivesTheSameProjections() throws {
+        let s = try Scratch()
+        defer { s.remove() }
+        var answers: [String] = []
+        for run in ["a", "b"] {
+            let dir = s.file(run)
+            let r = try CLI.run(["demo", "--dir", dir, "--months", "2", "--scale", "0.01", "--seed", "11", "--port", "\(freePort())"])
+            #expect(r.status == 0, "demo failed: \(r.output)")
+            let c = try CLI.run(["query", "compliance", "--dir", "\(dir)/hub", "--period", "2022-09", "--format", "json"])
+            let t = try CLI.run(["query", "trend", "--dir", "\(dir)/hub", "--indicator", "1a", "--from", "2022-08", "--to", "2022-09", "--format", "json"])
+            answers.append(c.stdout + t.stdout)
+        }
+        #expect(answers[0].count > 1000 && answers[0] == answers[1], "two runs with seed 11 differ")
+    }
+
+    @Test func aDirectoryWithOtherDataIsRefusedAndForceReplacesOnlyAPreviousDemo() throws {
+        let s = try Scratch()
+        defer { s.remove() }
+        let dir = s.file("busy")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        _ = try s.write("busy/notes.txt", "keep me")
+        let refused = try CLI.run(["demo", "--dir", dir, "--months", "1", "--scale", "0.01", "--port", "\(freePort())"])
+        expectOneLineError(refused, contains: "is not empty (notes.txt)")
+        #expect(refused.output.contains("--force"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["notes.txt"], "the refused demo wrote something")
+
+        let first = try CLI.run(["demo", "--dir", dir, "--force", "--months", "1", "--scale", "0.01", "--port", "\(freePort())"])
+        #expect(first.status == 0, "\(first.output)")
+        let again = try CLI.run(["demo", "--dir", dir, "--force", "--months", "1", "--scale", "0.01", "--seed", "5", "--port", "\(freePort())"])
+        #expect(again.status == 0, "\(again.output)")
+        #expect(try String(contentsOfFile: "\(dir)/notes.txt", encoding: .utf8) == "keep me")
+        #expect(try String(contentsOfFile: "\(dir)/demo.json", encoding: .utf8).contains("\"seed\":5"))
+    }
+
+    @Test func aPortInUseIsNamedWithHowToChooseAnother() throws {
+        let s = try Scratch()
+        defer { s.remove() }
+        // Hold a listening socket on a port.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        #expect(listen(fd, 1) == 0)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        let port = Int(UInt16(bigEndian: addr.sin_port))
+        let r = try CLI.run(["demo", "--dir", s.file("city"), "--months", "1", "--port", "\(port)"])
+        expectOneLineError(r, contains: "port \(port) on 127.0.0.1 is already in use")
+        #expect(r.output.contains("choose another with --port"))
+        #expect(!FileManager.default.fileExists(atPath: s.file("city")), "nothing is made before the port is known to be free")
+    }
+
+    @Test(arguments: [
+        (["--months", "0"], "--months must be 1 to 36"),
+        (["--scale", "0"], "--scale must be above 0"),
+        (["--scale", "3"], "--scale must be above 0 and at most 2"),
+    ])
+    func demoOptionsOutOfRangeAreRefused(_ args: [String], _ phrase: String) throws {
+        let s = try Scratch()
+        defer { s.remove() }
+        let r = try CLI.run(["demo", "--dir", s.file("city")] + args)
+        #expect(r.status != 0 && r.output.contains(phrase), "\(r.output)")
+        #expect(!FileManager.default.fileExists(atPath: s.file("city")))
+    }
+
+    /// A node of 410802 with October 2022's filings: 3 online of 4.
+    func smallNode(_ s: Scratch) throws -> String {
+        let dir = s.file("jiefang")
+        #expect(try CLI.run(["node", "init", "--dir", dir, "--court", "410802"]).status == 0)
+        var lines: [String] = []
+        for i in 1...4 {
+            lines.append(#"{"type":"case.filed","at":"2022-10-1\#(i)T09:00:00+08:00","data":{"case_no":"(2022)豫0802民初\#(i)号","channel":"\#(i == 4 ? "offline" : "online")"}}"#)
+        }
+        #expect(try CLI.run(["node", "import", "--dir", dir, try s.write("oct.jsonl", lines.joined(separator: "\n") + "\n")]).status == 0)
+        return dir
+    }
+
+    @Test func aBulletinOfANodesDataAndOneAsOfAnEarlierTimeReproducesIt() throws {
+        let s = try Scratch()
+        defer { s.remove() }
+        let dir = try smallNode(s)
+        let r = try CLI.run(["report", "monthly", "2022-10", "--dir", dir])
+        // 3 / 4 = 75.00% at 解放区, the only court: the city's value too.
+        #expect(r.status == 0 && r.stdout.contains("全市 75.00%（3/4）"), "\(r.output)")
+        let asOf = try #require(r.stdout.components(separatedBy: "--as-of ").last?.prefix(25)).description
+        sleep(1)
+        let more = #"{"type":"case.filed","at":"2022-10-20T09:00:00+08:00","data":{"case_no":"(2022)豫0802民初9号","channel":"online"}}"# + "\n"
+        #expect(try CLI.run(["node", "import", "--dir", dir, try s.write("late.jsonl", more)]).status == 0)
+        let now = try CLI.run(["report", "monthly", "2022-10", "--dir", dir])
+        // 4 / 5 = 80.00% with the late filing
+        #expect(now.stdout.contains("全市 80.00%（4/5）"), "\(now.output)")
+        let then = try CLI.run(["report", "monthly", "2022-10", "--dir", dir, "--as-of", asOf, "--format", "html", "--out", s.file("then.html")])
+        #expect(then.status == 0, "\(then.output)")
+        #expect(try String(contentsOfFile: s.file("then.html"), encoding: .utf8).contains("全市 75.00%（3/4）"))
+        let firstMD = try CLI.run(["report", "monthly", "2022-10", "--dir", dir, "--as-of", asOf])
+        #expect(firstMD.stdout == r.stdout.replacingOccurrences(of: "统计截至本通报生成时", with: "按记录时间回放至"), "the replayed bulletin differs from the one first written")
+    }
+
+    @Test(arguments: [
+        (["monthly", "2024-03"], "no usage events are recorded for 2024-03"),
+        (["monthly", "2023-13"], "give a month such as 2023-07 (periods are written as a month 2022-09, a half-year 2023-H1 or 2023-H2, or a year 2022)"),
+        (["monthly", "July"], "period 'July' is not understood"),
+        (["half-year", "2022-10"], "a half-year bulletin is for a half-year such as 2023-H1, not '2022-10'"),
+        (["annual", "2022-H2"], "an annual bulletin is for a year such as 2022, not '2022-H2'"),
+    ])
+    func aBadOrEmptyPeriodWritesNoBulletin(_ args: [String], _ phrase: String) throws {
+        let s = try Scratch()
+        defer { s.remove() }
+        let dir = try smallNode(s)
+        let out = s.file("bulletin.md")
+        let r = try CLI.run(["report"] + args + ["--dir", dir, "--out", out])
+        expectOneLineError(r, contains: phrase)
+        #expect(!FileManager.default.fileExists(atPath: out), "a bulletin was written for \(args)")
+        if args == ["monthly", "2024-03"] { #expect(r.output.contains("its data covers 2022-10…2022-10") && r.output.contains("no bulletin written")) }
+    }
+
+    @Test func reportRefusesAnUnknownFormatAMissingDirectoryAndAnUnwritableFile() throws {
+        let s = try Scratch()
+        defer { s.remove() }
+        let dir = try smallNode(s)
+        let format = try CLI.run(["report", "monthly", "2022-10", "--dir", dir, "--format", "pdf"])
+        #expect(format.status != 0 && format.output.contains("--format must be md or html"), "\(format.output)")
+        expectOneLineError(try CLI.run(["report", "monthly", "2022-10", "--dir", s.file("nowhere")]), contains: "is not a node or hub directory")
+        expectOneLineError(try CLI.run(["report", "monthly", "2022-10", "--dir", dir, "--out", s.file("no/such/dir/b.md")]), contains: "cannot write")
+    }
+}
