@@ -179,11 +179,12 @@ public struct CitySimulation: Sendable {
                 try g.emit("service.delivered", at: g.later(filedAt), dept: isIntermediate ? (act == 0 ? "case-filing" : division) : nil,
                            ["case_no": .string(caseNo), "method": .string(method)])
             }
-            for r in 0..<g.rng.poisson(rate(trialUnit, "file-reviews-per-case", k) / 0.88) {
+            // Online file review (网上阅卷) is handled where cases are filed (立案庭 / 诉讼服务中心).
+            for r in 0..<g.rng.poisson(rate(filingUnit, "file-reviews-per-case", k) / 0.88) {
                 let onlineReview = g.rng.chance(0.92)
                 let at = g.later(filedAt)
-                let (decision, delay) = g.review(good: rate(trialUnit, "file-review-timely", k), limitHours: fileReviewLimit)
-                try g.emit("file_review.decided", at: at, dept: division, [
+                let (decision, delay) = g.review(good: rate(filingUnit, "file-review-timely", k), limitHours: fileReviewLimit)
+                try g.emit("file_review.decided", at: at, dept: filingDept, [
                     "request_id": .string("YJ-\(code)-\(year)-\(number)-\(r)"), "case_no": .string(caseNo),
                     "channel": onlineReview ? "online" : "offline", "submitted_at": .string(g.text(at - delay)),
                     "decided_at": .string(g.text(at)), "decision": .string(decision),
