@@ -4,18 +4,25 @@ import Testing
 import Glibc
 #endif
 
-/// A free loopback port for a demo's hub (another process could take it in between; unlikely here).
-func freePort() -> Int {
+/// A TCP socket bound to a free loopback port (listening if asked), and the port.
+func boundSocket(listening: Bool) -> (fd: Int32, port: Int) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
     addr.sin_port = 0
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
     var len = socklen_t(MemoryLayout<sockaddr_in>.size)
     _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    if listening { _ = listen(fd, 1) }
     _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
+    return (fd, Int(UInt16(bigEndian: addr.sin_port)))
+}
+
+/// A free loopback port for a demo's hub (another process could take it in between; unlikely here).
+func freePort() -> Int {
+    let (fd, port) = boundSocket(listening: false)
+    close(fd)
+    return port
 }
 
 /// The demo and the bulletins through the command line: a whole city on loopback over HTTPS,
@@ -120,16 +127,8 @@ struct DemoAndReportTests {
         let s = try Scratch()
         defer { s.remove() }
         // Hold a listening socket on a port.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (fd, port) = boundSocket(listening: true)
         defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        #expect(listen(fd, 1) == 0)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        let port = Int(UInt16(bigEndian: addr.sin_port))
         let r = try CLI.run(["demo", "--dir", s.file("city"), "--months", "1", "--port", "\(port)"])
         expectOneLineError(r, contains: "port \(port) on 127.0.0.1 is already in use")
         #expect(r.output.contains("choose another with --port"))
@@ -206,6 +205,8 @@ struct DemoAndReportTests {
         let dir = try smallNode(s)
         let format = try CLI.run(["report", "monthly", "2022-10", "--dir", dir, "--format", "pdf"])
         #expect(format.status != 0 && format.output.contains("--format must be md or html"), "\(format.output)")
+        let kind = try CLI.run(["report", "weekly", "2022-10", "--dir", dir])
+        #expect(kind.status != 0 && kind.output.contains("Please provide one of 'monthly', 'half-year' or 'annual'"), "\(kind.output)")
         expectOneLineError(try CLI.run(["report", "monthly", "2022-10", "--dir", s.file("nowhere")]), contains: "is not a node or hub directory")
         expectOneLineError(try CLI.run(["report", "monthly", "2022-10", "--dir", dir, "--out", s.file("no/such/dir/b.md")]), contains: "cannot write")
     }

@@ -10,8 +10,20 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write 技术处's bulletin (月通报、半年通报、年通报) in Markdown or HTML from a hub's (or node's) data.",
-        subcommands: [ReportMonthly.self, ReportHalfYear.self, ReportAnnual.self])
+        usage: "courtsync report monthly 2023-07 --dir HUB\ncourtsync report half-year 2023-H1 --dir HUB --format html --out FILE\ncourtsync report annual 2022 --dir HUB")
+
+    @Argument(help: "monthly (月通报), half-year (半年通报) or annual (年通报).")
+    var kind: Bulletin.Kind
+
+    @Argument(help: "The period: a month 2023-07, a half-year 2023-H1 or a year 2022, as the kind takes.")
+    var period: String
+
+    @OptionGroup var options: ReportOptions
+
+    func run() throws { try options.write(kind: kind, periodText: period) }
 }
+
+extension Bulletin.Kind: ExpressibleByArgument {}
 
 struct ReportOptions: ParsableArguments {
     @Option(help: "The hub directory (or a node directory) whose data the bulletin reports.")
@@ -67,28 +79,4 @@ struct ReportOptions: ParsableArguments {
         }
         printError("\(Bulletin.chinese(period))\(kind.title) written to \(out)")
     }
-}
-
-struct ReportMonthly: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "monthly", abstract: "月通报 of a month, e.g. 2023-07.")
-    @OptionGroup var options: ReportOptions
-    @Argument(help: "The month: YYYY-MM.")
-    var period: String
-    func run() throws { try options.write(kind: .monthly, periodText: period) }
-}
-
-struct ReportHalfYear: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "half-year", abstract: "半年通报 of a half-year, e.g. 2023-H1.")
-    @OptionGroup var options: ReportOptions
-    @Argument(help: "The half-year: YYYY-H1 or YYYY-H2.")
-    var period: String
-    func run() throws { try options.write(kind: .halfYear, periodText: period) }
-}
-
-struct ReportAnnual: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "annual", abstract: "年通报 of a year, e.g. 2022.")
-    @OptionGroup var options: ReportOptions
-    @Argument(help: "The year: YYYY.")
-    var period: String
-    func run() throws { try options.write(kind: .annual, periodText: period) }
 }
