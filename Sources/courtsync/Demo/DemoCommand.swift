@@ -27,7 +27,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Months to simulate from 2022-08 (1-36).")
     var months: Int = 12
 
-    @Option(help: "Volume of usage: 1 is a full city year (about 900,000 events); the default keeps the run short.")
+    @Option(help: "Volume of usage: 1 is a full city year (about 840,000 events, ≈ 5 min here); the default keeps the run short.")
     var scale: Double = 0.1
 
     @Option(help: "The simulation's seed: the same seed gives the same events and the same projections.")

@@ -7,6 +7,9 @@ import NodeStore
 import NodeSync
 import Projections
 import QueryViews
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The demo's months: each court records its usage (and last month's late events), the nodes
 /// that are online sync over HTTPS, the province's standings arrive, and units explain their
@@ -119,6 +122,8 @@ struct DemoRun {
         notes.append("province ranked the city on \(standings.count) indicators, \(outside) outside the first group (前\(plan.firstGroupRank)名)")
         if filed + unexplained > 0 { notes.append("\(filed) explanations filed for misses; \(unexplained) misses not explained") }
         for n in notes { print("         · \(n)") }
+        // One month at a time, also when the output is piped to a log.
+        fflush(nil)
     }
 
     /// Files explanations for misses not yet considered, in every period that has closed by month `k`.
