@@ -101,6 +101,7 @@ struct DemoCommand: AsyncParsableCommand {
             print("")
             print("the hub keeps serving https://localhost:\(port) (Ctrl-C stops it); as an auditor:")
             print("  courtsync query compliance --hub https://localhost:\(port) --auditor \(dir)/auditor.json --period \(simulation.period(months - 1))")
+            fflush(nil)
             await server.wait()
         } else {
             server.stop()
