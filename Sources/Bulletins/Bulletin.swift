@@ -19,15 +19,6 @@ public struct Bulletin: Sendable {
             }
         }
 
-        /// 较上月 / 较上半年… : how a change is labelled.
-        public var previousLabel: String {
-            switch self {
-            case .monthly: "较上月"
-            case .halfYear: "较上一半年"
-            case .annual: "较上年"
-            }
-        }
-
         /// The written form this kind takes, for error messages.
         public var example: String {
             switch self {
@@ -97,6 +88,15 @@ public struct Bulletin: Sendable {
     /// Where the data stands: "统计截至 …" as the caller knows it (record time or as-of).
     public let dataNote: String
     public let firstGroupRank: Int64
+
+    /// How a change is labelled: 较上月, 较2022年下半年, 较上年.
+    public var previousLabel: String {
+        switch kind {
+        case .monthly: "较上月"
+        case .halfYear: "较\(Self.chinese(previous))"
+        case .annual: "较上年"
+        }
+    }
 
     /// The period as a bulletin writes it: 2023年7月, 2023年上半年, 2022年.
     public static func chinese(_ p: Period) -> String {

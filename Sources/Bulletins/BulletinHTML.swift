@@ -46,7 +46,7 @@ public enum BulletinHTML {
         for s in b.sections {
             h += "<section class=\"indicator\" id=\"\(e(s.indicator.slug))\">\n<h3>\(e(s.indicator.code)) \(e(s.indicator.name))</h3>\n"
             h += "<p>\(e(BulletinText.sectionLead(b, s)))</p>\n"
-            h += "<table><tr><th>法院</th><th>数值</th><th>基层法院排名</th><th>\(e(b.kind.previousLabel))</th><th>情况</th></tr>\n"
+            h += "<table><tr><th>法院</th><th>数值</th><th>基层法院排名</th><th>\(e(b.previousLabel))</th><th>情况</th></tr>\n"
             for line in s.courts {
                 h += "<tr><td>\(e(line.row.unitName))</td><td class=\"num\">\(e(line.row.valueText))</td><td class=\"num\">\(line.rank.map { "\($0)/\(line.ranked)" } ?? "—")</td>"
                 h += "<td class=\"num\">\(e(line.change))</td><td class=\"\(css(line.row.status))\">\(e(line.row.status.chinese))</td></tr>\n"

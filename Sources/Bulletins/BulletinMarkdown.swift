@@ -32,7 +32,7 @@ public enum BulletinMarkdown {
             out.append("")
             out.append(BulletinText.sectionLead(b, s))
             out.append("")
-            out.append("| 法院 | 数值 | 基层法院排名 | \(b.kind.previousLabel) | 情况 |")
+            out.append("| 法院 | 数值 | 基层法院排名 | \(b.previousLabel) | 情况 |")
             out.append("|---|---:|---:|---:|---|")
             for line in s.courts {
                 out.append("| \(line.row.unitName) | \(line.row.valueText) | \(line.rank.map { "\($0)/\(line.ranked)" } ?? "—") | \(line.change) | \(line.row.status.chinese) |")

@@ -39,7 +39,7 @@ enum BulletinText {
             threshold = "本期未设考核标准"
         }
         if let h = c.reviewLimitHours { threshold += "，审核时限\(h)小时" }
-        let status = c.status == .noData ? "本期无数据" : "全市 \(c.valueText)（\(c.numerator)/\(c.denominator)），\(b.kind.previousLabel) \(s.change)，\(c.status.chinese)"
+        let status = c.status == .noData ? "本期无数据" : "全市 \(c.valueText)（\(c.numerator)/\(c.denominator)），\(s.change == "—" ? "上期无数据可比" : "\(b.previousLabel) \(s.change)")，\(c.status.chinese)"
         return "\(threshold)。\(status)。\(b.standingText(s))。"
     }
 

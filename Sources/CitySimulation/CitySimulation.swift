@@ -261,23 +261,30 @@ public struct CitySimulation: Sendable {
         return out
     }
 
-    /// The province's standing of the city for an indicator in month `k`, published early the
-    /// next month: a better value than the provincial average mostly ranks in the first group.
-    public func standing(_ indicator: Plan.Indicator, month k: Int, cityPer10k: Int64, thresholdPer10k: Int64?) throws -> EventDraft {
-        var r = SplitMix(seed: seed, stream: "standing/\(indicator.slug)/\(k)")
+    /// The province's standing of the city for an indicator and period (a month, or a
+    /// half-year or year that ended with month `k`), published on the 8th of the month after
+    /// `k`: a better value than the provincial average mostly ranks in the first group.
+    public func standing(_ indicator: Plan.Indicator, period p: Period, publishedAfterMonth k: Int, cityPer10k: Int64,
+                         thresholdPer10k: Int64?) throws -> EventDraft {
+        var r = SplitMix(seed: seed, stream: "standing/\(indicator.slug)/\(p)")
         let reference = Double(thresholdPer10k ?? cityPer10k)
         var average = Int64(reference * (0.95 + 0.05 * r.unit()))
         var excellent = Int64(Double(average) * 1.08)
         if indicator.unit == "percent" { average = min(average, 10_000); excellent = min(excellent, 10_000) }
         let rank = cityPer10k >= average ? r.int(1...6) : r.int(4...14)
-        let p = period(k), published = period(k + 1)
-        guard case .month(let y, let m) = published else { throw EventError("no month") }
+        guard case .month(let y, let m) = period(k + 1) else { throw EventError("no month after \(k)") }
         let day = CivilDate(year: y, month: m, day: 8).text
+        let kind: String
+        switch p {
+        case .month: kind = "月度"
+        case .half: kind = "半年"
+        case .year: kind = "年度"
+        }
         return try EventDraft(id: "standing-\(indicator.slug)-\(p)", type: "standing.recorded",
                               at: EventTime(parsing: "\(day)T10:00:00+08:00"), dept: nil, data: [
                                   "indicator": .string(indicator.slug), "period": .string(p.description), "rank": .int(Int64(rank)),
                                   "province_average_per_10k": .int(average), "excellent_per_10k": .int(excellent),
-                                  "document": .string("豫高法信息化应用通报〔\(y)〕演示\(m)号"),
+                                  "document": .string("豫高法信息化应用\(kind)通报〔\(y)〕演示\(m)号"),
                               ])
     }
 

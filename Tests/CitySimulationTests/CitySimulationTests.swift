@@ -88,12 +88,15 @@ struct CitySimulationTests {
         #expect(try (0..<12).filter { ![5, 6].contains($0) }.allSatisfy { try year.notices(month: $0).isEmpty })
         // Every notice and standing passes the catalog (EventDraft's init) and names a plan indicator.
         let ind = try Plan.shipped.indicator("online-filing")
-        let standing = try year.standing(ind, month: 0, cityPer10k: 9950, thresholdPer10k: 9900)
+        let standing = try year.standing(ind, period: year.period(0), publishedAfterMonth: 0, cityPer10k: 9950, thresholdPer10k: 9900)
         #expect(standing.data["period"]?.stringValue == "2022-08" && standing.at.text.hasPrefix("2022-09-08"))
+        // A half-year's standing is published after its last month.
+        let half = try year.standing(ind, period: .half(year: 2022, half: 2), publishedAfterMonth: 4, cityPer10k: 9950, thresholdPer10k: 9900)
+        #expect(half.data["period"]?.stringValue == "2022-H2" && half.at.text.hasPrefix("2023-01-08") && half.id == "standing-online-filing-2022-H2")
         // A city above the provincial average ranks in 1…6; below it, in 4…14.
         for k in 0..<12 {
-            let above = try year.standing(ind, month: k, cityPer10k: 10_000, thresholdPer10k: 9900).data["rank"]!.intValue!
-            let below = try year.standing(ind, month: k, cityPer10k: 9000, thresholdPer10k: 9900).data["rank"]!.intValue!
+            let above = try year.standing(ind, period: year.period(k), publishedAfterMonth: k, cityPer10k: 10_000, thresholdPer10k: 9900).data["rank"]!.intValue!
+            let below = try year.standing(ind, period: year.period(k), publishedAfterMonth: k, cityPer10k: 9000, thresholdPer10k: 9900).data["rank"]!.intValue!
             #expect((1...6).contains(above) && (4...14).contains(below), "month \(k): \(above) \(below)")
         }
     }

@@ -113,7 +113,7 @@ struct BulletinTests {
         let s = try #require(h1.sections.first { $0.indicator.slug == "online-filing" })
         // 2023-H1 holds only June: 195 / 200 = 97.50%; 2022-H2 has no data, so no change.
         #expect(s.city.valueText == "97.50%" && s.change == "—")
-        #expect(BulletinMarkdown.render(h1).contains("半年通报") && BulletinMarkdown.render(h1).contains("较上一半年 —"))
+        #expect(BulletinMarkdown.render(h1).contains("半年通报") && BulletinMarkdown.render(h1).contains("全市 97.50%（195/200），上期无数据可比，未达标") && BulletinMarkdown.render(h1).contains("| 法院 | 数值 | 基层法院排名 | 较2022年下半年 | 情况 |"))
         let year = try bulletin(p, .annual, "2023")
         let y = try #require(year.sections.first { $0.indicator.slug == "online-filing" })
         // 2023: 195 + 295 = 490 of 500 = 98.00%

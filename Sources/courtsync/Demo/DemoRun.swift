@@ -102,24 +102,29 @@ struct DemoRun {
             }
         }
 
-        // The province's standings of this month, then the explanations of what missed.
+        // The province's standings of this month (and of a half-year or year that ends with it),
+        // then the explanations of what missed.
         status.show("\(period): standings and explanations…")
         var source = try ProjectionSource.stored(hub.store)
-        let counts = try source.counts(period.description)
         var standings: [EventDraft] = []
-        for ind in plan.indicators {
-            let city = source.projection.row(ind, unit: Attribution.city, counts: counts, period: period)
-            guard let value = city.valuePer10k else { continue }
-            standings.append(try simulation.standing(ind, month: k, cityPer10k: value, thresholdPer10k: city.thresholdPer10k))
+        for p in Self.periodsEnding(with: period) {
+            let counts = try source.counts(p.description)
+            for ind in plan.indicators {
+                let city = source.projection.row(ind, unit: Attribution.city, counts: counts, period: p)
+                guard let value = city.valuePer10k else { continue }
+                standings.append(try simulation.standing(ind, period: p, publishedAfterMonth: k, cityPer10k: value, thresholdPer10k: city.thresholdPer10k))
+            }
         }
         try append(standings, to: hub.node)
-        let outside = standings.filter { ($0.data["rank"]?.intValue ?? 0) > plan.firstGroupRank }.count
+        let monthly = standings.filter { $0.data["period"]?.stringValue == period.description }
+        let outside = monthly.filter { ($0.data["rank"]?.intValue ?? 0) > plan.firstGroupRank }.count
         source = try ProjectionSource.stored(hub.store)
         let (filed, unexplained) = try explain(source, upTo: k)
         status.clear()
         let held = try hub.store.nodes().reduce(Int64(0)) { $0 + (try hub.store.head(of: $1).seq) }
         print("\(period)  recorded \(monthEvents) events at 11 courts (\(lateRecorded) late from the month before); synced \(synced) nodes; hub holds \(held)")
-        notes.append("province ranked the city on \(standings.count) indicators, \(outside) outside the first group (前\(plan.firstGroupRank)名)")
+        notes.append("province ranked the city on \(monthly.count) indicators, \(outside) outside the first group (前\(plan.firstGroupRank)名)"
+                     + (standings.count > monthly.count ? "; also the \(Self.periodsEnding(with: period).dropFirst().map(\.description).joined(separator: " and ")) standings" : ""))
         if filed + unexplained > 0 { notes.append("\(filed) explanations filed for misses; \(unexplained) misses not explained") }
         for n in notes { print("         · \(n)") }
         // One month at a time, also when the output is piped to a log.
@@ -128,15 +133,7 @@ struct DemoRun {
 
     /// Files explanations for misses not yet considered, in every period that has closed by month `k`.
     mutating func explain(_ source: ProjectionSource, upTo k: Int) throws -> (filed: Int, unexplained: Int) {
-        var periods: [Period] = []
-        for j in 0...k {
-            let p = simulation.period(j)
-            periods.append(p)
-            if case .month(let y, let m) = p {
-                if m == 6 || m == 12 { periods.append(.half(year: y, half: m == 6 ? 1 : 2)) }
-                if m == 12 { periods.append(.year(y)) }
-            }
-        }
+        let periods = (0...k).flatMap { Self.periodsEnding(with: simulation.period($0)) }
         var byNode: [String: [EventDraft]] = [:]
         var unexplained = 0
         for p in periods {
@@ -153,6 +150,15 @@ struct DemoRun {
         }
         for (code, drafts) in byNode { try append(drafts, to: node(code)) }
         return (byNode.values.reduce(0) { $0 + $1.count }, unexplained)
+    }
+
+    /// A month, and the half-year and year it closes.
+    static func periodsEnding(with month: Period) -> [Period] {
+        guard case .month(let y, let m) = month else { return [month] }
+        var out = [month]
+        if m == 6 || m == 12 { out.append(.half(year: y, half: m == 6 ? 1 : 2)) }
+        if m == 12 { out.append(.year(y)) }
+        return out
     }
 
     /// Every node syncs once more, so the last month's explanations reach the hub.
