@@ -135,6 +135,46 @@ struct DemoAndReportTests {
         #expect(!FileManager.default.fileExists(atPath: s.file("city")), "nothing is made before the port is known to be free")
     }
 
+    @Test func stoppingTheDemoMidRunStopsItsHubAndLeavesLogsThatVerify() throws {
+        let s = try Scratch()
+        defer { s.remove() }
+        let dir = s.file("city"), port = freePort()
+        let demo = try CLI.start(["demo", "--dir", dir, "--months", "12", "--scale", "0.05", "--port", "\(port)"])
+        // Wait until the courts are syncing (a node's receipts file appears), then stop the demo.
+        var waited = 0
+        while !FileManager.default.fileExists(atPath: "\(dir)/nodes/mengzhou/receipts.jsonl") && waited < 600 && demo.isRunning {
+            usleep(100_000); waited += 1
+        }
+        #expect(demo.isRunning, "the demo ended before it could be interrupted")
+        kill(demo.processIdentifier, SIGTERM)
+        demo.waitUntilExit()
+        #expect(demo.terminationStatus == 130, "exit \(demo.terminationStatus)")
+        // The hub went with it: no `hub serve` of this directory runs, and its port can be bound
+        // again (SO_REUSEADDR, as a server does: closed connections may linger in TIME_WAIT).
+        let pgrep = Process()
+        pgrep.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+        pgrep.arguments = ["-f", "hub serve --dir \(dir)/hub"]
+        pgrep.standardOutput = FileHandle.nullDevice
+        try pgrep.run()
+        pgrep.waitUntilExit()
+        #expect(pgrep.terminationStatus == 1, "a hub of the stopped demo still runs")
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        #expect(bound == 0, "port \(port) is still held: the hub outlived the demo")
+        // What was recorded so far is whole and verifies, at the nodes and at the hub.
+        for node in ["nodes/jiefang", "nodes/mengzhou", "hub"] {
+            let r = try CLI.run(["audit", "verify", "--dir", "\(dir)/\(node)"])
+            #expect(r.status == 0, "\(node): \(r.output)")
+        }
+    }
+
     @Test(arguments: [
         (["--months", "0"], "--months must be 1 to 36"),
         (["--scale", "0"], "--scale must be above 0"),

@@ -13,6 +13,9 @@ final class DemoHub: @unchecked Sendable {
     let process: Process
     let port: Int
     let logPath: String
+    private var signalSources: [DispatchSourceSignal] = []
+    private let lock = NSLock()
+    private var serving = false
 
     /// Refuses a port something already listens on, before anything is started.
     static func checkPortFree(_ port: Int) throws {
@@ -52,6 +55,7 @@ final class DemoHub: @unchecked Sendable {
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        stopOnInterrupt()
         let client = try HubClient(baseURL: "https://localhost:\(port)", caPEM: try hub.caPEM, certificatePEM: nil, privateKeyPEM: nil)
         defer { Task { await client.shutdown() } }
         for _ in 0..<100 {
@@ -76,18 +80,29 @@ final class DemoHub: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    /// Waits until the hub process ends (for `--serve`); Ctrl-C or SIGTERM here stops the hub gracefully.
-    func wait() async {
-        var sources: [DispatchSourceSignal] = []
+    /// Ctrl-C or SIGTERM to the demo stops the hub too, so no hub is left holding the port:
+    /// during the run the demo then exits; with `--serve` it returns from ``wait()``.
+    private func stopOnInterrupt() {
+        let pid = process.processIdentifier
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            let pid = process.processIdentifier
-            source.setEventHandler { kill(pid, SIGTERM) }
+            source.setEventHandler { [self] in
+                kill(pid, SIGTERM)
+                let waiting = lock.withLock { serving }
+                guard !waiting else { return }
+                stop()
+                FileHandle.standardError.write(Data("\ninterrupted: the hub is stopped; what was recorded so far stays in the demo directory\n".utf8))
+                exit(130)
+            }
             source.resume()
-            sources.append(source)
+            signalSources.append(source)
         }
-        defer { sources.forEach { $0.cancel() } }
+    }
+
+    /// Waits until the hub process ends (for `--serve`); Ctrl-C or SIGTERM here stops the hub gracefully.
+    func wait() async {
+        lock.withLock { serving = true }
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async { self.process.waitUntilExit(); done.resume() }
         }
