@@ -12,11 +12,12 @@ struct BenchSyncCommand: AsyncParsableCommand {
         commandName: "sync",
         abstract: "Measure hub ingest over HTTPS with every signature verified, against the verification limit on all cores, and the time to sync a backlog.")
 
+    // Not --events: the parent `bench` has that option, and it would take the value.
     @Option(help: "Events in the node's backlog.")
-    var events: Int = 200_000
+    var backlog: Int = 200_000
 
     func validate() throws {
-        guard events >= 10_000 else { throw ValidationError("--events must be at least 10000") }
+        guard backlog >= 10_000 else { throw ValidationError("--backlog must be at least 10000") }
     }
 
     func run() async throws {
@@ -29,8 +30,8 @@ struct BenchSyncCommand: AsyncParsableCommand {
         let node = try NodeDirectory.create(at: "\(work)/node", court: Plan.shipped.court("410802"))
         let request = try NodeEnrollment.request(node)
         _ = try NodeEnrollment.join(node, bundleJSON: try hub.enroll(requestJSON: request.json).bundle.json)
-        printError("recording \(events) events at the node…")
-        let drafts = try BenchCommand.syntheticDrafts(events)
+        printError("recording \(backlog) events at the node…")
+        let drafts = try BenchCommand.syntheticDrafts(backlog)
         var start = 0
         while start < drafts.count {
             let chunk = Array(drafts[start..<min(start + 5_000, drafts.count)])
@@ -38,11 +39,11 @@ struct BenchSyncCommand: AsyncParsableCommand {
             start += chunk.count
         }
         // The limit: Ed25519 verification of the same events on all cores.
-        let signed = try node.store.events(of: "410802", from: 1, limit: events)
+        let signed = try node.store.events(of: "410802", from: 1, limit: backlog)
         let key = node.key.publicKey
         let t0 = Date()
         let ok = Parallel.map(signed) { key.verifies(signature: $0.sig, of: $0.hash) }
-        let verifyRate = Double(events) / Date().timeIntervalSince(t0)
+        let verifyRate = Double(backlog) / Date().timeIntervalSince(t0)
         guard ok.allSatisfy({ $0 }) else { throw EventError("bench: a signature failed to verify") }
         // The hub as its own process, as in production.
         let server = Process()
@@ -59,7 +60,7 @@ struct BenchSyncCommand: AsyncParsableCommand {
         let seconds = Date().timeIntervalSince(t1)
         await syncer.client.shutdown()
         let rate = Double(report.pushed) / seconds
-        print("courtsync bench sync: \(events)-event backlog, pushed in batches of \(ApiPaths.pushBatch) over HTTPS (mutual TLS)")
+        print("courtsync bench sync: \(backlog)-event backlog, pushed in batches of \(ApiPaths.pushBatch) over HTTPS (mutual TLS)")
         print(String(format: "  limit  Ed25519 verification, all cores  %10.0f signatures/s", verifyRate))
         print(String(format: "  hub    ingest with full verification  %10.0f events/s   %.2f of the limit (target ≥ 0.70, ≥ 20000/s)", rate, rate / verifyRate))
         print(String(format: "  node   backlog synced in               %10.1f s (lag %d)", seconds, report.lag))
