@@ -121,7 +121,7 @@ struct DemoRun {
         source = try ProjectionSource.stored(hub.store)
         let (filed, unexplained) = try explain(source, upTo: k)
         status.clear()
-        let held = try hub.store.nodes().reduce(Int64(0)) { $0 + (try hub.store.head(of: $1).seq) }
+        let held = try Self.eventsHeld(by: hub)
         print("\(period)  recorded \(monthEvents) events at 11 courts (\(lateRecorded) late from the month before); synced \(synced) nodes; hub holds \(held)")
         notes.append("province ranked the city on \(monthly.count) indicators, \(outside) outside the first group (前\(plan.firstGroupRank)名)"
                      + (standings.count > monthly.count ? "; also the \(Self.periodsEnding(with: period).dropFirst().map(\.description).joined(separator: " and ")) standings" : ""))
@@ -170,19 +170,17 @@ struct DemoRun {
         status.clear()
     }
 
+    /// Events the hub holds, over every node's log.
+    static func eventsHeld(by hub: HubDirectory) throws -> Int64 {
+        try hub.store.nodes().reduce(Int64(0)) { $0 + (try hub.store.head(of: $1).seq) }
+    }
+
     /// Runs `body` for every court at once (generation is pure and seeded per court and month).
     static func generate(_ codes: [String], _ body: @escaping @Sendable (String) throws -> CitySimulation.MonthUsage) throws -> [CitySimulation.MonthUsage] {
-        let results = Results(count: codes.count)
+        let results = ResultBuffer<Result<CitySimulation.MonthUsage, any Error>>(count: codes.count)
         DispatchQueue.concurrentPerform(iterations: codes.count) { i in
             results.set(i, Result { try body(codes[i]) })
         }
-        return try results.values.map { try $0!.get() }
-    }
-
-    final class Results: @unchecked Sendable {
-        private let lock = NSLock()
-        private(set) var values: [Result<CitySimulation.MonthUsage, any Error>?]
-        init(count: Int) { values = Array(repeating: nil, count: count) }
-        func set(_ i: Int, _ r: Result<CitySimulation.MonthUsage, any Error>) { lock.lock(); values[i] = r; lock.unlock() }
+        return try results.values().map { try $0.get() }
     }
 }

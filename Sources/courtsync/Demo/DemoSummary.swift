@@ -49,7 +49,7 @@ struct DemoSummary {
         Swift.print("bulletins (Markdown and HTML) written:")
         for path in written { Swift.print("  \(path)") }
 
-        let held = try hub.store.nodes().reduce(Int64(0)) { $0 + (try hub.store.head(of: $1).seq) }
+        let held = try DemoRun.eventsHeld(by: hub)
         Swift.print("")
         Swift.print(String(format: "%d usage events recorded at 11 courts; the hub holds %lld signed events (usage, policy, explanations), every one verified; %.1f s", totalEvents, held, elapsed))
         Swift.print("try:")
@@ -77,11 +77,9 @@ struct DemoSummary {
         for (kind, period) in [(Bulletin.Kind.monthly, last), (.halfYear, half), (.annual, year)] {
             let note = "数据来源：焦作市中级人民法院汇总节点（\(dir)/hub），统计截至 \(time)（北京时间）已接收并验证签名的全部使用记录；本通报数据为 courtsync demo 模拟生成（种子 \(simulation.seed)），文号带“演示”字样者均为模拟。"
             let bulletin = try Bulletin.make(kind: kind, period: period, projection: source.projection, counts: source.counts, dataNote: note)
-            for (ext, text) in [("md", BulletinMarkdown.render(bulletin)), ("html", BulletinHTML.render(bulletin))] {
-                let path = "\(folder)/\(kind.rawValue)-\(period).\(ext)"
-                do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-                    throw EventError("cannot write \(path): \(error.localizedDescription)")
-                }
+            for format in BulletinFile.formats {
+                let path = "\(folder)/\(kind.rawValue)-\(period).\(format)"
+                try BulletinFile.write(bulletin, format: format, to: path)
                 written.append(path)
             }
         }

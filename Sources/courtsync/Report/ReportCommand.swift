@@ -39,7 +39,7 @@ struct ReportOptions: ParsableArguments {
     var asOf: String?
 
     func validate() throws {
-        guard ["md", "html"].contains(format) else { throw ValidationError("--format must be md or html, not '\(format)'") }
+        guard BulletinFile.formats.contains(format) else { throw ValidationError("--format must be md or html, not '\(format)'") }
     }
 
     /// Builds, renders and writes (or prints) the bulletin of `periodText`.
@@ -70,13 +70,12 @@ struct ReportOptions: ParsableArguments {
             + "\(asOf == nil ? "统计截至本通报生成时" : "按记录时间回放至") \(time)（北京时间）已接收并验证签名的全部使用记录；"
             + "计算口径依据方案（\(source.policy.planSource)）。复核：courtsync report \(kind.rawValue) \(period) --dir \(dir) --as-of \(time)"
         let bulletin = try Bulletin.make(kind: kind, period: period, projection: source.projection, counts: source.counts, dataNote: note)
-        let text = format == "html" ? BulletinHTML.render(bulletin) : BulletinMarkdown.render(bulletin)
-        guard let out else { print(text, terminator: text.hasSuffix("\n") ? "" : "\n"); return }
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
-        } catch {
-            throw EventError("cannot write \(out): \(error.localizedDescription); choose a writable path with --out")
+        guard let out else {
+            let text = BulletinFile.render(bulletin, format: format)
+            print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+            return
         }
+        try BulletinFile.write(bulletin, format: format, to: out)
         printError("\(Bulletin.chinese(period))\(kind.title) written to \(out)")
     }
 }
