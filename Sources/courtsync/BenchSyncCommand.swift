@@ -47,7 +47,7 @@ struct BenchSyncCommand: AsyncParsableCommand {
         guard ok.allSatisfy({ $0 }) else { throw EventError("bench: a signature failed to verify") }
         // The hub as its own process, as in production.
         let server = Process()
-        server.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        server.executableURL = SelfExecutable.url
         server.arguments = ["hub", "serve", "--dir", hub.path, "--host", "127.0.0.1"]
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice

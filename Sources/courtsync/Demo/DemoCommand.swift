@@ -54,31 +54,39 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         let started = Date()
         try DemoHub.checkPortFree(port)
+        let dirExisted = FileManager.default.fileExists(atPath: dir)
         try prepareDirectory()
         let plan = Plan.shipped
         let simulation = CitySimulation(plan: plan, seed: seed, scale: scale, months: months)
         let status = DemoStatus()
 
-        // The hub (410800 with the signed plan, its CA) and the ten grassroots nodes, enrolled.
-        status.show("making the hub and enrolling ten courts…")
-        let hub = try HubDirectory.create(at: "\(dir)/hub", hosts: ["localhost"], ips: ["127.0.0.1"], port: port,
-                                          operatorCertificate: nil, operatorKey: nil, operatorCA: nil)
+        let hub: HubDirectory, server: DemoHub
         var nodes: [String: NodeDirectory] = [:]
-        for court in plan.courts where court.code != PolicyAuthority.intermediateCourt {
-            let node = try NodeDirectory.create(at: "\(dir)/nodes/\(court.slug)", court: court)
-            _ = try NodeEnrollment.join(node, bundleJSON: try hub.enroll(requestJSON: try NodeEnrollment.request(node).json).bundle.json)
-            nodes[court.code] = node
-        }
-        let credential = try hub.addAuditor(name: "demo-auditor")
-        try writeFile("\(dir)/auditor.json", CanonicalEncoder.encode(credential) + [0x0A], mode: 0o600)
-        try writeFile("\(dir)/demo.json", CanonicalEncoder.encode([
-            "format": "courtsync-demo/1", "seed": .int(Int64(seed)), "months": .int(Int64(months)), "scale": .string(String(scale)),
-            "hub_url": .string(hub.url), "first_month": .string(CitySimulation.firstMonth.description),
-            "created_at": .string(ISO8601DateFormatter().string(from: started)),
-        ]) + [0x0A], mode: 0o644)
+        do {
+            // The hub (410800 with the signed plan, its CA) and the ten grassroots nodes, enrolled.
+            status.show("making the hub and enrolling ten courts…")
+            hub = try HubDirectory.create(at: "\(dir)/hub", hosts: ["localhost"], ips: ["127.0.0.1"], port: port,
+                                              operatorCertificate: nil, operatorKey: nil, operatorCA: nil)
+            for court in plan.courts where court.code != PolicyAuthority.intermediateCourt {
+                let node = try NodeDirectory.create(at: "\(dir)/nodes/\(court.slug)", court: court)
+                _ = try NodeEnrollment.join(node, bundleJSON: try hub.enroll(requestJSON: try NodeEnrollment.request(node).json).bundle.json)
+                nodes[court.code] = node
+            }
+            let credential = try hub.addAuditor(name: "demo-auditor")
+            try writeFile("\(dir)/auditor.json", CanonicalEncoder.encode(credential) + [0x0A], mode: 0o600)
+            try writeFile("\(dir)/demo.json", CanonicalEncoder.encode([
+                "format": "courtsync-demo/1", "seed": .int(Int64(seed)), "months": .int(Int64(months)), "scale": .string(String(scale)),
+                "hub_url": .string(hub.url), "first_month": .string(CitySimulation.firstMonth.description),
+                "created_at": .string(ISO8601DateFormatter().string(from: started)),
+            ]) + [0x0A], mode: 0o644)
 
-        status.show("starting the hub on https://localhost:\(port)…")
-        let server = try await DemoHub(hub: hub, port: port)
+            status.show("starting the hub on https://localhost:\(port)…")
+            server = try await DemoHub(hub: hub, port: port)
+        } catch {
+            // A demo that could not start leaves nothing half-made behind.
+            removeOwnFiles(directoryWasNew: !dirExisted)
+            throw error
+        }
         var syncers: [String: NodeSyncer] = [:]
         do {
             for (code, node) in nodes { syncers[code] = try NodeSyncer(node: node) }
@@ -90,9 +98,12 @@ struct DemoCommand: AsyncParsableCommand {
             try await run.finalSync()
             let elapsed = Date().timeIntervalSince(started)
             let summary = DemoSummary(hub: hub, dir: dir, simulation: simulation)
+            server.endIfInterrupted()
             try summary.print(totalEvents: run.recorded, elapsed: elapsed)
             for s in syncers.values { await s.client.shutdown() }
         } catch {
+            // A sync that failed because Ctrl-C stopped the hub is an interruption, not an error.
+            server.endIfInterrupted()
             for s in syncers.values { await s.client.shutdown() }
             server.stop()
             throw error
@@ -104,6 +115,7 @@ struct DemoCommand: AsyncParsableCommand {
             fflush(nil)
             await server.wait()
         } else {
+            server.endIfInterrupted()
             server.stop()
         }
     }
@@ -128,6 +140,16 @@ struct DemoCommand: AsyncParsableCommand {
         }
         do { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
             throw EventError("cannot create \(dir): \(error.localizedDescription); choose a writable --dir")
+        }
+    }
+
+    /// Removes what this demo made in --dir (and --dir itself if the demo created it).
+    func removeOwnFiles(directoryWasNew: Bool) {
+        let fm = FileManager.default
+        if directoryWasNew {
+            try? fm.removeItem(atPath: dir)
+        } else {
+            for name in Self.ownNames { try? fm.removeItem(atPath: "\(dir)/\(name)") }
         }
     }
 

@@ -16,6 +16,8 @@ final class DemoHub: @unchecked Sendable {
     private var signalSources: [DispatchSourceSignal] = []
     private let lock = NSLock()
     private var serving = false
+    private var interrupted = false
+    private var exiting = false
 
     /// Refuses a port something already listens on, before anything is started.
     static func checkPortFree(_ port: Int) throws {
@@ -49,7 +51,7 @@ final class DemoHub: @unchecked Sendable {
         signal(SIGTERM, SIG_DFL)
         signal(SIGINT, SIG_DFL)
         process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        process.executableURL = SelfExecutable.url
         process.arguments = ["hub", "serve", "--dir", hub.path, "--host", "127.0.0.1", "--port", "\(port)"]
         process.standardOutput = log
         process.standardError = log
@@ -58,17 +60,23 @@ final class DemoHub: @unchecked Sendable {
         stopOnInterrupt()
         let client = try HubClient(baseURL: "https://localhost:\(port)", caPEM: try hub.caPEM, certificatePEM: nil, privateKeyPEM: nil)
         defer { Task { await client.shutdown() } }
-        for _ in 0..<100 {
+        // A generous deadline: a loaded machine can take many seconds to start a debug build.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
             if !process.isRunning {
-                let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-                let last = text.split(separator: "\n").last.map(String.init) ?? "no output"
-                throw EventError("the hub did not start (\(last)); its log is \(logPath)")
+                throw EventError("the hub did not start: \(Self.lastLine(of: logPath)); check the port and the demo directory, then run the demo again")
             }
             if let reply = try? await client.get(ApiPaths.health), reply.status == 200 { return }
             try await Task.sleep(nanoseconds: 200_000_000)
         }
         stop()
-        throw EventError("the hub did not answer https://localhost:\(port)\(ApiPaths.health) within 20 s; its log is \(logPath)")
+        throw EventError("the hub did not answer https://localhost:\(port)\(ApiPaths.health) within 60 s (its last words: \(Self.lastLine(of: logPath))); run the demo again on a less busy machine or another --port")
+    }
+
+    /// The last line the hub wrote, for an error that outlives the demo directory.
+    static func lastLine(of path: String) -> String {
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").last.map(String.init) ?? "no output"
     }
 
     /// SIGTERM (the hub finishes the request in hand), then SIGKILL if it has not stopped in 5 s.
@@ -81,23 +89,49 @@ final class DemoHub: @unchecked Sendable {
     }
 
     /// Ctrl-C or SIGTERM to the demo stops the hub too, so no hub is left holding the port:
-    /// during the run the demo then exits; with `--serve` it returns from ``wait()``.
+    /// during the run the demo then exits as interrupted; with `--serve` it returns from ``wait()``.
+    ///
+    /// The flag is set before the hub is killed, so the main path, whose sync then fails against
+    /// the vanished hub, sees it and ends as interrupted too (``endIfInterrupted()``) instead of
+    /// exiting with the sync's error: whichever thread gets there first, the end is the same.
     private func stopOnInterrupt() {
         let pid = process.processIdentifier
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler { [self] in
+                let waiting = lock.withLock { interrupted = true; return serving }
                 kill(pid, SIGTERM)
-                let waiting = lock.withLock { serving }
                 guard !waiting else { return }
-                stop()
-                FileHandle.standardError.write(Data("\ninterrupted: the hub is stopped; what was recorded so far stays in the demo directory\n".utf8))
-                exit(130)
+                exitInterrupted()
             }
             source.resume()
             signalSources.append(source)
         }
+    }
+
+    /// Whether Ctrl-C or SIGTERM has arrived.
+    var wasInterrupted: Bool { lock.withLock { interrupted } }
+
+    /// Ends the demo as interrupted if a signal has arrived; returns otherwise. The main path calls
+    /// it before reporting an error or finishing, so an interrupted demo never ends as a failure
+    /// or a success.
+    func endIfInterrupted() {
+        if wasInterrupted { exitInterrupted() }
+    }
+
+    /// Stops the hub, says so, and exits 130. Only the first caller does it; any other thread
+    /// parks until the process ends.
+    private func exitInterrupted() -> Never {
+        let first = lock.withLock { () -> Bool in
+            guard !exiting else { return false }
+            exiting = true
+            return true
+        }
+        guard first else { while true { pause() } }
+        stop()
+        FileHandle.standardError.write(Data("\ninterrupted: the hub is stopped; what was recorded so far stays in the demo directory\n".utf8))
+        exit(130)
     }
 
     /// Waits until the hub process ends (for `--serve`); Ctrl-C or SIGTERM here stops the hub gracefully.
