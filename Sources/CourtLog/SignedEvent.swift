@@ -105,6 +105,10 @@ public struct SignedEvent: Sendable, Equatable {
             if catalog.types[type]?.role == .policy && node != PolicyAuthority.intermediateCourt {
                 throw EventError("policy event \(type) in the log of node \(node): only \(PolicyAuthority.intermediateCourt) (the intermediate court) may write policy")
             }
+            if catalog.types[type]?.role == .explanation && node != PolicyAuthority.intermediateCourt,
+               let unit = data["unit"]?.stringValue, unit != node {
+                throw EventError("explanation for another unit: node \(node) may explain only for its own court (unit \(node)), not for '\(unit)'")
+            }
             let body = Self.canonicalBody(node: node, seq: seq, draft: draft, prev: prev)
             guard EventHash(ofCanonicalBody: body) == hash else {
                 throw EventError("hash mismatch: the event's content was changed after it was sealed (or hash is wrong)")

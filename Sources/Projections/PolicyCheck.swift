@@ -46,8 +46,11 @@ public enum PolicyCheck {
             guard court != nil || isDepartment else {
                 throw EventError("explanation.filed for unknown unit '\(unit)': give a court code or a department slug\(Plan.suggest(unit, among: plan.departments.map(\.slug) + plan.courts.map(\.code)))")
             }
-            if node != PolicyAuthority.intermediateCourt && court?.code != node {
-                throw EventError("explanation.filed refused: node \(node) may explain only for its own court (unit \(node)), not for '\(unit)'")
+            // Protocol §8.4: a grassroots court's explanation names its own code (not its slug),
+            // so that any verifier checks it without the plan.
+            if node != PolicyAuthority.intermediateCourt && unit != node {
+                let hint = court?.code == node ? "write unit=\(node) (the court code, not its slug)" : "it may explain only for its own court: write unit=\(node)"
+                throw EventError("explanation.filed refused: node \(node) may not explain for '\(unit)'; \(hint)")
             }
         default:
             break

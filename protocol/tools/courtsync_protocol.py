@@ -545,9 +545,13 @@ def envelope_error(env: Any, catalog: Optional[Catalog] = None) -> Optional[str]
     return None
 
 
-def role_error(type_spec: TypeSpec, node: str) -> Optional[str]:
+def role_error(type_spec: TypeSpec, node: str, data: Optional[dict] = None) -> Optional[str]:
     if type_spec.role == "policy" and node != POLICY_NODE:
         return f"policy event {type_spec.name} may only appear in the log of {POLICY_NODE}, not in the log of {node}"
+    if type_spec.role == "explanation" and node != POLICY_NODE and isinstance(data, dict):
+        unit = data.get("unit")
+        if isinstance(unit, str) and unit != node:
+            return f"explanation for another unit: node {node} may explain only for its own court (unit {node}), not for {unit!r}"
     return None
 
 
@@ -663,7 +667,7 @@ class Writer:
             body["dept"] = dept
         body["data"] = data
         body["prev"] = self.head_hash
-        err = body_error(body, self.catalog) or role_error(self.catalog.types[type_], self.node)
+        err = body_error(body, self.catalog) or role_error(self.catalog.types[type_], self.node, body.get("data"))
         if err:
             raise ProtocolError(err)
         env = sign(self.seed, body, self.catalog, validate=False)
@@ -742,7 +746,7 @@ def verify_log(
             return bad(err)
         if env["node"] != expected_node:
             return bad(f"node {env['node']} is not the expected court {expected_node}")
-        err = role_error(catalog.types[env["type"]], env["node"])
+        err = role_error(catalog.types[env["type"]], env["node"], env.get("data"))
         if err:
             return bad(err)
         if env["seq"] != expected_seq:

@@ -161,10 +161,10 @@ EVENTS_410802 = [
     ("string needing escapes (quote, backslash, slash)", "vec-0020", "case.filed", "2022-08-09T09:00:00+00:00",
      "case-filing", {"case_no": "(2022)豫0802民初3号 \"补\" C:\\卷宗/附件", "channel": "offline"}),
     ("explanation with newline and tab in text", "vec-0021", "explanation.filed", "2022-09-05T09:00:00+08:00",
-     "civil-1", {"unit": "civil-1", "indicator": "online-hearing", "period": "2022-08",
+     "civil-1", {"unit": "410802", "indicator": "online-hearing", "period": "2022-08",
                  "text": "8月网上开庭率未达标：\n\t1. 当事人不具备线上条件；\n\t2. 设备调试中。\n引用 \"焦中法〔2022〕77号\" / 附表\\1"}),
     ("explanation for a half-year, no dept", "vec-0022", "explanation.filed", "2023-01-10T09:00:00+08:00", None,
-     {"unit": "jiefang", "indicator": "oa-activity", "period": "2022-H2", "text": "下半年OA活跃度未达100%。"}),
+     {"unit": "410802", "indicator": "oa-activity", "period": "2022-H2", "text": "下半年OA活跃度未达100%。"}),
 ]
 
 SMALL_PLAN = {
@@ -325,6 +325,10 @@ def build_invalid(w802: cp.Writer) -> dict:
          "policy event")
     case("node differs from the expected court",
          lines[:2] + [signed(body3("case.filed", good, node="410803"))], 3, 3, "node")
+    case("explanation by a grassroots court for another court's unit",
+         lines[:2] + [signed(body3("explanation.filed", {"unit": "410803", "indicator": "online-filing",
+                                                         "period": "2022-08", "text": "代为说明"}))], 3, 3,
+         "explanation for another unit")
     case("id used twice in one log", lines[:2] + [signed(body3("case.filed", good, id=e[0]["id"]))], 3, 3,
          "duplicate id")
     return {

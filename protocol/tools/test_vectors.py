@@ -201,6 +201,10 @@ def test_fork_and_policy_role_helpers():
     assert cp.role_error(cat.types["threshold.set"], "410800") is None
     assert "policy event" in cp.role_error(cat.types["threshold.set"], "410802")
     assert cp.role_error(cat.types["explanation.filed"], "410802") is None
+    assert cp.role_error(cat.types["explanation.filed"], "410802", {"unit": "410802"}) is None
+    assert "another unit" in cp.role_error(cat.types["explanation.filed"], "410802", {"unit": "410803"})
+    assert "another unit" in cp.role_error(cat.types["explanation.filed"], "410802", {"unit": "jiefang"})
+    assert cp.role_error(cat.types["explanation.filed"], "410800", {"unit": "case-filing"}) is None
 
 
 # --- field rules -------------------------------------------------------------------------------
