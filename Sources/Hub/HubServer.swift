@@ -217,20 +217,34 @@ public struct HubServer: Sendable {
             if let first = events.first, first.seq > head.seq + 1 {
                 return .failure(PushRefusal(.conflict, "gap: the hub holds node \(court) up to seq \(head.seq); resume from seq \(head.seq + 1)", "gap", cursor: head.seq))
             }
-            let fresh = events.filter { $0.seq > head.seq }
+            // Every signature first, on all cores. A fork alarm accuses the court of signing two
+            // events for one seq, so it is raised only on evidence: a conflicting event validly
+            // signed by the court's enrolled key. A batch with any bad signature is refused (422)
+            // and never raises an alarm, so whoever holds a node's TLS key but not its event key
+            // can neither bury real alarms under false ones nor accuse a court of equivocating.
             var verifier = LogVerifier(node: court, publicKey: key, after: head)
-            do throws(EventError) { try verifier.verify(fresh) } catch {
-                if error.reason.hasPrefix("prev does not match"), let seq = error.seq {
-                    try hub.store.recordAlarm(court: court, seq: seq, kind: "fork", detail: error.reason, at: received)
-                    return .failure(PushRefusal(.conflict, "fork: \(error.description)", "fork", cursor: head.seq))
+            let bad = Parallel.map(events) { e in key.verifies(signature: e.sig, of: e.hash) ? nil : e.seq }
+            if let first = bad.lazy.compactMap({ $0 }).first, let e = events.first(where: { $0.seq == first }) {
+                do throws(EventError) { try verifier.checkSignature(e) } catch {
+                    return .failure(PushRefusal(.unprocessableContent, "the whole batch is refused: \(error.description)", "invalid"))
                 }
-                return .failure(PushRefusal(.unprocessableContent, "the whole batch is refused: \(error.description)", "invalid"))
+            }
+            for e in events where e.seq > head.seq {
+                do throws(EventError) { try verifier.link(e) } catch {
+                    if error.reason.hasPrefix("prev does not match"), let seq = error.seq {
+                        try hub.store.recordAlarm(court: court, seq: seq, kind: "fork", detail: error.reason,
+                                                  evidence: String(decoding: e.exportLine, as: UTF8.self), at: received)
+                        return .failure(PushRefusal(.conflict, "fork: \(error.description)", "fork", cursor: head.seq))
+                    }
+                    return .failure(PushRefusal(.unprocessableContent, "the whole batch is refused: \(error.description)", "invalid"))
+                }
             }
             do {
                 let receipt = try hub.store.ingest(events, nodeHead: nodeHead, recordedAt: received)
                 return .success((receipt, events.first!.seq, events.last!.seq))
             } catch let e as EventError where e.reason.hasPrefix("fork") {
-                try hub.store.recordAlarm(court: court, seq: e.seq, kind: "fork", detail: e.reason, at: received)
+                let evidence = events.first { $0.seq == e.seq }.map { String(decoding: $0.exportLine, as: UTF8.self) }
+                try hub.store.recordAlarm(court: court, seq: e.seq, kind: "fork", detail: e.reason, evidence: evidence, at: received)
                 return .failure(PushRefusal(.conflict, e.description, "fork", cursor: head.seq))
             }
         }

@@ -19,6 +19,16 @@ extension EventStore {
                 CREATE TABLE hub_push (court TEXT PRIMARY KEY, node_head INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
                 """)
         }
+        // A fork alarm keeps the validly signed event that conflicts with the stored one, as
+        // evidence; a revoked key is remembered so that it is never enrolled again.
+        m.registerMigration("v4-hub-evidence-and-revoked-keys") { db in
+            try db.execute(sql: """
+                ALTER TABLE hub_alarm ADD COLUMN evidence TEXT;
+                CREATE TABLE hub_revoked_key (public_key TEXT PRIMARY KEY, court TEXT NOT NULL, revoked_at INTEGER NOT NULL) WITHOUT ROWID;
+                INSERT OR IGNORE INTO hub_revoked_key (public_key, court, revoked_at)
+                    SELECT public_key, court, COALESCE(revoked_at, 0) FROM hub_node WHERE status = 'revoked';
+                """)
+        }
     }
 
     /// An enrolled node.
@@ -30,8 +40,23 @@ extension EventStore {
         public let enrolledAt: Int64
     }
 
+    /// Records an enrollment. Refused, with nothing changed, when the court is already enrolled
+    /// with an active key (a silent key swap would let a forged history verify: revoke first), or
+    /// when the key was ever revoked (a key revoked as lost is never admitted again). Enrolling
+    /// the same key and TLS key again is harmless and re-issues nothing new.
     public func enroll(court: String, publicKey: String, tlsSerial: String, at: Int64) throws {
         try write { db in
+            if let revoked = try Row.fetchOne(db, sql: "SELECT court, revoked_at FROM hub_revoked_key WHERE public_key = ?", arguments: [publicKey]) {
+                let by: String = revoked[0]
+                throw StoreError("this key (\((try? NodePublicKey(hex: publicKey).fingerprint) ?? publicKey)) was revoked for court \(by): a revoked key is never enrolled again; the court must make a new key (`courtsync node init` in a new directory) and a new request")
+            }
+            if let current = try Row.fetchOne(db, sql: "SELECT public_key, status FROM hub_node WHERE court = ?", arguments: [court]),
+               (current[1] as String) == "active" {
+                let key: String = current[0]
+                guard key == publicKey else {
+                    throw StoreError("court \(court) is already enrolled with key \((try? NodePublicKey(hex: key).fingerprint) ?? key): to give it a new key, revoke the old one first (`courtsync hub revoke \(court)`), then enroll the new request")
+                }
+            }
             try db.execute(sql: """
                 INSERT INTO hub_node (court, public_key, tls_serial, status, enrolled_at) VALUES (?, ?, ?, 'active', ?)
                 ON CONFLICT(court) DO UPDATE SET public_key = excluded.public_key, tls_serial = excluded.tls_serial,
@@ -40,10 +65,14 @@ extension EventStore {
         }
     }
 
+    /// Revokes a court's enrollment and its key for good.
     public func revoke(court: String, at: Int64) throws -> Bool {
         try write { db in
             try db.execute(sql: "UPDATE hub_node SET status = 'revoked', revoked_at = ? WHERE court = ?", arguments: [at, court])
-            return db.changesCount > 0
+            guard db.changesCount > 0 else { return false }
+            try db.execute(sql: "INSERT OR IGNORE INTO hub_revoked_key (public_key, court, revoked_at) SELECT public_key, court, ? FROM hub_node WHERE court = ?",
+                           arguments: [at, court])
+            return true
         }
     }
 
@@ -72,18 +101,26 @@ extension EventStore {
 
     static func tokenDigest(_ token: String) -> String { Hex.encode(Array(SHA256.hash(data: Array(token.utf8)))) }
 
-    public func recordAlarm(court: String, seq: Int64?, kind: String, detail: String, at: Int64) throws {
+    /// Records an alarm; for a fork, `evidence` is the export line of the validly signed event
+    /// that conflicts with the one the hub holds (which stays in the log).
+    public func recordAlarm(court: String, seq: Int64?, kind: String, detail: String, evidence: String? = nil, at: Int64) throws {
         try write { db in
-            try db.execute(sql: "INSERT INTO hub_alarm (court, seq, kind, detail, at) VALUES (?, ?, ?, ?, ?)", arguments: [court, seq, kind, detail, at])
+            try db.execute(sql: "INSERT INTO hub_alarm (court, seq, kind, detail, evidence, at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [court, seq, kind, detail, evidence, at])
         }
     }
 
-    public struct Alarm: Sendable { public let court: String; public let seq: Int64?; public let kind: String; public let detail: String; public let at: Int64 }
+    public struct Alarm: Sendable {
+        public let court: String; public let seq: Int64?; public let kind: String; public let detail: String
+        /// The conflicting signed event, for a fork.
+        public let evidence: String?
+        public let at: Int64
+    }
 
     public func alarms() throws -> [Alarm] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT court, seq, kind, detail, at FROM hub_alarm ORDER BY id").map {
-                Alarm(court: $0[0], seq: $0[1], kind: $0[2], detail: $0[3], at: $0[4])
+            try Row.fetchAll(db, sql: "SELECT court, seq, kind, detail, evidence, at FROM hub_alarm ORDER BY id").map {
+                Alarm(court: $0[0], seq: $0[1], kind: $0[2], detail: $0[3], evidence: $0[4], at: $0[5])
             }
         }
     }

@@ -153,6 +153,61 @@ struct SyncTests {
         #expect(try h.run(["hub", "status", "--dir", h.hub]).stdout.contains("alarms: 2"))
     }
 
+    @Test func aForgedBatchWithBrokenLinksIsRefusedAndRaisesNoAlarm() throws {
+        var h = try SyncHarness(); defer { h.remove() }
+        try h.startHub()
+        let jf = try h.enrolledNode("410802")
+        try h.record(jf, court: "410802", count: 2, online: 2)
+        #expect(try h.run(["node", "sync", "--dir", jf]).status == 0)
+        // Someone holding 410802's TLS key but not its event key: a line whose prev is wrong and
+        // whose signature is not 410802's (another court's key signs it). That is no evidence of
+        // a fork, only a forgery: 422, and no alarm against the court.
+        let forger = h.path("forger")
+        #expect(try h.run(["node", "init", "--dir", forger, "--court", "410802"]).status == 0)
+        try h.record(forger, court: "410802", count: 3, online: 1, from: 500)
+        #expect(try h.run(["node", "export", "--dir", forger, "--out", h.path("forged.jsonl")]).status == 0)
+        let forged = try String(contentsOfFile: h.path("forged.jsonl"), encoding: .utf8).split(separator: "\n").map(String.init)
+        try (forged[2] + "\n").write(toFile: h.path("seq3.jsonl"), atomically: true, encoding: .utf8)
+        for _ in 0..<5 {
+            let r = try h.curl("/v1/nodes/410802/events", node: jf, method: "POST", bodyFile: h.path("seq3.jsonl"))
+            #expect(r.0 == 422 && r.1.contains("bad signature"), "\(r)")
+        }
+        let status = try h.run(["hub", "status", "--dir", h.hub])
+        #expect(status.stdout.contains("alarms: 0"), "\(status.output)")
+        #expect(try h.hubSeq("410802") == 2)
+        // A real fork (validly signed, conflicting) still raises one alarm, with its evidence.
+        let twin = h.path("twin")
+        #expect(try h.run(["/bin/cp", "-a", jf, twin], executable: "/usr/bin/env").status == 0)
+        try h.record(jf, court: "410802", count: 1, online: 1, from: 100)
+        try h.record(twin, court: "410802", count: 2, online: 0, from: 200)
+        #expect(try h.run(["node", "sync", "--dir", jf]).status == 0)
+        #expect(try h.run(["node", "sync", "--dir", twin]).status != 0)
+        let after = try h.run(["hub", "status", "--dir", h.hub])
+        #expect(after.stdout.contains("alarms: 1") && after.stdout.contains("evidence (the conflicting event, validly signed): {"), "\(after.output)")
+    }
+
+    @Test func aCourtsKeyIsNeverSwappedSilentlyAndARevokedKeyNeverReturns() throws {
+        var h = try SyncHarness(); defer { h.remove() }
+        let jf = try h.enrolledNode("410802")
+        // A second node for the same court asks to enroll: refused while 410802 is active.
+        let usurper = h.path("usurper")
+        #expect(try h.run(["node", "init", "--dir", usurper, "--court", "410802"]).status == 0)
+        #expect(try h.run(["node", "enroll-request", "--dir", usurper, "--out", h.path("usurper.request.json")]).status == 0)
+        let swap = try h.run(["hub", "enroll", "--dir", h.hub, "--out", h.path("usurper.bundle.json"), h.path("usurper.request.json")])
+        #expect(swap.status != 0 && swap.output.contains("already enrolled") && swap.output.contains("revoke the old one first"), "\(swap.output)")
+        #expect(!FileManager.default.fileExists(atPath: h.path("usurper.bundle.json")), "no bundle for a refused enrollment")
+        let registry = try String(contentsOfFile: "\(h.hub)/nodes/410802.json", encoding: .utf8)
+        let original = try String(contentsOfFile: "\(jf).request.json", encoding: .utf8)
+        let key = try #require(original.range(of: #""node_public_key":"[0-9a-f]{64}""#, options: .regularExpression).map { String(original[$0].dropFirst(19).dropLast()) })
+        #expect(registry.contains(key), "the registry still holds the original key")
+        // After an explicit revocation a new key may enroll, but the revoked key never again.
+        #expect(try h.run(["hub", "revoke", "--dir", h.hub, "410802"]).status == 0)
+        let again = try h.run(["hub", "enroll", "--dir", h.hub, "--out", h.path("again.bundle.json"), "\(jf).request.json"])
+        #expect(again.status != 0 && again.output.contains("was revoked") && again.output.contains("never enrolled again"), "\(again.output)")
+        let replaced = try h.run(["hub", "enroll", "--dir", h.hub, "--out", h.path("usurper.bundle.json"), h.path("usurper.request.json")])
+        #expect(replaced.status == 0, "\(replaced.output)")
+    }
+
     @Test func killingTheHubMidBatchAndTheNodeMidSyncLosesNothingAndStoresNothingTwice() throws {
         var h = try SyncHarness(); defer { h.remove() }
         try h.startHub()

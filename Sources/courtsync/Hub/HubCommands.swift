@@ -89,8 +89,11 @@ struct HubEnroll: ParsableCommand {
         }
         if let registry {
             try FileManager.default.createDirectory(atPath: registry, withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: "\(registry)/\(bundle.court).json", contents: Data(CanonicalEncoder.encode(entry) + [0x0A])) else {
-                throw EventError("cannot write \(registry)/\(bundle.court).json: check that the registry directory is writable")
+            // The mirror gets 410800's record too, so that it alone verifies every export.
+            for (code, record) in [(bundle.court, entry), (PolicyAuthority.intermediateCourt, hubDir.ownRegistryEntry)] {
+                guard FileManager.default.createFile(atPath: "\(registry)/\(code).json", contents: Data(CanonicalEncoder.encode(record) + [0x0A])) else {
+                    throw EventError("cannot write \(registry)/\(code).json: check that the registry directory is writable")
+                }
             }
         }
         print("enrolled \(bundle.court) \(entry["court_name"]?.stringValue ?? ""), key fingerprint \(entry["fingerprint"]?.stringValue ?? ""); bundle written to \(path) (carry it to the court)")
@@ -153,7 +156,10 @@ struct HubStatus: ParsableCommand {
         }
         let alarms = try store.alarms()
         print("alarms: \(alarms.count)")
-        for a in alarms { print("  ALARM \(a.kind) node \(a.court) seq \(a.seq.map(String.init) ?? "?"): \(a.detail)") }
+        for a in alarms {
+            print("  ALARM \(a.kind) node \(a.court) seq \(a.seq.map(String.init) ?? "?"): \(a.detail)")
+            if let evidence = a.evidence { print("    evidence (the conflicting event, validly signed): \(evidence)") }
+        }
     }
 }
 
