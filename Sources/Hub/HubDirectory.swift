@@ -49,7 +49,18 @@ public struct HubDirectory: Sendable {
         let config: JSONValue = ["format": "courtsync-hub/1", "url": .string("https://\(host):\(port)"), "port": .int(Int64(port)),
                                  "hosts": .array(hosts.map { .string($0) }), "ips": .array(ips.map { .string($0) })]
         try write(Data(CanonicalEncoder.encode(config) + [0x0A]), to: "\(path)/hub.json", private: false)
-        return try open(at: path)
+        let hub = try open(at: path)
+        // The registry holds 410800 too: an auditor verifying the policy log (the plan, the
+        // thresholds) needs the intermediate court's key beside the grassroots courts'.
+        try write(Data(CanonicalEncoder.encode(hub.ownRegistryEntry) + [0x0A]), to: "\(path)/nodes/\(PolicyAuthority.intermediateCourt).json", private: false)
+        return hub
+    }
+
+    /// The registry record of the hub's own node, 410800.
+    public var ownRegistryEntry: JSONValue {
+        let key = node.key.publicKey
+        return ["court": .string(PolicyAuthority.intermediateCourt), "court_name": .string((try? node.plan.court(PolicyAuthority.intermediateCourt).name) ?? ""),
+                "public_key": .string(key.hex), "fingerprint": .string(key.fingerprint)]
     }
 
     static func write(_ data: Data, to file: String, private isPrivate: Bool) throws {

@@ -123,6 +123,50 @@ struct DemoAndReportTests {
         #expect(try String(contentsOfFile: "\(dir)/demo.json", encoding: .utf8).contains("\"seed\":5"))
     }
 
+    /// The README's way: the binary found on PATH (argv[0] is then a bare name), a bulletin
+    /// written to an .html file without --format, and the auditor's recipe with the hub's registry.
+    @Test func theDemoRunsFromPathAndTheAuditorsRecipeWorksAsWritten() throws {
+        let s = try Scratch()
+        defer { s.remove() }
+        let bin = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().path
+        let viaPath = Process()
+        viaPath.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        viaPath.arguments = ["PATH=\(bin):/usr/bin:/bin", "courtsync", "demo", "--dir", "city", "--months", "1", "--scale", "0.01", "--port", "\(freePort())"]
+        viaPath.currentDirectoryURL = URL(fileURLWithPath: s.path)
+        let out = Pipe()
+        viaPath.standardOutput = out
+        viaPath.standardError = out
+        try viaPath.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        viaPath.waitUntilExit()
+        #expect(viaPath.terminationStatus == 0, "courtsync from PATH: \(text)")
+        let hub = s.file("city/hub")
+
+        // --out with .html and no --format writes HTML; a contradiction is refused.
+        let html = try CLI.run(["report", "monthly", "2022-08", "--dir", hub, "--out", s.file("b.html")])
+        #expect(html.status == 0, "\(html.output)")
+        let written = try String(contentsOfFile: s.file("b.html"), encoding: .utf8)
+        #expect(written.hasPrefix("<!DOCTYPE html>") || written.hasPrefix("<html"), "\(written.prefix(80))")
+        expectOneLineError(try CLI.run(["report", "monthly", "2022-08", "--dir", hub, "--format", "md", "--out", s.file("c.html")]),
+                           contains: "--format md does not match --out")
+
+        // The auditor's recipe: exports of 410800 and a court, keys from the hub's registry.
+        #expect(FileManager.default.fileExists(atPath: "\(hub)/nodes/410800.json"), "the hub's registry lacks 410800")
+        #expect(try CLI.run(["node", "export", "--dir", hub, "--out", s.file("410800.jsonl")]).status == 0)
+        #expect(try CLI.run(["node", "export", "--dir", s.file("city/nodes/jiefang"), "--out", s.file("410802.jsonl")]).status == 0)
+        let replay = try CLI.run(["audit", "replay", "--registry", "\(hub)/nodes", s.file("410800.jsonl"), s.file("410802.jsonl")])
+        #expect(replay.status == 0 && replay.stdout.contains("projection digest"), "\(replay.output)")
+        let missing = try CLI.run(["audit", "replay", "--registry", s.path, s.file("410800.jsonl")])
+        expectOneLineError(missing, contains: "no enrolled public key for court 410800")
+        #expect(!missing.output.contains("--public-key"), "audit replay has no --public-key option: \(missing.output)")
+
+        // audit verify --dir HUB --court C verifies C's log at the hub, never silently another.
+        let court = try CLI.run(["audit", "verify", "--dir", hub, "--court", "410802"])
+        #expect(court.status == 0 && court.stdout.contains("events of node 410802 verified"), "\(court.output)")
+        expectOneLineError(try CLI.run(["audit", "verify", "--dir", s.file("city/nodes/jiefang"), "--court", "410803"]),
+                           contains: "holds no enrolled log of court 410803")
+    }
+
     @Test func aPortInUseIsNamedWithHowToChooseAnother() throws {
         let s = try Scratch()
         defer { s.remove() }

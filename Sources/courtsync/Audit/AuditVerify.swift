@@ -42,14 +42,34 @@ struct AuditVerify: ParsableCommand {
         if let dir { try verifyDirectory(dir) } else if let file { try verifyFile(file) }
     }
 
+    /// Verifies the directory's own log, or with --court another court's log that a hub holds
+    /// (under --public-key, or the key the hub enrolled, named by fingerprint so the auditor can
+    /// compare it with the court's). A --court the directory holds no log of is refused: never
+    /// silently another log.
     func verifyDirectory(_ path: String) throws {
         let node = try NodeDirectory.open(at: path)
-        let key = try publicKey.map { try NodePublicKey(hex: $0) } ?? node.key.publicKey
+        let code = try court.map { try node.plan.court($0).code } ?? node.court.code
+        let key: NodePublicKey
+        var keySource = "the directory's own key"
+        if let publicKey {
+            key = try NodePublicKey(hex: publicKey)
+            keySource = "--public-key"
+        } else if code == node.court.code {
+            key = node.key.publicKey
+        } else if let enrolled = try node.store.enrolledNodes().first(where: { $0.court == code }) {
+            key = try NodePublicKey(hex: enrolled.publicKey)
+            keySource = "the key this hub enrolled for \(code)"
+        } else {
+            throw EventError("\(path) is node \(node.court.code)'s directory and holds no enrolled log of court \(code): give the hub's directory, or this court's own directory, or --public-key HEX")
+        }
+        if code != node.court.code, try node.store.head(of: code).seq == 0 {
+            throw EventError("\(path) holds no events of court \(code): nothing to verify; check --court, or sync that court first")
+        }
         var progress = Progress("verifying")
         do {
-            let result = try node.store.verify(node: node.court.code, publicKey: key) { progress.update($0, of: $1) }
+            let result = try node.store.verify(node: code, publicKey: key) { progress.update($0, of: $1) }
             progress.finish()
-            print("ok: \(result.events) events of node \(node.court.code) verified; head seq \(result.head.seq) hash \(result.head.hash.hex)")
+            print("ok: \(result.events) events of node \(code) verified under \(keySource) \(key.fingerprint); head seq \(result.head.seq) hash \(result.head.hash.hex)")
         } catch let error as EventError {
             progress.finish()
             print("FAILED: \(error)")
@@ -80,6 +100,6 @@ struct AuditVerify: ParsableCommand {
     }
 
     func registryKey(for code: String) throws -> NodePublicKey {
-        try ExportFile.registryKey(for: code, registry: registry)
+        try ExportFile.registryKey(for: code, registry: registry, keyOption: true)
     }
 }

@@ -28,7 +28,7 @@ struct NodeReceive: ParsableCommand {
 
     func run() throws {
         let dir = try NodeDirectory.open(at: node.dir)
-        let (events, code) = try ExportFile.readVerified(file, registry: registry, publicKey: publicKey)
+        let (events, code) = try ExportFile.readVerified(file, registry: registry, publicKey: publicKey, acceptsPublicKey: true)
         guard code != dir.court.code else {
             throw EventError("\(file) is this node's own log (\(code)): a node only receives other courts' logs")
         }

@@ -29,8 +29,8 @@ struct ReportOptions: ParsableArguments {
     @Option(help: "The hub directory (or a node directory) whose data the bulletin reports.")
     var dir: String
 
-    @Option(help: "md or html.")
-    var format: String = "md"
+    @Option(help: "md or html (default: from the --out file's extension, .html/.htm or .md; Markdown on standard output).")
+    var format: String?
 
     @Option(help: "Write the bulletin to this file (default: standard output).")
     var out: String?
@@ -39,11 +39,26 @@ struct ReportOptions: ParsableArguments {
     var asOf: String?
 
     func validate() throws {
-        guard BulletinFile.formats.contains(format) else { throw ValidationError("--format must be md or html, not '\(format)'") }
+        if let format, !BulletinFile.formats.contains(format) { throw ValidationError("--format must be md or html, not '\(format)'") }
     }
+
+    /// The format a file's extension names, if it names one.
+    static func format(ofFile path: String) -> String? {
+        switch URL(fileURLWithPath: path).pathExtension.lowercased() {
+        case "html", "htm": "html"
+        case "md", "markdown": "md"
+        default: nil
+        }
+    }
+
+    /// The format to write: --format, else the --out file's extension, else Markdown.
+    var resolvedFormat: String { format ?? out.flatMap(Self.format(ofFile:)) ?? "md" }
 
     /// Builds, renders and writes (or prints) the bulletin of `periodText`.
     func write(kind: Bulletin.Kind, periodText: String) throws {
+        if let format, let out, let implied = Self.format(ofFile: out), implied != format {
+            throw EventError("--format \(format) does not match --out \(out) (a .\(implied) file): change one of them")
+        }
         let period: Period
         do { period = try Period(parsing: periodText) } catch {
             throw EventError("\(kind.rawValue) bulletin: period '\(periodText)' is not understood; give \(kind.example) (periods are written as \(Period.acceptedForms))")
@@ -71,11 +86,11 @@ struct ReportOptions: ParsableArguments {
             + "计算口径依据方案（\(source.policy.planSource)）。复核：courtsync report \(kind.rawValue) \(period) --dir \(dir) --as-of \(time)"
         let bulletin = try Bulletin.make(kind: kind, period: period, projection: source.projection, counts: source.counts, dataNote: note)
         guard let out else {
-            let text = BulletinFile.render(bulletin, format: format)
+            let text = BulletinFile.render(bulletin, format: resolvedFormat)
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
             return
         }
-        try BulletinFile.write(bulletin, format: format, to: out)
+        try BulletinFile.write(bulletin, format: resolvedFormat, to: out)
         printError("\(Bulletin.chinese(period))\(kind.title) written to \(out)")
     }
 }
