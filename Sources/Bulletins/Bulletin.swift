@@ -85,6 +85,8 @@ public struct Bulletin: Sendable {
     public let plan: Plan
     public let sections: [Section]
     public let accountability: [AccountabilityEntry]
+    /// Impossible records per court, counted in no indicator.
+    public let dataProblems: [DataProblem]
     /// Where the data stands: "统计截至 …" as the caller knows it (record time or as-of).
     public let dataNote: String
     public let firstGroupRank: Int64
@@ -145,7 +147,8 @@ public struct Bulletin: Sendable {
                                     courts: courts, departmentsMissed: departments, trend: trend))
         }
         return Bulletin(kind: kind, period: period, previous: previous, plan: plan, sections: sections,
-                        accountability: projection.accountability(period: period, counts: current), dataNote: dataNote,
+                        accountability: projection.accountability(period: period, counts: current),
+                        dataProblems: projection.dataProblems(counts: current), dataNote: dataNote,
                         firstGroupRank: plan.firstGroupRank)
     }
 

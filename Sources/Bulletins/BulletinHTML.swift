@@ -22,7 +22,7 @@ public enum BulletinHTML {
             th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; }
             th { background: #f3f3f3; }
             td.num { text-align: right; font-variant-numeric: tabular-nums; }
-            .met { color: #1e7b34; } .missed { color: #c0392b; font-weight: bold; } .na, .nodata { color: #777; }
+            .met { color: #1e7b34; } .missed { color: #c0392b; font-weight: bold; } .na, .nodata { color: #777; } .problem { color: #8a5a00; font-weight: bold; }
             section.indicator { border-top: 1px solid #ddd; padding-top: 0.4em; page-break-inside: avoid; }
             .chart svg { max-width: 100%; height: auto; }
             .pending { color: #c0392b; font-weight: bold; }
@@ -90,6 +90,7 @@ public enum BulletinHTML {
         case .missed: "missed"
         case .notAssessed: "na"
         case .noData: "nodata"
+        case .dataProblem: "problem"
         }
     }
 }

@@ -22,6 +22,15 @@ enum BulletinText {
         if !notAssessed.isEmpty { text += "；\(names(notAssessed))本期未设标准，不考核" }
         let noData = b.sections.filter { $0.city.status == .noData }
         if !noData.isEmpty { text += "；\(names(noData))本期无数据" }
+        let problems = b.sections.filter { $0.city.status == .dataProblem }
+        if !problems.isEmpty { text += "；\(names(problems))数据异常（\(problems.compactMap(\.city.problem).joined(separator: "；"))），待核实更正后再考核" }
+        let courtProblems = b.courtTallies.filter { ($0.1[.dataProblem] ?? 0) > 0 }
+        if !courtProblems.isEmpty {
+            text += "；" + courtProblems.map { "\($0.0.name)\($0.1[.dataProblem] ?? 0)项" }.joined(separator: "、") + "数据异常（如在岗人数未随部门更新），不计入达标，请核实更正"
+        }
+        if !b.dataProblems.isEmpty {
+            text += "；数据异常：" + b.dataProblems.map { "\($0.unitName)\($0.chinese)" }.joined(separator: "，")
+        }
         let outside = b.sections.filter { ($0.standing?.rank ?? 0) > b.firstGroupRank }
         if !outside.isEmpty { text += "。按省法院排名，\(names(outside))未进入全省第一方阵" }
         return text + "。各法院达标情况如下："

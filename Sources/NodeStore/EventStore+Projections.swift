@@ -30,6 +30,18 @@ extension EventStore {
         }
     }
 
+    /// Projections folded by an earlier build are folded again from zero, in the migration's
+    /// transaction, so that stored projections stay equal to a replay: a grassroots court's
+    /// department rosters are now kept per department (`<court>/<dept>`) rather than each
+    /// replacing the last, and a review decided before it was submitted is now a data problem
+    /// rather than a timely decision.
+    static func registerRefoldMigration(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v5-refold-department-rosters-and-impossible-delays") { db in
+            try db.execute(sql: "DELETE FROM proj_count; DELETE FROM proj_seen; DELETE FROM proj_roster; DELETE FROM proj_policy; DELETE FROM proj_cursor")
+            _ = try foldNewEvents(db)
+        }
+    }
+
     static let factColumns = "node, seq, type, month, at_utc, dept, subject, channel, ok, delay_s, amount, recorded_at"
 
     static func fact(_ row: Row) -> Fact {

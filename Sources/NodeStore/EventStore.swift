@@ -67,6 +67,7 @@ public final class EventStore: Sendable {
         }
         registerProjectionMigration(&m)
         registerHubMigration(&m)
+        registerRefoldMigration(&m)
         return m
     }
 

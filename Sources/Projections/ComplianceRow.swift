@@ -8,6 +8,9 @@ public enum ComplianceStatus: String, Sendable, Equatable {
     case notAssessed = "not assessed"
     /// No events: the indicator has no value (not 0%, not 100%).
     case noData = "no data"
+    /// The figures are impossible (a share above 100%): neither met nor missed until the data
+    /// is corrected; ``ComplianceRow/problem`` says why.
+    case dataProblem = "data problem"
 
     /// The word a bulletin uses.
     public var chinese: String {
@@ -16,6 +19,7 @@ public enum ComplianceStatus: String, Sendable, Equatable {
         case .missed: "未达标"
         case .notAssessed: "不考核"
         case .noData: "无数据"
+        case .dataProblem: "数据异常"
         }
     }
 }
@@ -39,9 +43,12 @@ public struct ComplianceRow: Sendable, Equatable {
     public let thresholdDocument: String?
     public let reviewLimitHours: Int64?
     public let status: ComplianceStatus
+    /// For ``ComplianceStatus/dataProblem``: what is wrong and what to record.
+    public let problem: String?
 
-    /// The value ×10,000, rounded down; nil without data.
-    public var valuePer10k: Int64? { denominator > 0 ? numerator * 10_000 / denominator : nil }
+    /// The value ×10,000, rounded half up like ``valueText`` (protocol "Rounding"); nil without
+    /// data. Thresholds are compared on the exact fraction, never on a rounded value.
+    public var valuePer10k: Int64? { denominator > 0 ? (numerator * 20_000 / denominator + 1) / 2 : nil }
 
     /// The value as a bulletin writes it: `99.12%` or `0.235`, or `—` without data.
     public var valueText: String { Self.format(numerator: numerator, denominator: denominator, unit: unitOfMeasure) }

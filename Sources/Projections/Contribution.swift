@@ -98,16 +98,26 @@ public enum Attribution {
     @inline(__always)
     public static func visit(_ f: Fact, measures: MeasureSet, _ visit: (Int, Measure, Int) -> Void) {
         guard let candidates = measures.indexedByType[f.type] else { return }
-        for (index, m) in candidates where m.matches(f) {
+        // A decision dated before its submission is impossible: it counts as a data problem
+        // and in no indicator (neither timely nor decided).
+        let impossible = (f.columns.delaySeconds ?? 0) < 0
+        for (index, m) in candidates where m.isProblem == impossible && m.matches(f) {
             visit(index, m, m.count == .timely ? bucket(f.columns.delaySeconds) : -1)
         }
     }
 
-    /// The roster a `roster.set` fact sets, if it is one.
+    /// The roster a `roster.set` fact sets, if it is one. Its unit is the court (no `dept`), an
+    /// intermediate-court department (its slug: a unit of the plan), or a grassroots court's
+    /// department, `<court>/<dept>` (part of that court's headcount, not a unit of the plan).
     public static func roster(of f: Fact) -> RosterEntry? {
         guard f.type == "roster.set", let headcount = f.columns.amount else { return nil }
-        let unit = f.node == PolicyAuthority.intermediateCourt ? (f.dept ?? f.node) : f.node
-        return RosterEntry(node: f.node, unit: unit, atUTC: f.atUTC, headcount: headcount, seq: f.seq, recordedAt: f.recordedAt)
+        return RosterEntry(node: f.node, unit: rosterUnit(node: f.node, dept: f.dept), atUTC: f.atUTC, headcount: headcount, seq: f.seq, recordedAt: f.recordedAt)
+    }
+
+    /// The unit a roster of `node` with `dept` is kept under (see ``roster(of:)``).
+    public static func rosterUnit(node: String, dept: String?) -> String {
+        guard let dept else { return node }
+        return node == PolicyAuthority.intermediateCourt ? dept : "\(node)/\(dept)"
     }
 
     public static func contributions(of f: Fact, measures: MeasureSet) -> [Contribution] {

@@ -14,6 +14,12 @@ public struct Measure: Sendable {
     let channel: String?
     let ok: Bool?
     let stage: String?
+    /// Counts impossible facts (a decision before its submission) instead of usage: such a fact
+    /// counts here and in no indicator.
+    let isProblem: Bool
+
+    /// The measure that counts decisions dated before their submission, per unit and period.
+    public static let negativeDelay = "problem/negative-delay"
 
     /// Whether the fact counts for this measure.
     public func matches(_ f: Fact) -> Bool {
@@ -50,7 +56,7 @@ public struct Measure: Sendable {
         case "roster": count = .roster
         default: count = s.withinReviewLimit ? .timely : .events
         }
-        return Measure(name: name, type: s.type, count: count, channel: channel, ok: ok, stage: stage)
+        return Measure(name: name, type: s.type, count: count, channel: channel, ok: ok, stage: stage, isProblem: false)
     }
 }
 
@@ -70,6 +76,10 @@ public struct MeasureSet: Sendable {
                 all.append(try Measure.compile(i.numerator, name: "\(i.slug)/num@\(s.stage)", stage: s.stage, indicator: i.slug))
                 all.append(try Measure.compile(i.denominator, name: "\(i.slug)/den@\(s.stage)", stage: s.stage, indicator: i.slug))
             }
+        }
+        // One problem measure per event type that carries a review delay.
+        for type in Set(all.filter { $0.count == .timely }.map(\.type)).sorted() {
+            all.append(Measure(name: Measure.negativeDelay, type: type, count: .events, channel: nil, ok: nil, stage: nil, isProblem: true))
         }
         self.all = all
         self.byType = Dictionary(grouping: all.filter { $0.count != .roster }, by: \.type)

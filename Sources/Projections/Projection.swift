@@ -21,24 +21,25 @@ public struct Projection: Sendable {
         Int64(p.lastDay.daysSinceEpoch + 1) * 86400 - 8 * 3600
     }
 
-    /// Staff on the roster of a unit when the period ends: the latest roster.set of that unit;
-    /// for a court without a court-wide roster, the sum of its departments' latest rosters;
-    /// for the city, the sum over courts.
+    /// Staff on the roster of a unit when the period ends (protocol "Rosters"). A roster in
+    /// force is the latest `roster.set` of its unit by (time, seq) before the period ends. A
+    /// court's headcount is the sum of its departments' rosters in force when it keeps any, and
+    /// its court-wide roster only where it keeps no department rosters: departments are the
+    /// finer record, and a court-wide figure left from before would otherwise go stale unseen
+    /// while the departments' rosters change. The city's is the sum over courts.
     public func headcount(unit: String, at end: Int64) -> Int64? {
         func latest(_ u: String) -> Int64? {
-            rosters.filter { $0.unit == u && $0.atUTC < end }.max { ($0.atUTC, $0.node, $0.seq) < ($1.atUTC, $1.node, $1.seq) }?.headcount
+            rosters.filter { $0.unit == u && $0.atUTC < end }.max { ($0.atUTC, $0.seq) < ($1.atUTC, $1.seq) }?.headcount
         }
         if unit == Attribution.city {
             let parts = plan.courts.compactMap { headcount(unit: $0.code, at: end) }
             return parts.isEmpty ? nil : parts.reduce(0, +)
         }
-        if let h = latest(unit) { return h }
         if plan.courts.contains(where: { $0.code == unit }) {
-            let depts = Set(rosters.filter { $0.node == unit && $0.unit != unit }.map(\.unit))
-            let parts = depts.compactMap(latest)
-            return parts.isEmpty ? nil : parts.reduce(0, +)
+            let depts = Set(rosters.filter { $0.node == unit && $0.unit != unit && $0.atUTC < end }.map(\.unit))
+            if !depts.isEmpty { return depts.compactMap(latest).reduce(0, +) }
         }
-        return nil
+        return latest(unit)
     }
 
     /// One row: an indicator for a unit in a period (optionally one stage of a split indicator).
@@ -60,7 +61,15 @@ public struct Projection: Sendable {
         }
         let threshold = policy.threshold(ind.slug, on: day)
         let status: ComplianceStatus
+        var problem: String?
         if den == 0 { status = .noData }
+        else if ind.unit == "percent" && num > den {
+            // A share above 100% is impossible: never 达标, shown with its cause.
+            status = .dataProblem
+            problem = ind.denominator.count == "roster"
+                ? "\(num) staff active but \(den) on the roster: the roster is out of date; record roster.set for every department"
+                : "numerator \(num) exceeds denominator \(den): some events of the numerator have no counterpart in the denominator"
+        }
         else if let t = threshold?.value ?? nil { status = num * 10_000 >= t * den ? .met : .missed }
         else { status = .notAssessed }
         return ComplianceRow(
@@ -68,7 +77,7 @@ public struct Projection: Sendable {
             unit: unit, unitName: unitName(unit), unitKind: unitKind(unit), stage: stage,
             numerator: num, denominator: den, unitOfMeasure: ind.unit,
             thresholdPer10k: threshold?.value ?? nil, thresholdDocument: threshold?.document,
-            reviewLimitHours: ind.numerator.withinReviewLimit ? limit : nil, status: status)
+            reviewLimitHours: ind.numerator.withinReviewLimit ? limit : nil, status: status, problem: problem)
     }
 
     public func unitName(_ unit: String) -> String { unit == Attribution.city ? "全市法院" : plan.unitName(unit) }

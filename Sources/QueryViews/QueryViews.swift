@@ -15,9 +15,13 @@ public enum QueryViews {
         if let indicatorSlug { rows = rows.filter { $0.indicator == indicatorSlug } }
         var table = TextTable(["指标", "单位", "分子", "分母", "值", "标准", "状态"])
         for r in rows {
-            table.add([r.indicatorLabel, r.unitName, "\(r.numerator)", "\(r.denominator)", r.valueText, r.thresholdText, "\(r.status.chinese) \(r.status.rawValue)"])
+            table.add([r.indicatorLabel, r.unitName, "\(r.numerator)", "\(r.denominator)", r.valueText, r.thresholdText, "\(r.status.chinese) \(r.status.rawValue)\(r.problem.map { ": \($0)" } ?? "")"])
         }
-        return QueryAnswer(title: "合规情况 compliance \(p) — plan: \(source.policy.planSource)", table: table, json: .array(rows.map(\.json)))
+        var title = "合规情况 compliance \(p) — plan: \(source.policy.planSource)"
+        for problem in source.projection.dataProblems(counts: try source.counts(p.description)) where courtCode == nil || problem.unit == courtCode {
+            title += "\n数据异常 data problem: \(problem.unitName) \(problem.chinese) (\(problem.count) reviews decided before they were submitted)"
+        }
+        return QueryAnswer(title: title, table: table, json: .array(rows.map(\.json)))
     }
 
     public static func accountability(_ source: ProjectionSource, period: String) throws -> QueryAnswer {
@@ -113,6 +117,7 @@ extension ComplianceRow {
         if let d = thresholdDocument { o["threshold_document"] = .string(d) }
         if let h = reviewLimitHours { o["review_limit_hours"] = .int(h) }
         if let s = stage { o["stage"] = .string(s) }
+        if let p = problem { o["problem"] = .string(p) }
         return .object(o)
     }
 

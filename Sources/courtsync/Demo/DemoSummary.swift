@@ -20,6 +20,7 @@ struct DemoSummary {
         case .missed: "✗"
         case .notAssessed: "–"
         case .noData: "·"
+        case .dataProblem: "!"
         }
     }
 
@@ -31,7 +32,7 @@ struct DemoSummary {
         let projection = source.projection
 
         Swift.print("")
-        Swift.print("Compliance in \(last), thresholds in force on \(last.lastDay.text)   ✓ met   ✗ missed   – not assessed   · no data")
+        Swift.print("Compliance in \(last), thresholds in force on \(last.lastDay.text)   ✓ met   ✗ missed   – not assessed   · no data   ! data problem")
         var table = TextTable(["法院"] + plan.indicators.map(\.code) + ["达标"])
         for unit in plan.courts.map(\.code) + [Attribution.city] {
             let rows = plan.indicators.map { projection.row($0, unit: unit, counts: counts, period: last) }
