@@ -87,6 +87,8 @@ public struct Bulletin: Sendable {
     public let accountability: [AccountabilityEntry]
     /// Impossible records per court, counted in no indicator.
     public let dataProblems: [DataProblem]
+    /// The intermediate court's departments, judged and ranked one by one (the plan's 责任部门).
+    public let departmentStandings: [DepartmentStanding]
     /// Where the data stands: "统计截至 …" as the caller knows it (record time or as-of).
     public let dataNote: String
     public let firstGroupRank: Int64
@@ -129,7 +131,8 @@ public struct Bulletin: Sendable {
             let city = projection.row(ind, unit: Attribution.city, counts: current, period: period)
             let cityBefore = projection.row(ind, unit: Attribution.city, counts: before, period: previous)
             let ranks = projection.grassrootsRanks(ind, counts: current, period: period)
-            let courts = plan.courts.map { court -> CourtLine in
+            // Grassroots courts only: the intermediate court is judged by its departments below.
+            let courts = plan.courts.filter { $0.code != PolicyAuthority.intermediateCourt }.map { court -> CourtLine in
                 let row = projection.row(ind, unit: court.code, counts: current, period: period)
                 let old = projection.row(ind, unit: court.code, counts: before, period: previous)
                 return CourtLine(row: row, rank: ranks[court.code], ranked: ranks.count, change: change(from: old, to: row))
@@ -148,7 +151,8 @@ public struct Bulletin: Sendable {
         }
         return Bulletin(kind: kind, period: period, previous: previous, plan: plan, sections: sections,
                         accountability: projection.accountability(period: period, counts: current),
-                        dataProblems: projection.dataProblems(counts: current), dataNote: dataNote,
+                        dataProblems: projection.dataProblems(counts: current),
+                        departmentStandings: projection.departmentStandings(period: period, counts: current), dataNote: dataNote,
                         firstGroupRank: plan.firstGroupRank)
     }
 
@@ -177,9 +181,11 @@ public struct Bulletin: Sendable {
         return out
     }
 
-    /// Per court, how many indicators it met, missed, was not assessed on or had no data for.
+    /// Per grassroots court, how many indicators it met, missed, was not assessed on or had no
+    /// data for. The intermediate court is judged by its departments (``departmentStandings``),
+    /// never as a whole: the plan names its departments, not the court, as 责任部门.
     public var courtTallies: [(court: Plan.Court, tally: [ComplianceStatus: Int])] {
-        plan.courts.map { court in
+        plan.courts.filter { $0.code != PolicyAuthority.intermediateCourt }.map { court in
             var t: [ComplianceStatus: Int] = [:]
             for s in sections { if let line = s.courts.first(where: { $0.row.unit == court.code }) { t[line.row.status, default: 0] += 1 } }
             return (court, t)

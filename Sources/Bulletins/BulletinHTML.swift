@@ -42,7 +42,16 @@ public enum BulletinHTML {
         for (court, t) in b.courtTallies {
             h += "<tr><td>\(e(court.name))</td><td class=\"num\">\(t[.met] ?? 0)</td><td class=\"num\">\(t[.missed] ?? 0)</td><td class=\"num\">\(t[.notAssessed] ?? 0)</td><td class=\"num\">\(t[.noData] ?? 0)</td></tr>\n"
         }
-        h += "</table>\n<h2>二、分项指标情况</h2>\n"
+        h += "</table>\n"
+        if !b.departmentStandings.isEmpty {
+            let ranked = b.departmentStandings.filter { $0.rank != nil }.count
+            h += "<p>中院各责任部门（按所负责指标的达标比例排名）：</p>\n<table><tr><th>中院部门</th><th>负责指标</th><th>达标</th><th>未达标</th><th>排名</th></tr>\n"
+            for d in b.departmentStandings {
+                h += "<tr><td>中院\(e(d.name))</td><td class=\"num\">\(d.rows.count)</td><td class=\"num\">\(d.met)</td><td class=\"num\">\(d.missed)</td><td class=\"num\">\(d.rank.map { "\($0)/\(ranked)" } ?? "—")</td></tr>\n"
+            }
+            h += "</table>\n"
+        }
+        h += "<h2>二、分项指标情况</h2>\n"
         for s in b.sections {
             h += "<section class=\"indicator\" id=\"\(e(s.indicator.slug))\">\n<h3>\(e(s.indicator.code)) \(e(s.indicator.name))</h3>\n"
             h += "<p>\(e(BulletinText.sectionLead(b, s)))</p>\n"

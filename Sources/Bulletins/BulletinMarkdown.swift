@@ -24,6 +24,16 @@ public enum BulletinMarkdown {
             out.append("| \(court.name) | \(t[.met] ?? 0) | \(t[.missed] ?? 0) | \(t[.notAssessed] ?? 0) | \(t[.noData] ?? 0) |")
         }
         out.append("")
+        if !b.departmentStandings.isEmpty {
+            out.append("中院各责任部门（按所负责指标的达标比例排名）：")
+            out.append("")
+            out.append("| 中院部门 | 负责指标 | 达标 | 未达标 | 排名 |")
+            out.append("|---|---:|---:|---:|---:|")
+            for d in b.departmentStandings {
+                out.append("| 中院\(d.name) | \(d.rows.count) | \(d.met) | \(d.missed) | \(d.rank.map { "\($0)/\(b.departmentStandings.filter { $0.rank != nil }.count)" } ?? "—") |")
+            }
+            out.append("")
+        }
 
         out.append("## 二、分项指标情况")
         out.append("")

@@ -42,22 +42,35 @@ public struct Projection: Sendable {
         return latest(unit)
     }
 
+    /// The unit whose counters measure `unit`'s numerator and denominator. A stage lead answers
+    /// for its stage across the whole city, whose assessment it leads (plan: 立案庭（立案阶段）、
+    /// 审管办（审判阶段）), not for its own submissions alone.
+    func measuredUnit(_ ind: Plan.Indicator, unit: String, stage: String?) -> String {
+        guard let stage, ind.stageLeads.contains(where: { $0.stage == stage && $0.lead.contains(unit) }) else { return unit }
+        return Attribution.city
+    }
+
     /// One row: an indicator for a unit in a period (optionally one stage of a split indicator).
     public func row(_ ind: Plan.Indicator, unit: String, stage: String? = nil, counts: PeriodCounts, period: Period) -> ComplianceRow {
         let day = period.lastDay
         let suffix = stage.map { "@\($0)" } ?? ""
         let limit = policy.reviewLimit(ind.slug, on: day)?.value
+        let measured = measuredUnit(ind, unit: unit, stage: stage)
         let num: Int64
         if ind.numerator.withinReviewLimit {
-            num = counts.timely(unit: unit, measure: "\(ind.slug)/num\(suffix)", limitHours: limit ?? 0)
+            num = counts.timely(unit: measured, measure: "\(ind.slug)/num\(suffix)", limitHours: limit ?? 0)
         } else {
-            num = counts.count(unit: unit, measure: "\(ind.slug)/num\(suffix)")
+            num = counts.count(unit: measured, measure: "\(ind.slug)/num\(suffix)")
         }
         let den: Int64
         if ind.denominator.count == "roster" {
-            den = headcount(unit: unit, at: Self.endUTC(of: period)) ?? 0
+            den = headcount(unit: measured, at: Self.endUTC(of: period)) ?? 0
+        } else if ind.unit == "per_case" && unitKind(measured) == "department" {
+            // A department files no cases: its per-case figure (案均网上阅卷/阅档数) is its own
+            // reviews over the cases its court (410800) filed in the period (plan README §3).
+            den = counts.count(unit: PolicyAuthority.intermediateCourt, measure: "\(ind.slug)/den\(suffix)")
         } else {
-            den = counts.count(unit: unit, measure: "\(ind.slug)/den\(suffix)")
+            den = counts.count(unit: measured, measure: "\(ind.slug)/den\(suffix)")
         }
         let threshold = policy.threshold(ind.slug, on: day)
         let status: ComplianceStatus

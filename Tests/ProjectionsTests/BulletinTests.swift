@@ -60,9 +60,8 @@ struct BulletinTests {
         // 97 / 100 = 97.00%, missed; 97.00% − 95.00% = +2.00 points; rank 2 of 2
         #expect(zhongzhan.row.valueText == "97.00%" && zhongzhan.row.status == .missed)
         #expect(zhongzhan.change == "+2.00个百分点" && zhongzhan.rank == 2)
-        // The intermediate court has no data: no value, no rank, no change.
-        let intermediate = try #require(s.courts.first { $0.row.unit == "410800" })
-        #expect(intermediate.row.status == .noData && intermediate.rank == nil && intermediate.change == "—")
+        // The intermediate court is not judged as a whole: it has no line among the courts.
+        #expect(s.courts.map(\.row.unit) == ["410802", "410803", "410804", "410811", "410821", "410822", "410823", "410825", "410882", "410883"])
         // The province ranked the city 7th: outside the first group (前5名).
         #expect(b.standingText(s) == "全省第7名（全省平均 98.50%，优秀标准 99.50%），未进入全省第一方阵（前5名）", "\(b.standingText(s))")
         // Who must explain: for 1a, 中站区 below the threshold (explained) and 立案庭, the lead, for the
@@ -136,5 +135,40 @@ struct BulletinTests {
         do { _ = try bulletin(p, .annual, "2023-H1"); Issue.record("a half-year made an annual bulletin") } catch let e as EventError {
             #expect(e.description.contains("an annual bulletin is for a year such as 2022, not '2023-H1'"), "\(e.description)")
         }
+    }
+}
+
+@Suite("bulletins judge the intermediate court by its departments (issue 10 D4)")
+struct DepartmentBulletinTests {
+    @Test func theIntermediateCourtIsJudgedAndRankedByItsDepartments() throws {
+        var logs = Logs()
+        // 立案庭 at 410800 files 100 cases, 99 online → 99.00% ≥ 99% → met (1a).
+        try logs.filed("410800", 59, online: true, day: "2023-07-03", dept: "case-filing")
+        try logs.filed("410800", 40, online: true, day: "2023-07-04", dept: "case-filing")
+        try logs.filed("410800", 1, online: false, day: "2023-07-05", dept: "case-filing")
+        // 民一庭 checks 10 e-dossiers, 8 qualified → 80.00% < 85% → missed (15).
+        for i in 0..<10 {
+            try logs.add("410800", "dossier.checked", "2023-07-10T10:0\(i):00+08:00", dept: "civil-1",
+                         ["case_no": .string("(2023)豫08民初\(i)号"), "qualified": .bool(i < 8)])
+        }
+        try logs.filed("410802", 10, online: true, day: "2023-07-05")
+        let p = try Projected(logs.facts)
+        let b = try bulletin(p, .monthly, "2023-07")
+        // The 中院 is not a row of the court table; its departments are judged one by one.
+        #expect(!b.courtTallies.contains { $0.court.code == "410800" })
+        let filing = try #require(b.departmentStandings.first { $0.department == "case-filing" })
+        let civil = try #require(b.departmentStandings.first { $0.department == "civil-1" })
+        // 立案庭: 1a met (99/100); 5b 案均网上阅卷数 0 reviews over the court's 100 filings = 0.000
+        // < 0.2 → missed; its other indicators have no data → 1 met of 2 assessed.
+        #expect(filing.met == 1 && filing.missed == 1, "\(filing.rows.map { "\($0.indicator) \($0.status)" })")
+        // 民一庭: 15 missed (8/10); 5b 0/100 missed → 0 of 2.
+        #expect(civil.met == 0 && civil.missed == 2, "\(civil.rows.map { "\($0.indicator) \($0.status)" })")
+        // Ranks by share met: 立案庭 1/2 is the only share above 0 → 1; 民一庭 and every other
+        // department with 0 met share rank 2; a department with nothing assessed has no rank.
+        #expect(filing.rank == 1 && civil.rank == 2)
+        #expect(b.departmentStandings.filter { $0.rank == 1 }.map(\.department) == ["case-filing"])
+        #expect(b.departmentStandings.allSatisfy { ($0.assessed == 0) == ($0.rank == nil) })
+        let md = BulletinMarkdown.render(b)
+        #expect(md.contains("| 中院立案庭 | 14 | 1 | 1 | 1/") && !md.contains("| 焦作市中级人民法院 | "), "\(md.prefix(1500))")
     }
 }

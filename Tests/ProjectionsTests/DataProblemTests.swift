@@ -100,3 +100,67 @@ struct DataProblemTests {
         #expect(r.valueText == "66.67%" && r.valuePer10k == 6667, "\(show(r)) per10k \(r.valuePer10k ?? -1)")
     }
 }
+
+@Suite("stage leads, 中院 departments and per-case figures (issue 10 D2, D3)")
+struct StageAndDepartmentTests {
+    @Test func outsideTheFirstGroupOnlyTheLeadOfTheStageThatFellShortExplains() throws {
+        var logs = Logs()
+        func submit(_ node: String, _ stage: String, _ via: Bool, _ i: Int) throws {
+            try logs.add(node, "lawyer.submission", "2022-09-\(10 + i)T10:00:00+08:00",
+                         ["case_no": .string("(2022)豫08民初\(i)号"), "stage": .string(stage), "via_platform": .bool(via)])
+        }
+        // filing stage across the city: 410802 1 of 3 via the platform → 33.33% < 70% → short
+        try submit("410802", "filing", true, 1)
+        try submit("410802", "filing", false, 2)
+        try submit("410802", "filing", false, 3)
+        // trial stage: 410803 4 of 5 → 80.00% ≥ 70% → met
+        for i in 4...7 { try submit("410803", "trial", true, i) }
+        try submit("410803", "trial", false, 8)
+        let standing = try policy(seq: 2, "standing.recorded", at: "2022-10-08T10:00:00+08:00",
+                                  ["indicator": "lawyer-platform", "period": "2022-09", "rank": 9, "province_average_per_10k": 7500])
+        let p = try Projected(logs.facts, policy: [standing])
+        let entries = p.projection.accountability(period: try Period(parsing: "2022-09"), counts: p.tally.counts(of: "2022-09"))
+            .filter { $0.indicator == "lawyer-platform" && $0.reason == .outsideFirstGroup }
+        // rank 9 > 5: only 立案庭 (立案阶段 fell short) explains, with the stage's figure 1/3
+        #expect(entries.map(\.unit) == ["case-filing"], "\(entries.map(\.unit))")
+        #expect(entries.first?.detail.contains("立案阶段 33.33%（1/3）") == true, "\(entries.first?.detail ?? "")")
+
+        // If no stage fell short, the lead of the weakest stage explains: filing 3 of 4 = 75% < trial 80%.
+        var better = Logs()
+        for (i, via) in [true, true, true, false].enumerated() {
+            try better.add("410802", "lawyer.submission", "2022-09-1\(i)T10:00:00+08:00",
+                           ["case_no": .string("(2022)豫08民初\(i)号"), "stage": "filing", "via_platform": .bool(via)])
+        }
+        for i in 4...7 { try better.add("410803", "lawyer.submission", "2022-09-1\(i)T10:00:00+08:00", ["case_no": .string("(2022)豫08民初\(i)号"), "stage": "trial", "via_platform": true]) }
+        try better.add("410803", "lawyer.submission", "2022-09-18T10:00:00+08:00", ["case_no": "(2022)豫08民初8号", "stage": "trial", "via_platform": false])
+        let q = try Projected(better.facts, policy: [standing])
+        let weakest = q.projection.accountability(period: try Period(parsing: "2022-09"), counts: q.tally.counts(of: "2022-09"))
+            .filter { $0.indicator == "lawyer-platform" && $0.reason == .outsideFirstGroup }
+        #expect(weakest.map(\.unit) == ["case-filing"], "\(weakest.map(\.unit))")
+        #expect(weakest.first?.detail.contains("立案阶段 75.00%（3/4）为各阶段最低") == true, "\(weakest.first?.detail ?? "")")
+    }
+
+    @Test func aDepartmentsPerCaseFigureIsOverItsCourtsFilings() throws {
+        var logs = Logs()
+        // 410800 files 10 cases (立案庭); 办公室 approves 1 online archive review; 立案庭 approves 3 online file reviews.
+        try logs.filed("410800", 10, online: true, day: "2022-09-01", dept: "case-filing")
+        try logs.add("410800", "archive_review.decided", "2022-09-05T10:00:00+08:00", dept: "general-office",
+                     ["request_id": "ar1", "case_no": "(2022)豫08民初1号", "channel": "online", "submitted_at": "2022-09-05T09:00:00+08:00",
+                      "decided_at": "2022-09-05T10:00:00+08:00", "decision": "approved"])
+        for i in 1...3 {
+            try logs.add("410800", "file_review.decided", "2022-09-0\(5 + i)T10:00:00+08:00", dept: "case-filing",
+                         ["request_id": .string("fr\(i)"), "case_no": "(2022)豫08民初1号", "channel": "online",
+                          "submitted_at": .string("2022-09-0\(5 + i)T09:00:00+08:00"), "decided_at": .string("2022-09-0\(5 + i)T10:00:00+08:00"), "decision": "approved"])
+        }
+        let p = try Projected(logs.facts)
+        let office = try p.row("archive-reviews-per-case", "general-office", "2022-09")
+        // 办公室: 1 review over the court's 10 filings = 0.100 ≥ 0.02 → met (was 1/0 无数据)
+        #expect(office.numerator == 1 && office.denominator == 10 && office.valueText == "0.100" && office.status == .met, "\(show(office))")
+        let filing = try p.row("file-reviews-per-case", "case-filing", "2022-09")
+        // 立案庭: 3 over 10 = 0.300 ≥ 0.2 → met
+        #expect(filing.numerator == 3 && filing.denominator == 10 && filing.status == .met, "\(show(filing))")
+        // 立案庭's 网上立案率 keeps its own filings: 10 of 10
+        let online = try p.row("online-filing", "case-filing", "2022-09")
+        #expect(online.numerator == 10 && online.denominator == 10, "\(show(online))")
+    }
+}

@@ -278,12 +278,15 @@ struct ProjectionTests {
         #expect(cityTrial.numerator == 4 && cityTrial.denominator == 5 && cityTrial.status == .met, "\(show(cityTrial))")
         #expect(cityTrial.valueText == "80.00%")
 
+        // Each stage's lead answers for its stage across the city it leads the assessment of,
+        // not for the intermediate court's own submissions (立案庭 alone: 3 of 4; 审管办: 1 of 2).
         let filingLead = try p.row("lawyer-platform", "case-filing", "2022-09", stage: "filing")
-        // 立案庭's filing stage: 3 of 4; 30000 ≥ 28000 → met
-        #expect(filingLead.numerator == 3 && filingLead.denominator == 4 && filingLead.status == .met, "\(show(filingLead))")
+        // 立案庭 (立案阶段): the city's filing stage, 4 of 6 → 66.67%, missed
+        #expect(filingLead.numerator == 4 && filingLead.denominator == 6 && filingLead.status == .missed, "\(show(filingLead))")
+        #expect(filingLead.unit == "case-filing" && filingLead.stage == "filing")
         let trialLead = try p.row("lawyer-platform", "trial-management", "2022-09", stage: "trial")
-        // 审管办's trial stage: 1 of 2; 10000 < 14000 → missed
-        #expect(trialLead.numerator == 1 && trialLead.denominator == 2 && trialLead.status == .missed, "\(show(trialLead))")
+        // 审管办 (审判阶段): the city's trial stage, 4 of 5 → 80.00%, met
+        #expect(trialLead.numerator == 4 && trialLead.denominator == 5 && trialLead.status == .met, "\(show(trialLead))")
         let ic = try p.row("lawyer-platform", "410800", "2022-09")
         // 410800 overall: 3 + 1 + 2 = 6 of 4 + 2 + 2 = 8 → 75.00%, met
         #expect(ic.numerator == 6 && ic.denominator == 8 && ic.status == .met, "\(show(ic))")
