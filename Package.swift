@@ -30,7 +30,7 @@ let package = Package(
         ], resources: [.embedInCode("Resources/event-catalog.json")]),
         // The plan 焦中法〔2022〕77号 as data: courts, departments, indicators, thresholds.
         .target(name: "CourtPlan", dependencies: ["CanonicalJSON"],
-                resources: [.embedInCode("Resources/jiaozuo-2022-77.json")]),
+                resources: [.embedInCode("Resources/jiaozuo-2022-77.json"), .embedInCode("Resources/supervised-systems.jsonl")]),
         // Compliance, assignments, trends, accountability: pure folds over events and policy.
         .target(name: "Projections", dependencies: [
             "CourtLog", "CourtPlan",

@@ -85,6 +85,8 @@ public struct Bulletin: Sendable {
     public let plan: Plan
     public let sections: [Section]
     public let accountability: [AccountabilityEntry]
+    /// The supervised systems (督导) in force, each with the city's figure and the courts'.
+    public let supervised: [Section]
     /// Impossible records per court, counted in no indicator.
     public let dataProblems: [DataProblem]
     /// The intermediate court's departments, judged and ranked one by one (the plan's 责任部门).
@@ -127,7 +129,8 @@ public struct Bulletin: Sendable {
         let trendCounts = try trendPeriods.map { ($0, try counts($0.description)) }
         let plan = projection.policy.plan
         var sections: [Section] = []
-        for ind in plan.indicators {
+        var supervised: [Section] = []
+        for ind in projection.policy.indicators(on: period.lastDay) {
             let city = projection.row(ind, unit: Attribution.city, counts: current, period: period)
             let cityBefore = projection.row(ind, unit: Attribution.city, counts: before, period: previous)
             let ranks = projection.grassrootsRanks(ind, counts: current, period: period)
@@ -145,13 +148,15 @@ public struct Bulletin: Sendable {
                 let r = projection.row(ind, unit: Attribution.city, counts: c, period: p)
                 return TrendPoint(period: p.description, valuePer10k: r.valuePer10k, valueText: r.valueText, thresholdPer10k: r.thresholdPer10k)
             }
-            sections.append(Section(indicator: ind, city: city, change: change(from: cityBefore, to: city),
-                                    standing: projection.policy.standing(ind.slug, period: period.description),
-                                    courts: courts, departmentsMissed: departments, trend: trend))
+            let section = Section(indicator: ind, city: city, change: change(from: cityBefore, to: city),
+                                  standing: projection.policy.standing(ind.slug, period: period.description),
+                                  courts: courts, departmentsMissed: departments, trend: trend)
+            // 督导 systems are reported apart, in one table: they are not the plan's assessment.
+            if ind.kind == "supervised" { supervised.append(section) } else { sections.append(section) }
         }
         return Bulletin(kind: kind, period: period, previous: previous, plan: plan, sections: sections,
                         accountability: projection.accountability(period: period, counts: current),
-                        dataProblems: projection.dataProblems(counts: current),
+                        supervised: supervised, dataProblems: projection.dataProblems(counts: current),
                         departmentStandings: projection.departmentStandings(period: period, counts: current), dataNote: dataNote,
                         firstGroupRank: plan.firstGroupRank)
     }

@@ -69,6 +69,16 @@ public enum BulletinHTML {
             }
             h += "</section>\n"
         }
+        let measured = b.supervised.filter { $0.city.denominator > 0 }
+        if !measured.isEmpty {
+            h += "<section class=\"indicator\"><h3>督导应用情况</h3>\n<p>以下为方案第三部分明确由各部门督导考核的应用系统（\(b.supervised.count)项，其中\(measured.count)项本期有数据），暂不设考核标准的仅通报数值：</p>\n"
+            h += "<table><tr><th>系统</th><th>牵头部门</th><th>全市</th><th>标准</th><th>有数据的法院</th></tr>\n"
+            for s in measured {
+                let lead = s.indicator.lead.map { b.plan.unitName($0) }.joined(separator: "、")
+                h += "<tr><td>\(e(s.indicator.code)) \(e(s.indicator.name))</td><td>\(e(lead))</td><td class=\"num\">\(e(s.city.valueText))</td><td class=\"num\">\(e(s.city.thresholdText))</td><td class=\"num\">\(s.courts.filter { $0.row.denominator > 0 }.count)</td></tr>\n"
+            }
+            h += "</table></section>\n"
+        }
         h += "<h2>三、需向领导小组说明情况的单位</h2>\n"
         if b.accountability.isEmpty {
             h += "<p>本期无需说明情况的单位。</p>\n"

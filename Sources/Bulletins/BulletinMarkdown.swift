@@ -59,6 +59,20 @@ public enum BulletinMarkdown {
             }
         }
 
+        let measured = b.supervised.filter { $0.city.denominator > 0 }
+        if !measured.isEmpty {
+            out.append("### 督导应用情况")
+            out.append("")
+            out.append("以下为方案第三部分明确由各部门督导考核的应用系统（\(b.supervised.count)项，其中\(measured.count)项本期有数据），暂不设考核标准的仅通报数值：")
+            out.append("")
+            out.append("| 系统 | 牵头部门 | 全市 | 标准 | 有数据的法院 |")
+            out.append("|---|---|---:|---:|---:|")
+            for s in measured {
+                let lead = s.indicator.lead.map { b.plan.unitName($0) }.joined(separator: "、")
+                out.append("| \(s.indicator.code) \(s.indicator.name) | \(lead) | \(s.city.valueText) | \(s.city.thresholdText) | \(s.courts.filter { $0.row.denominator > 0 }.count) |")
+            }
+            out.append("")
+        }
         out.append("## 三、需向领导小组说明情况的单位")
         out.append("")
         if b.accountability.isEmpty {

@@ -53,6 +53,10 @@ public struct CitySimulation: Sendable {
     /// The month 信访局 sets 网上信访's threshold (the sixth), and the month the provincial notice takes effect.
     public var petitionThresholdMonth: Int { min(5, months - 1) }
     public var raiseMonth: Int { min(6, months - 1) }
+    /// The month 技术处 defines 一键归档率 by policy (2022-12), in force from the next month.
+    public var archiveMonth: Int { min(4, months - 1) }
+    /// 一键归档率: the indicator added by policy mid-year.
+    public static let archiveIndicator = "one-click-archive"
     var hiringMonth: Int { min(4, months - 1) }
 
     // MARK: - Usage
@@ -74,6 +78,8 @@ public struct CitySimulation: Sendable {
         "online-preservation": (0.80, 0.20), "online-petition": (0.60, 0.25), "live-streaming": (0.25, 0.20),
         "crossdept-platform": (0.72, 0.20), "e-dossier-quality": (0.87, 0.10),
         "oa-activity": (0.0, 0.0), "mobile-activity": (0.0, 0.0),
+        "judgment-publication": (0.93, 0.08), "online-auction": (0.95, 0.08), "oa-office": (0.9, 0.1),
+        "one-click-archive": (0.80, 0.15),
     ]
 
     /// A unit's rate for an indicator in month `k`: its own skill, a slow improvement, and a monthly wobble.
@@ -120,8 +126,11 @@ public struct CitySimulation: Sendable {
 
         if k == 0 { try g.rosters(profile) }
         if code == Self.hiringCourt, k == hiringMonth, k > 0 {
-            try g.emit("roster.set", at: g.monthStart + 3600, dept: nil, ["headcount": .int(Int64(profile.staff + 6))])
+            // Six new staff join 民一庭: its roster grows, and with it the court's headcount.
+            let civil = CourtProfile.grassrootsDepartments(staff: profile.staff).first { $0.dept == "civil-1" }!.staff
+            try g.emit("roster.set", at: g.monthStart + 3600, dept: "civil-1", ["headcount": .int(Int64(civil + 6))])
         }
+        let archiveFrom = k >= archiveMonth + 1
 
         for _ in 0..<n {
             number += 1
@@ -223,6 +232,29 @@ public struct CitySimulation: Sendable {
             }
             try g.emit("dossier.checked", at: g.later(filedAt), dept: division,
                        ["case_no": .string(caseNo), "qualified": .bool(g.rng.chance(rate(trialUnit, "e-dossier-quality", k)))])
+            // Supervised systems, as their exports record them (system.used).
+            if g.rng.chance(0.4) {
+                try g.emit("system.used", at: g.later(filedAt), dept: division, [
+                    "system": "judgment-publication", "case_no": .string(caseNo),
+                    "outcome": g.rng.chance(rate(trialUnit, "judgment-publication", k)) ? "success" : "failure",
+                ])
+            }
+            for _ in 0..<g.rng.poisson(0.3) {
+                try g.emit("system.used", at: g.later(filedAt), dept: division, ["system": "similar-case-push", "case_no": .string(caseNo)])
+            }
+            if kind.hasPrefix("执"), g.rng.chance(0.3) {
+                try g.emit("system.used", at: g.later(filedAt), dept: division, [
+                    "system": "online-auction", "case_no": .string(caseNo),
+                    "channel": g.rng.chance(rate(trialUnit, "online-auction", k)) ? "online" : "offline",
+                ])
+            }
+            // 一键归档, an indicator 技术处 adds by policy from the month after it is defined.
+            if archiveFrom, g.rng.chance(0.5) {
+                try g.emit("system.used", at: g.later(filedAt), dept: division, [
+                    "system": "one-click-archive", "case_no": .string(caseNo),
+                    "channel": g.rng.chance(rate(trialUnit, "one-click-archive", k)) ? "online" : "offline",
+                ])
+            }
         }
         // Petitions (信访) come to the court, not to a case.
         let petitionUnit = isIntermediate ? "petitions" : code
@@ -238,6 +270,30 @@ public struct CitySimulation: Sendable {
 
     // MARK: - Policy
 
+    /// The policy 技术处 records at 410800 in month `k` beyond the notices: at the start, the
+    /// supervised systems of the plan's §三 (督导 figures); in the fifth month (2022-12),
+    /// 一键归档率 as an assessed indicator from the next month.
+    public func policyDefinitions(month k: Int) throws -> [EventDraft] {
+        var out: [EventDraft] = []
+        if k == 0 {
+            for record in Plan.supervisedSystems {
+                guard let id = record["id"]?.stringValue, let at = record["at"]?.stringValue, let data = record["data"]?.objectValue else { continue }
+                out.append(try EventDraft(id: id, type: "indicator.defined", at: EventTime(parsing: at), dept: nil, data: data))
+            }
+        }
+        if k == archiveMonth, months > archiveMonth + 1, case .month(let y, let m) = period(k), case .month(let ny, let nm) = period(k + 1) {
+            out.append(try EventDraft(id: "define-\(Self.archiveIndicator)", type: "indicator.defined",
+                                      at: EventTime(parsing: "\(CivilDate(year: y, month: m, day: 20).text)T09:00:00+08:00"), dept: "tech", data: [
+                "indicator": .string(Self.archiveIndicator), "code": "16", "name": "电子卷宗一键归档率", "unit": "percent", "kind": "assessed",
+                "measure": ["numerator": ["count": "events", "type": "system.used", "where": ["system": .string(Self.archiveIndicator), "channel": "online"]],
+                            "denominator": ["count": "events", "type": "system.used", "where": ["system": .string(Self.archiveIndicator)]]],
+                "lead": ["trial-management"], "responsible": ["grassroots-courts", "ic-departments"], "per_10k": 8000,
+                "effective": .string(CivilDate(year: ny, month: nm, day: 1).text), "document": .string("焦中法〔\(y)〕演示120号"),
+            ]))
+        }
+        return out
+    }
+
     /// The notices that take effect in month `k`: 信访局's threshold for 网上信访 (sixth month)
     /// and the provincial court's raised threshold (seventh month). Recorded by 410800.
     public func notices(month k: Int) throws -> [EventDraft] {
@@ -248,14 +304,14 @@ public struct CitySimulation: Sendable {
             out.append(try EventDraft(id: "notice-\(Self.petitionIndicator)-\(first)", type: "threshold.set",
                                       at: EventTime(parsing: "\(first)T09:00:00+08:00"), dept: nil, data: [
                                           "indicator": .string(Self.petitionIndicator), "compare": ">=", "per_10k": .int(Self.petitionThreshold),
-                                          "effective": .string(first), "document": .string("焦中法信访〔\(y)〕演示1号"),
+                                          "effective": .string(first), "document": .string("焦中法信访〔\(y)〕演示1号"), "setter": "petitions",
                                       ]))
         }
         if k == raiseMonth {
             out.append(try EventDraft(id: "notice-\(Self.raisedIndicator)-\(first)", type: "threshold.set",
                                       at: EventTime(parsing: "\(first)T09:30:00+08:00"), dept: nil, data: [
                                           "indicator": .string(Self.raisedIndicator), "compare": ">=", "per_10k": .int(Self.raisedThreshold),
-                                          "effective": .string(first), "document": .string("豫高法〔\(y)〕演示2号"),
+                                          "effective": .string(first), "document": .string("豫高法〔\(y)〕演示2号"), "setter": "provincial-court",
                                       ]))
         }
         return out

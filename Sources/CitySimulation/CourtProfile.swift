@@ -23,6 +23,13 @@ public struct CourtProfile: Sendable {
     ]
 
     /// The intermediate court's departments and their rosters (sum 257).
+    /// A grassroots court's departments and their staff: 立案庭 a fifth, 民一庭 two fifths,
+    /// 办公室 (the court's general office) the rest.
+    public static func grassrootsDepartments(staff: Int) -> [(dept: String, staff: Int)] {
+        let filing = staff / 5, civil = staff * 2 / 5
+        return [("case-filing", filing), ("civil-1", civil), ("general-office", staff - filing - civil)]
+    }
+
     public static let intermediateRosters: [(dept: String, staff: Int)] = [
         ("tech", 12), ("trial-management", 8), ("case-filing", 25), ("enforcement-general", 10), ("general-office", 15),
         ("petitions", 8), ("personnel", 8), ("publicity", 6), ("civil-1", 18), ("civil-2", 14), ("civil-3", 8),

@@ -68,7 +68,10 @@ struct MonthGenerator {
                 try emit("roster.set", at: monthStart + 60, dept: dept, ["headcount": .int(Int64(staff))])
             }
         } else {
-            try emit("roster.set", at: monthStart + 60, dept: nil, ["headcount": .int(Int64(profile.staff))])
+            // A grassroots court keeps a roster per department (its headcount is their sum).
+            for (dept, n) in CourtProfile.grassrootsDepartments(staff: profile.staff) {
+                try emit("roster.set", at: monthStart + 60, dept: dept, ["headcount": .int(Int64(n))])
+            }
         }
     }
 
@@ -80,9 +83,12 @@ struct MonthGenerator {
                 for i in 1...n { staff.append(("\(court)-\(dept)-s\(i)", dept, dept, 0)) }
             }
         } else {
-            for i in 1...profile.staff { staff.append(("\(court)-s\(i)", nil, court, 0)) }
+            var i = 0
+            for (dept, n) in CourtProfile.grassrootsDepartments(staff: profile.staff) {
+                for _ in 0..<n { i += 1; staff.append(("\(court)-s\(i)", dept, court, 0)) }
+            }
             if court == CitySimulation.hiringCourt, k >= simulation.hiringMonth, simulation.hiringMonth > 0 {
-                for i in (profile.staff + 1)...(profile.staff + 6) { staff.append(("\(court)-s\(i)", nil, court, simulation.hiringMonth)) }
+                for i in (profile.staff + 1)...(profile.staff + 6) { staff.append(("\(court)-s\(i)", "civil-1", court, simulation.hiringMonth)) }
             }
         }
         let days = CivilDate.daysIn(year: year, month: month)
@@ -95,6 +101,12 @@ struct MonthGenerator {
                 try emit("staff.active", at: monthStart + Int64(day - 1) * 86400 + Int64(rng.int(8 * 3600...(18 * 3600 - 1))), dept: s.dept, [
                     "staff_id": .string(s.id), "app": .string(app), "day": .string(CivilDate(year: year, month: month, day: day).text),
                 ])
+            }
+            // The office system (办公/办文/办会/政务), supervised by 办公室: most staff use it.
+            if rng.chance(simulation.rate(s.unit, "oa-office", k)) {
+                let day = rng.int(1...days)
+                try emit("system.used", at: monthStart + Int64(day - 1) * 86400 + Int64(rng.int(8 * 3600...(18 * 3600 - 1))), dept: s.dept,
+                         ["system": "oa-office", "staff_id": .string(s.id)])
             }
         }
     }

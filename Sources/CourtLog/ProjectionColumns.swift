@@ -16,13 +16,16 @@ public struct ProjectionColumns: Sendable, Equatable {
     public var delaySeconds: Int64?
     /// `headcount` of `roster.set`.
     public var amount: Int64?
+    /// `system` of `system.used`: which supervised system was used.
+    public var system: String?
 
-    public init(subject: String? = nil, channel: String? = nil, ok: Bool? = nil, delaySeconds: Int64? = nil, amount: Int64? = nil) {
+    public init(subject: String? = nil, channel: String? = nil, ok: Bool? = nil, delaySeconds: Int64? = nil, amount: Int64? = nil, system: String? = nil) {
         self.subject = subject
         self.channel = channel
         self.ok = ok
         self.delaySeconds = delaySeconds
         self.amount = amount
+        self.system = system
     }
 
     /// Derives the columns of validated data.
@@ -38,5 +41,6 @@ public struct ProjectionColumns: Sendable, Equatable {
             delaySeconds = decided.utcSeconds - submitted.utcSeconds
         }
         amount = data["headcount"]?.intValue
+        system = data["system"]?.stringValue
     }
 }

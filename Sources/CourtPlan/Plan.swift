@@ -23,6 +23,12 @@ public struct Plan: Sendable {
         public let slug, code, name, unit: String
         public let metric: Int64
         public let threshold: Threshold?
+        /// Who sets the threshold when the plan leaves it open (网上信访: petitions; 庭审直播:
+        /// provincial-court); nil where the plan set it.
+        public let thresholdSetter: String?
+        /// `assessed` (考核, the plan's 19) or `supervised` (督导: a system a department supervises,
+        /// shown with its figures, assessed only once a threshold is set).
+        public let kind: String
         public let reviewLimitHours: Int64?
         public let lead, assisting, responsible: [String]
         public let stageLeads: [StageLead]
@@ -44,6 +50,12 @@ public struct Plan: Sendable {
         do { return try Plan(bytes: PackageResources.jiaozuo_2022_77_json) } catch {
             preconditionFailure("the embedded protocol/plan/jiaozuo-2022-77.json is not a valid plan: \(error)")
         }
+    }()
+
+    /// The supervised systems of the plan's §三 as `indicator.defined` records (id, type, at,
+    /// data), from `protocol/plan/supervised-systems.jsonl`, for the hub to import.
+    public static let supervisedSystems: [JSONValue] = {
+        PackageResources.supervised_systems_jsonl.split(separator: 0x0A).compactMap { try? StrictJSONParser.parse(Array($0)) }
     }()
 
     /// Reads a plan file's bytes.
@@ -83,33 +95,7 @@ public struct Plan: Sendable {
             metrics.append(Metric(no: try m["no"].int(), name: try m["name"].string(), indicators: try m["indicators"].strings()))
         }
         var indicators: [Indicator] = []
-        for i in try root["indicators"].array() {
-            var threshold: Threshold?
-            if i["threshold"].isPresent {
-                let compare = try i["threshold"]["compare"].string()
-                guard compare == ">=" else { throw i["threshold"]["compare"].fail("must be \">=\"") }
-                let per10k = try i["threshold"]["per_10k"].int()
-                guard per10k >= 0 else { throw i["threshold"]["per_10k"].fail("must not be negative") }
-                threshold = Threshold(compare: compare, per10k: per10k)
-            } else if i["threshold"].value == nil {
-                throw i["threshold"].fail("is missing (write null for an indicator not yet assessed)")
-            }
-            var stages: [StageLead] = []
-            if i["stage_leads"].isPresent {
-                for s in try i["stage_leads"].array() {
-                    stages.append(StageLead(stage: try s["stage"].string(), name: try s["name"].string(), lead: try s["lead"].strings()))
-                }
-            }
-            let unit = try i["unit"].string()
-            guard unit == "percent" || unit == "per_case" else { throw i["unit"].fail("must be \"percent\" or \"per_case\"") }
-            indicators.append(Indicator(
-                slug: try i["slug"].string(), code: try i["code"].string(), name: try i["name"].string(), unit: unit,
-                metric: try i["metric"].int(), threshold: threshold,
-                reviewLimitHours: i["review_limit_hours"].isPresent ? try i["review_limit_hours"].int() : nil,
-                lead: try i["lead"].strings(), assisting: try i["assisting"].optionalStrings(), responsible: try i["responsible"].strings(),
-                stageLeads: stages,
-                numerator: try Self.selector(i["measure"]["numerator"]), denominator: try Self.selector(i["measure"]["denominator"])))
-        }
+        for i in try root["indicators"].array() { indicators.append(try Self.indicator(i)) }
         self.courts = courts
         self.departments = departments
         self.unitGroups = groups
@@ -117,6 +103,50 @@ public struct Plan: Sendable {
         self.indicators = indicators
         self.firstGroupRank = root["accountability"]["first_group_rank"].isPresent ? try root["accountability"]["first_group_rank"].int() : 5
         try checkReferences(root)
+    }
+
+    /// The units an indicator's value can be in: a share, a count per case filed, a count per
+    /// staff member on the roster.
+    public static let units = ["percent", "per_case", "per_staff"]
+
+    static func indicator(_ i: PlanField) throws(PlanError) -> Indicator {
+        var threshold: Threshold?
+        if i["threshold"].isPresent {
+            let compare = try i["threshold"]["compare"].string()
+            guard compare == ">=" else { throw i["threshold"]["compare"].fail("must be \">=\"") }
+            let per10k = try i["threshold"]["per_10k"].int()
+            guard per10k >= 0 else { throw i["threshold"]["per_10k"].fail("must not be negative") }
+            threshold = Threshold(compare: compare, per10k: per10k)
+        } else if i["threshold"].value == nil {
+            throw i["threshold"].fail("is missing (write null for an indicator not yet assessed)")
+        }
+        var stages: [StageLead] = []
+        if i["stage_leads"].isPresent {
+            for s in try i["stage_leads"].array() {
+                stages.append(StageLead(stage: try s["stage"].string(), name: try s["name"].string(), lead: try s["lead"].strings()))
+            }
+        }
+        let unit = try i["unit"].string()
+        guard units.contains(unit) else { throw i["unit"].fail("must be one of \(units.joined(separator: ", "))") }
+        let kind = try i["kind"].optionalString() ?? "assessed"
+        guard kind == "assessed" || kind == "supervised" else { throw i["kind"].fail("must be assessed or supervised") }
+        return Indicator(
+            slug: try i["slug"].string(), code: try i["code"].string(), name: try i["name"].string(), unit: unit,
+            metric: i["metric"].isPresent ? try i["metric"].int() : 0, threshold: threshold,
+            thresholdSetter: try i["threshold_setter"].optionalString(), kind: kind,
+            reviewLimitHours: i["review_limit_hours"].isPresent ? try i["review_limit_hours"].int() : nil,
+            lead: try i["lead"].strings(), assisting: try i["assisting"].optionalStrings(), responsible: try i["responsible"].strings(),
+            stageLeads: stages,
+            numerator: try Self.selector(i["measure"]["numerator"]), denominator: try Self.selector(i["measure"]["denominator"]))
+    }
+
+    /// The plan with one more indicator, given in the plan file's form (an `indicator.defined`
+    /// policy event's): its slug must be new and every unit it names must exist.
+    public func adding(indicatorJSON: JSONValue) throws(PlanError) -> Plan {
+        guard case .object(var root) = json, case .array(var list)? = root["indicators"] else { throw PlanError("plan document has no indicators array") }
+        list.append(indicatorJSON)
+        root["indicators"] = .array(list)
+        return try Plan(json: .object(root))
     }
 
     static func selector(_ f: PlanField) throws(PlanError) -> Selector {

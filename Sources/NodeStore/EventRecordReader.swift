@@ -142,7 +142,11 @@ public struct EventRecordReader {
         case .stringList:
             return .array(cell.split(separator: ";").map { .string(String($0)) })
         case .object:
-            throw EventError("\(name) is an object and cannot be given in CSV: use JSON Lines")
+            // An object is written as JSON (e.g. `measure={"numerator":…}` on the command line).
+            guard cell.hasPrefix("{"), case .object(let o)? = try? StrictJSONParser.parse(Array(cell.utf8)) else {
+                throw EventError("\(name) is an object: write it as a JSON object {…}, or use JSON Lines")
+            }
+            return .object(o)
         default:
             return .string(cell)
         }

@@ -36,32 +36,48 @@ extension EventStore {
     /// replacing the last, and a review decided before it was submitted is now a data problem
     /// rather than a timely decision.
     static func registerRefoldMigration(_ m: inout DatabaseMigrator) {
-        m.registerMigration("v5-refold-department-rosters-and-impossible-delays") { db in
+        m.registerMigration("v6-refold-department-rosters-and-impossible-delays") { db in
             try db.execute(sql: "DELETE FROM proj_count; DELETE FROM proj_seen; DELETE FROM proj_roster; DELETE FROM proj_policy; DELETE FROM proj_cursor")
             _ = try foldNewEvents(db)
         }
     }
 
-    static let factColumns = "node, seq, type, month, at_utc, dept, subject, channel, ok, delay_s, amount, recorded_at"
+    static let factColumns = "node, seq, type, month, at_utc, dept, subject, channel, ok, delay_s, amount, recorded_at, system"
 
     static func fact(_ row: Row) -> Fact {
         Fact(node: row[0], seq: row[1], type: row[2], month: row[3], atUTC: row[4], dept: row[5],
-             columns: ProjectionColumns(subject: row[6], channel: row[7], ok: row[8], delaySeconds: row[9], amount: row[10]),
+             columns: ProjectionColumns(subject: row[6], channel: row[7], ok: row[8], delaySeconds: row[9], amount: row[10], system: row[12]),
              recordedAt: row[11])
     }
 
     /// The plan whose formulas the projections use: the signed genesis of 410800 when this
-    /// store holds it, otherwise the file shipped with this build.
+    /// store holds it (otherwise the file shipped with this build), with every indicator that
+    /// 410800 defined since (`indicator.defined`, in seq order).
     static func measuresPlan(_ db: Database) throws -> (Plan, String) {
+        var plan = Plan.shipped
+        var source = "the plan file shipped with this build (the signed genesis of 410800 is not in this store yet)"
         if let row = try Row.fetchOne(db, sql: "SELECT body FROM event WHERE node = ? AND seq = 1 AND type = 'plan.adopted'",
                                       arguments: [PolicyAuthority.intermediateCourt]) {
             let body: Data = row["body"]
-            if let json = try? StrictJSONParser.parse(Array(body)), let planJSON = json["data"]?["plan"], let plan = try? Plan(json: planJSON) {
-                return (plan, "signed genesis (node \(PolicyAuthority.intermediateCourt) seq 1)")
+            if let json = try? StrictJSONParser.parse(Array(body)), let planJSON = json["data"]?["plan"], let genesis = try? Plan(json: planJSON) {
+                plan = genesis
+                source = "signed genesis (node \(PolicyAuthority.intermediateCourt) seq 1)"
             }
         }
-        return (Plan.shipped, "the plan file shipped with this build (the signed genesis of 410800 is not in this store yet)")
+        var defined = 0
+        for body in try Data.fetchAll(db, sql: "SELECT body FROM event WHERE node = ? AND type = 'indicator.defined' ORDER BY seq",
+                                      arguments: [PolicyAuthority.intermediateCourt]) {
+            if let data = (try? StrictJSONParser.parse(Array(body)))?["data"]?.objectValue, let extended = try? IndicatorDefinition.extend(plan, with: data) {
+                plan = extended
+                defined += 1
+            }
+        }
+        if defined > 0 { source += " + \(defined) indicator\(defined == 1 ? "" : "s") defined by policy" }
+        return (plan, source)
     }
+
+    /// The plan in force for new policy: the genesis and every indicator defined since.
+    public func measuresPlan() throws -> Plan { try read { db in try Self.measuresPlan(db).0 } }
 
     /// Folds every event not yet folded into the projection tables, in one transaction.
     /// Returns the number of events folded.

@@ -67,6 +67,13 @@ public final class EventStore: Sendable {
         }
         registerProjectionMigration(&m)
         registerHubMigration(&m)
+        // A stored column for system.used's system, read by indicators defined by policy.
+        m.registerMigration("v5-event-system-column") { db in
+            try db.execute(sql: """
+                ALTER TABLE event ADD COLUMN system TEXT;
+                CREATE INDEX event_indicator_defined ON event(node, seq) WHERE type = 'indicator.defined';
+                """)
+        }
         registerRefoldMigration(&m)
         return m
     }
@@ -135,6 +142,7 @@ public final class EventStore: Sendable {
             ("dept", row["dept"] as String? == event.dept), ("subject", row["subject"] as String? == columns.subject),
             ("channel", row["channel"] as String? == columns.channel), ("ok", okValue == columns.ok),
             ("delay_s", row["delay_s"] as Int64? == columns.delaySeconds), ("amount", row["amount"] as Int64? == columns.amount),
+            ("system", row["system"] as String? == columns.system),
             ("prev", Array(prevData) == event.prev.bytes), ("content", Array(contentData) == event.draft.contentDigest),
         ]
         if let bad = mismatches.first(where: { !$0.1 }) {
@@ -246,8 +254,8 @@ public final class EventStore: Sendable {
     static func insertStatement(_ db: Database) throws -> Statement {
         try db.cachedStatement(sql: """
             INSERT INTO event (node, seq, id, type, at, at_utc, month, dept, subject, channel, ok, delay_s, amount,
-                               content, hash, prev, sig, body, recorded_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               content, hash, prev, sig, body, recorded_at, system)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
     }
 
@@ -258,7 +266,7 @@ public final class EventStore: Sendable {
             e.at.utcSeconds.databaseValue, e.at.beijingMonth.databaseValue, e.dept.databaseValue,
             c.subject.databaseValue, c.channel.databaseValue, c.ok.databaseValue, c.delaySeconds.databaseValue, c.amount.databaseValue,
             Data(digest).databaseValue, Data(e.hash.bytes).databaseValue, Data(e.prev.bytes).databaseValue,
-            Data(e.sig).databaseValue, Data(e.body).databaseValue, recordedAt.databaseValue,
+            Data(e.sig).databaseValue, Data(e.body).databaseValue, recordedAt.databaseValue, c.system.databaseValue,
         ] as [DatabaseValue])
     }
 

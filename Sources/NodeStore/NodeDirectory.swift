@@ -102,7 +102,13 @@ public struct NodeDirectory: Sendable {
 
     /// Records drafts in this node's own log after the plan's checks of policy and explanations.
     public func append(_ drafts: [EventDraft], recordedAt: Int64) throws -> EventStore.AppendOutcome {
-        for d in drafts { try PolicyCheck.check(d, node: court.code, plan: plan) }
+        // Checked against the plan in force: the genesis and every indicator defined since
+        // (and those this batch defines, in order).
+        var current = (try? store.measuresPlan()) ?? plan
+        for d in drafts {
+            try PolicyCheck.check(d, node: court.code, plan: current)
+            if d.type == "indicator.defined" { current = try IndicatorDefinition.extend(current, with: d.data) }
+        }
         return try store.append(drafts, sealer: sealer, recordedAt: recordedAt)
     }
 

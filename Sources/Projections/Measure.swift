@@ -14,6 +14,8 @@ public struct Measure: Sendable {
     let channel: String?
     let ok: Bool?
     let stage: String?
+    /// For `system.used`: the system whose uses count.
+    var system: String? = nil
     /// Counts impossible facts (a decision before its submission) instead of usage: such a fact
     /// counts here and in no indicator.
     let isProblem: Bool
@@ -27,6 +29,7 @@ public struct Measure: Sendable {
         if let channel, f.columns.channel != channel { return false }
         if let ok, f.columns.ok != ok { return false }
         if let stage, f.columns.channel != stage { return false }
+        if let system, f.columns.system != system { return false }
         return true
     }
 
@@ -35,15 +38,17 @@ public struct Measure: Sendable {
     static func compile(_ s: Plan.Selector, name: String, stage: String? = nil, indicator: String) throws(PlanError) -> Measure {
         var channel: String?
         var ok: Bool?
+        var system: String?
         for (field, value) in s.whereFields.sorted(by: { $0.key < $1.key }) {
             switch (field, value) {
+            case ("system", .string(let v)): system = v
             case ("channel", .string(let v)), ("mode", .string(let v)), ("method", .string(let v)), ("app", .string(let v)), ("stage", .string(let v)):
                 channel = v
             case ("decision", .string(let v)): ok = v == "approved"
             case ("outcome", .string(let v)): ok = v == "success"
             case ("via_platform", .bool(let v)), ("qualified", .bool(let v)), ("streamed", .bool(let v)): ok = v
             default:
-                throw PlanError("plan file: indicator \(indicator) selects on '\(field)', which projections cannot read: use channel, mode, method, app, stage, decision, outcome, via_platform, qualified or streamed")
+                throw PlanError("plan file: indicator \(indicator) selects on '\(field)', which projections cannot read: use channel, mode, method, app, stage, decision, outcome, via_platform, qualified, streamed or system")
             }
         }
         let count: Count
@@ -56,7 +61,9 @@ public struct Measure: Sendable {
         case "roster": count = .roster
         default: count = s.withinReviewLimit ? .timely : .events
         }
-        return Measure(name: name, type: s.type, count: count, channel: channel, ok: ok, stage: stage, isProblem: false)
+        var m = Measure(name: name, type: s.type, count: count, channel: channel, ok: ok, stage: stage, isProblem: false)
+        m.system = system
+        return m
     }
 }
 

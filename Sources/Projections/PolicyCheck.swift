@@ -10,6 +10,13 @@ public enum PolicyCheck {
             throw EventError("policy event \(draft.type) refused: only \(PolicyAuthority.intermediateCourt) (the intermediate court) may write policy; a grassroots court may file explanation.filed for its own units")
         }
         let d = draft.data
+        if draft.type == "indicator.defined" {
+            _ = try IndicatorDefinition.extend(plan, with: d)
+            if let v = d["per_10k"]?.intValue, d["unit"]?.stringValue == "percent", v > 10_000 {
+                throw EventError("indicator.defined \(d["indicator"]?.stringValue ?? ""): per_10k \(v) is above 100% (10000)")
+            }
+            return
+        }
         var indicator: Plan.Indicator?
         if let slug = d["indicator"]?.stringValue {
             guard let i = plan.indicators.first(where: { $0.slug == slug }) else {
@@ -23,6 +30,18 @@ public enum PolicyCheck {
         case "threshold.set":
             if let v = d["per_10k"]?.intValue, indicator?.unit == "percent", v > 10_000 {
                 throw EventError("threshold.set for \(indicator!.slug): per_10k \(v) is above 100% (10000)")
+            }
+            // Who may set it: the setter the plan names for an open threshold (网上信访: petitions,
+            // 庭审直播: provincial-court), otherwise 技术处 or a provincial notice.
+            if let ind = indicator {
+                let allowed = Self.thresholdSetters(ind)
+                let setter = d["setter"]?.stringValue
+                if ind.thresholdSetter != nil && setter == nil {
+                    throw EventError("threshold.set for \(ind.slug): the plan leaves this threshold to \(ind.thresholdSetter!); add setter=\(ind.thresholdSetter!)")
+                }
+                if let setter, !allowed.contains(setter) {
+                    throw EventError("threshold.set for \(ind.slug): setter '\(setter)' is not who the plan names; use setter=\(allowed.joined(separator: " or setter="))")
+                }
             }
         case "review_limit.set":
             guard indicator?.reviewLimitHours != nil else {
@@ -55,5 +74,11 @@ public enum PolicyCheck {
         default:
             break
         }
+    }
+
+    /// Who may set an indicator's threshold (protocol/plan/README.md §7): the plan's
+    /// `threshold_setter` where it names one, otherwise 技术处 (tech) or the provincial court.
+    public static func thresholdSetters(_ ind: Plan.Indicator) -> [String] {
+        ind.thresholdSetter.map { [$0] } ?? ["tech", "provincial-court"]
     }
 }

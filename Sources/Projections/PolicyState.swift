@@ -48,6 +48,10 @@ public struct PolicyState: Sendable {
     public private(set) var standings: [String: (Standing, Int64)] = [:]
     public private(set) var explanations: [Explanation] = []
     public private(set) var events: [PolicyEvent] = []
+    /// When each indicator defined by policy comes into force.
+    public private(set) var definedFrom: [String: CivilDate] = [:]
+    /// When an indicator was retired by policy.
+    public private(set) var retiredFrom: [String: CivilDate] = [:]
 
     /// Starts from a plan (the genesis's, or the shipped file until the genesis is known).
     public init(plan: Plan, source: String) {
@@ -85,6 +89,24 @@ public struct PolicyState: Sendable {
                 planSource = "signed genesis (node \(e.node) seq \(e.seq))"
                 seed(from: p)
             }
+        case "indicator.defined":
+            guard e.node == PolicyAuthority.intermediateCourt, let slug = d["indicator"]?.stringValue, let eff = date("effective") else { return }
+            if !plan.indicators.contains(where: { $0.slug == slug }) {
+                guard let extended = try? IndicatorDefinition.extend(plan, with: d) else { return }
+                plan = extended
+            }
+            guard let ind = plan.indicators.first(where: { $0.slug == slug }) else { return }
+            let doc = d["document"]?.stringValue ?? ""
+            thresholds[slug] = [Dated(effective: eff, value: ind.threshold?.per10k, document: doc, node: e.node, seq: e.seq)]
+            reviewLimits[slug] = ind.reviewLimitHours.map { [Dated(effective: eff, value: $0, document: doc, node: e.node, seq: e.seq)] }
+            assignments[slug] = [Dated(effective: eff, value: Assignment(lead: ind.lead, assisting: ind.assisting, responsible: ind.responsible),
+                                       document: doc, node: e.node, seq: e.seq)]
+            definedFrom[slug] = eff
+            let base = planSource.components(separatedBy: " + ").first ?? planSource
+            planSource = base + " + \(definedFrom.count) indicator\(definedFrom.count == 1 ? "" : "s") defined by policy"
+        case "indicator.retired":
+            guard let slug = d["indicator"]?.stringValue, let eff = date("effective") else { return }
+            retiredFrom[slug] = min(eff, retiredFrom[slug] ?? eff)
         case "threshold.set":
             guard let ind = d["indicator"]?.stringValue, thresholds[ind] != nil, let eff = date("effective") else { return }
             thresholds[ind]!.append(Dated(effective: eff, value: d["per_10k"]?.intValue, document: d["document"]?.stringValue ?? "", node: e.node, seq: e.seq))
@@ -109,6 +131,16 @@ public struct PolicyState: Sendable {
             return
         }
     }
+
+    /// Whether an indicator is part of the assessment on `day`: defined by then, not yet retired.
+    public func isInForce(_ indicator: String, on day: CivilDate) -> Bool {
+        if let from = definedFrom[indicator], day < from { return false }
+        if let until = retiredFrom[indicator], day >= until { return false }
+        return true
+    }
+
+    /// The indicators in force on `day`, in the plan's order (defined ones after the plan's).
+    public func indicators(on day: CivilDate) -> [Plan.Indicator] { plan.indicators.filter { isInForce($0.slug, on: day) } }
 
     static func inForce<V>(_ list: [Dated<V>]?, on day: CivilDate) -> Dated<V>? {
         list?.filter { $0.effective <= day }.max { ($0.effective, $0.node, $0.seq) < ($1.effective, $1.node, $1.seq) }

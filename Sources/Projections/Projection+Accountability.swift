@@ -23,7 +23,7 @@ extension Projection {
         var out: [AccountabilityEntry] = []
         let day = period.lastDay
         let p = counts.period
-        for ind in plan.indicators {
+        for ind in policy.indicators(on: day) {
             let assignment = policy.assignment(ind.slug, on: day)?.value
             for unit in policy.expand(assignment?.responsible ?? ind.responsible) {
                 let r = row(ind, unit: unit, counts: counts, period: period)

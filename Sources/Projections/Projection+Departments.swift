@@ -22,7 +22,7 @@ extension Projection {
     public func departmentStandings(period: Period, counts: PeriodCounts) -> [DepartmentStanding] {
         let day = period.lastDay
         var rowsByDept: [String: [ComplianceRow]] = [:]
-        for ind in plan.indicators {
+        for ind in policy.indicators(on: day) {
             let responsible = policy.expand(policy.assignment(ind.slug, on: day)?.value.responsible ?? ind.responsible)
             for unit in responsible where unitKind(unit) == "department" {
                 rowsByDept[unit, default: []].append(row(ind, unit: unit, counts: counts, period: period))

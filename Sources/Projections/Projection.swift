@@ -105,7 +105,7 @@ public struct Projection: Sendable {
     public func compliance(period: Period, counts: PeriodCounts, court: String? = nil, department: String? = nil) -> [ComplianceRow] {
         var rows: [ComplianceRow] = []
         let day = period.lastDay
-        for ind in plan.indicators {
+        for ind in policy.indicators(on: day) {
             let responsible = policy.expand(policy.assignment(ind.slug, on: day)?.value.responsible ?? ind.responsible)
             var units = [Attribution.city] + plan.courts.map(\.code)
             units += responsible.filter { u in !plan.courts.contains { $0.code == u } }

@@ -39,20 +39,27 @@ struct CitySimulationTests {
         #expect(all.allSatisfy { $0.at.beijingMonth == 202212 }, "an event outside 2022-12")
         #expect(Set(all.map(\.id)).count == all.count, "ids repeat within the month")
         let roster = all.first { $0.type == "roster.set" }
-        #expect(roster?.data["headcount"]?.intValue == 156, "150 staff + 6 hired")
+        // 解放区's 150 staff: 立案庭 150/5 = 30, 民一庭 150×2/5 = 60, 办公室 60; six hired into 民一庭 → 66.
+        #expect(roster?.dept == "civil-1" && roster?.data["headcount"]?.intValue == 66, "60 in 民一庭 + 6 hired")
         // Ids differ between months of one court.
         let next = try CitySimulation(seed: 2022, scale: 0.2, months: 12).usage(court: "410802", month: 5)
         #expect(Set(all.map(\.id)).isDisjoint(with: Set((next.onTime + next.late).map(\.id))))
     }
 
-    @Test func theIntermediateCourtRecordsPerDepartmentAndGrassrootsCourtsDoNot() throws {
+    @Test func theIntermediateCourtRecordsPerDepartmentAndGrassrootsCourtsKeepDepartmentRosters() throws {
         let ic = try year.usage(court: "410800", month: 0)
         let depts = Set(ic.onTime.compactMap(\.dept))
         #expect(ic.onTime.allSatisfy { $0.dept != nil }, "every event at 410800 names its department")
         #expect(depts.isSubset(of: Set(Plan.shipped.departments.map(\.slug))), "\(depts.subtracting(Set(Plan.shipped.departments.map(\.slug))))")
         #expect(ic.onTime.filter { $0.type == "roster.set" }.count == 25, "a roster for each of the 25 departments")
+        // A grassroots court keeps a roster per department: 修武县's staff split 1/5, 2/5, the rest.
         let grassroots = try year.usage(court: "410821", month: 0)
-        #expect(grassroots.onTime.allSatisfy { $0.dept == nil })
+        let rosters = grassroots.onTime.filter { $0.type == "roster.set" }
+        #expect(rosters.map { $0.dept ?? "-" } == ["case-filing", "civil-1", "general-office"])
+        let profile = try #require(CourtProfile.jiaozuo.first { $0.code == "410821" })
+        #expect(rosters.compactMap { $0.data["headcount"]?.intValue }.reduce(0, +) == Int64(profile.staff))
+        // Its case events are the court's (no department), like the plan's 各基层法院.
+        #expect(grassroots.onTime.filter { $0.type == "case.filed" }.allSatisfy { $0.dept == nil })
     }
 
     @Test func lateEventsAreAboutTwoPercentAndTheLastMonthHasNone() throws {

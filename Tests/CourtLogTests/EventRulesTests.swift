@@ -30,7 +30,9 @@ struct EventRulesTests {
 
     @Test func catalogRefusesUnknownMissingAndMistypedFields() throws {
         let c = EventCatalog.shipped
-        #expect(c.types.count == 21)
+        // 15 usage types and system.used; 6 policy types with indicator.defined and indicator.retired; explanation.filed.
+        #expect(c.types.count == 24)
+        #expect(throws: EventError.self) { try c.validate(type: "system.used", data: ["case_no": "x"]) }
         #expect(throws: EventError.self) { try c.validate(type: "case.filed", data: ["case_no": "x", "channel": "online", "x": 1]) }
         #expect(throws: EventError.self) { try c.validate(type: "case.filed", data: ["case_no": "x"]) }
         #expect(throws: EventError.self) { try c.validate(type: "roster.set", data: ["headcount": -1]) }

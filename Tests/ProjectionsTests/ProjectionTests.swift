@@ -181,7 +181,7 @@ struct ProjectionTests {
 
         let changed = try Projected(logs.facts, policy: [
             try policy(seq: 2, "threshold.set", at: "2022-09-01T09:00:00+08:00",
-                       ["indicator": "live-streaming", "per_10k": 3000, "effective": "2022-09-01", "document": "豫高法〔2022〕13号"]),
+                       ["indicator": "live-streaming", "per_10k": 3000, "effective": "2022-09-01", "document": "豫高法〔2022〕13号", "setter": "provincial-court"]),
             // without per_10k the indicator is no longer assessed
             try policy(seq: 3, "threshold.set", at: "2022-09-01T09:00:00+08:00",
                        ["indicator": "online-hearing", "effective": "2022-09-01", "document": "豫高法〔2022〕14号"]),

@@ -165,6 +165,10 @@ EVENTS_410802 = [
                  "text": "8月网上开庭率未达标：\n\t1. 当事人不具备线上条件；\n\t2. 设备调试中。\n引用 \"焦中法〔2022〕77号\" / 附表\\1"}),
     ("explanation for a half-year, no dept", "vec-0022", "explanation.filed", "2023-01-10T09:00:00+08:00", None,
      {"unit": "410802", "indicator": "oa-activity", "period": "2022-H2", "text": "下半年OA活跃度未达100%。"}),
+    ("a supervised system used, from its export", "vec-0023", "system.used", "2023-01-10T15:00:00+08:00", "civil-1",
+     {"system": "one-click-archive", "case_no": CASE1, "channel": "online", "outcome": "success"}),
+    ("a staff member's use of a system, required fields only", "vec-0024", "system.used", "2023-01-11T08:30:00+08:00", None,
+     {"system": "intranet", "staff_id": "s-3f9a"}),
 ]
 
 SMALL_PLAN = {
@@ -205,6 +209,18 @@ EVENTS_410800 = [
     ("explanation filed by the intermediate court", "pol-0009", "explanation.filed", "2022-09-06T09:00:00+08:00",
      "case-filing", {"unit": "case-filing", "indicator": "online-filing-timely", "period": "2022-08",
                      "text": "立案庭说明：\n系统升级导致审核延迟。"}),
+    ("threshold set by the body the plan names", "pol-0010", "threshold.set", "2023-01-05T09:00:00+08:00", None,
+     {"indicator": "online-petition", "per_10k": 6000, "effective": "2023-01-01", "document": "焦中法信访〔2023〕1号",
+      "setter": "petitions"}),
+    ("indicator defined by policy (measure object)", "pol-0011", "indicator.defined", "2022-12-20T09:00:00+08:00", "tech",
+     {"indicator": "one-click-archive", "code": "16", "name": "电子卷宗一键归档率", "unit": "percent", "kind": "assessed",
+      "measure": {"numerator": {"count": "events", "type": "system.used",
+                                "where": {"system": "one-click-archive", "channel": "online"}},
+                  "denominator": {"count": "events", "type": "system.used", "where": {"system": "one-click-archive"}}},
+      "lead": ["trial-management"], "responsible": ["grassroots-courts"], "per_10k": 8000,
+      "effective": "2023-01-01", "document": "焦中法〔2022〕120号"}),
+    ("indicator retired", "pol-0012", "indicator.retired", "2023-06-20T09:00:00+08:00", None,
+     {"indicator": "one-click-archive", "effective": "2023-07-01", "document": "焦中法〔2023〕30号"}),
 ]
 
 

@@ -57,6 +57,17 @@ struct DemoRun {
         let period = simulation.period(k)
         var notes: [String] = []
 
+        // Indicators 技术处 defines by policy: the supervised systems at the start, 一键归档率 mid-year.
+        let definitions = try simulation.policyDefinitions(month: k)
+        if !definitions.isEmpty {
+            try append(definitions, to: hub.node)
+            let supervised = definitions.filter { $0.data["kind"]?.stringValue == "supervised" }.count
+            if supervised > 0 { notes.append("\(supervised) supervised systems (督导) defined by policy at 410800") }
+            for d in definitions where d.data["kind"]?.stringValue == "assessed" {
+                notes.append("\(d.data["document"]?.stringValue ?? "") adds \(d.data["name"]?.stringValue ?? "") (\(d.data["code"]?.stringValue ?? "")) from \(d.data["effective"]?.stringValue ?? "")")
+            }
+        }
+
         // Notices in force from this month (recorded by 410800 on its first day).
         let notices = try simulation.notices(month: k)
         if !notices.isEmpty {
@@ -139,7 +150,7 @@ struct DemoRun {
         for p in periods {
             for entry in source.projection.accountability(period: p, counts: try source.counts(p.description)) {
                 guard considered.insert("\(entry.unit)|\(entry.indicator)|\(p)").inserted, !entry.explained else { continue }
-                let ind = try plan.indicator(entry.indicator)
+                let ind = try source.plan.indicator(entry.indicator)
                 guard let draft = try simulation.explanation(unit: entry.unit, unitName: entry.unitName, indicator: ind, period: p.description, filedAfterMonth: k) else {
                     unexplained += 1
                     continue

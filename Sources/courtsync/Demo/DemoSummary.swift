@@ -33,15 +33,23 @@ struct DemoSummary {
 
         Swift.print("")
         Swift.print("Compliance in \(last), thresholds in force on \(last.lastDay.text)   ✓ met   ✗ missed   – not assessed   · no data   ! data problem")
-        var table = TextTable(["法院"] + plan.indicators.map(\.code) + ["达标"])
+        let inForce = projection.policy.indicators(on: last.lastDay)
+        let indicators = inForce.filter { $0.kind == "assessed" }
+        var table = TextTable(["法院"] + indicators.map(\.code) + ["达标"])
         for unit in plan.courts.map(\.code) + [Attribution.city] {
-            let rows = plan.indicators.map { projection.row($0, unit: unit, counts: counts, period: last) }
+            let rows = indicators.map { projection.row($0, unit: unit, counts: counts, period: last) }
             let assessed = rows.filter { $0.status == .met || $0.status == .missed }.count
             table.add([projection.unitName(unit)] + rows.map { Self.mark($0.status) } + ["\(rows.filter { $0.status == .met }.count)/\(assessed)"])
         }
         Swift.print(table.render())
-        Swift.print(plan.indicators.map { "\($0.code) \($0.name)" }.joined(separator: "  "))
+        Swift.print(indicators.map { "\($0.code) \($0.name)\($0.kind == "supervised" ? "（督导）" : "")" }.joined(separator: "  "))
 
+        let supervised = inForce.filter { $0.kind == "supervised" }
+        let measured = supervised.map { ($0, projection.row($0, unit: Attribution.city, counts: counts, period: last)) }.filter { $0.1.denominator > 0 }
+        if !measured.isEmpty {
+            Swift.print("督导 figures (city, \(last)): " + measured.map { "\($0.0.code) \($0.0.name) \($0.1.valueText)" }.joined(separator: "  ")
+                        + "  (\(supervised.count - measured.count) more supervised systems without data)")
+        }
         Swift.print("")
         Swift.print(try QueryViews.accountability(source, period: last.description).render("table"))
 
