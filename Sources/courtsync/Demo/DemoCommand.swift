@@ -19,7 +19,7 @@ import Glibc
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run Jiaozuo's eleven courts on this machine: a hub and ten nodes over HTTPS, simulated months of usage from 2022-08, the compliance matrix, who must explain, and the bulletins.")
+        abstract: "演示：本机模拟全市十一个法院 demo — Run Jiaozuo's eleven courts on this machine: a hub and ten nodes over HTTPS, simulated months of usage from 2022-08, the compliance matrix, who must explain, and the bulletins.")
 
     @Option(help: "Where the demo's hub, nodes and bulletins go (created; refused if it holds anything, unless --force).")
     var dir: String = "courtsync-demo"
