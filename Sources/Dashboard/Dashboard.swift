@@ -126,8 +126,12 @@ public enum Dashboard {
         let projection = source.projection
         var unit = Attribution.city
         if case .court(let own) = viewer { unit = own }
+        // Twelve months to the period, from the first month with any usage (none before the plan).
         var periods: [Period] = [p]
-        if case .month = p { while periods.count < 12 { periods.insert(periods[0].previous, at: 0) } }
+        let first = try source.months().first.flatMap { try? Period(parsing: $0) }
+        if case .month = p, let first {
+            while periods.count < 12, periods[0].previous >= first { periods.insert(periods[0].previous, at: 0) }
+        }
         let points = projection.trend(ind, unit: unit, periods: try periods.map { ($0, try source.counts($0.description)) })
         let chartPoints = points.map { Bulletin.TrendPoint.of(period: $0.row.period, valuePer10k: $0.row.valuePer10k, valueText: $0.row.valueText, thresholdPer10k: $0.row.thresholdPer10k) }
         var body = periodForm("/dashboard/indicator/\(ind.slug)", p, months: try source.months())
@@ -180,12 +184,12 @@ public enum Dashboard {
             return DashboardLayout.page(title: "说明情况 \(Bulletin.chinese(p))", viewer: viewer, active: "accountability", period: p.description,
                                         body: body + #"<p class="muted">本期没有需要说明情况的单位。</p>"#)
         }
-        body += #"<table class="accountability"><thead><tr><th class="name">单位</th><th>指标</th><th>原因</th><th>情况</th><th>状态</th><th class="name">说明内容</th></tr></thead><tbody>"#
+        body += #"<table class="accountability"><thead><tr><th class="name">单位</th><th>指标</th><th>原因</th><th>情况</th><th>状态</th><th class="text">说明内容</th></tr></thead><tbody>"#
         for e in entries {
             let unitCell = source.plan.courts.contains { $0.code == e.unit } && viewer.maySee(court: e.unit)
                 ? #"<a href="/dashboard/court/\#(HTML.escape(e.unit))\#(q)">\#(HTML.escape(e.unitName))</a>"# : HTML.escape(e.unitName)
             let texts = e.explanations.map { HTML.escape($0.text) + #" <span class="muted">（\#(HTML.escape($0.at))）</span>"# }.joined(separator: "<br>")
-            body += #"<tr><td class="name">\#(unitCell)</td><td><a href="/dashboard/indicator/\#(HTML.escape(e.indicator))\#(q)">\#(HTML.escape(e.indicatorName))</a></td><td>\#(e.reason == .belowThreshold ? "未达标" : "未进入第一方阵")</td><td>\#(HTML.escape(e.detail))</td><td class="\#(e.explained ? "met" : "missed")">\#(e.explained ? "已说明" : "未说明")</td><td class="name">\#(texts)</td></tr>"#
+            body += #"<tr><td class="name">\#(unitCell)</td><td class="name"><a href="/dashboard/indicator/\#(HTML.escape(e.indicator))\#(q)">\#(HTML.escape(e.indicatorName))</a></td><td class="nowrap">\#(e.reason == .belowThreshold ? "未达标" : "未进入第一方阵")</td><td class="nowrap">\#(HTML.escape(e.detail))</td><td class="nowrap \#(e.explained ? "met" : "missed")">\#(e.explained ? "已说明" : "未说明")</td><td class="text">\#(texts)</td></tr>"#
         }
         body += "</tbody></table>"
         return DashboardLayout.page(title: "说明情况 \(Bulletin.chinese(p))", viewer: viewer, active: "accountability", period: p.description, body: body)
@@ -196,7 +200,7 @@ public enum Dashboard {
         let shown = states.filter { viewer.maySee(court: $0.court) }
         var body = #"<table class="sync"><thead><tr><th class="name">法院</th><th>接入</th><th>汇总节点已收到</th><th>节点报告</th><th>滞后（条）</th><th>最后同步（北京时间）</th><th>距今</th><th>告警</th></tr></thead><tbody>"#
         for s in shown {
-            body += #"<tr class="court" data-court="\#(HTML.escape(s.court))"><td class="name">\#(HTML.escape(s.court)) \#(HTML.escape(s.name))</td><td>\#(s.enrollmentText)</td><td>\#(s.heldSeq)</td><td>\#(s.reportedSeq.map(String.init) ?? "—")</td><td>\#(s.lagEvents)</td><td>\#(s.lastPush.map(CourtSyncState.beijing) ?? "—")</td><td>\#(s.sinceText(now: now))</td><td\#(s.alarms > 0 ? #" class="alarm""# : "")>\#(s.alarms > 0 ? "分叉告警 \(s.alarms)" : "无")</td></tr>"#
+            body += #"<tr class="court" data-court="\#(HTML.escape(s.court))"><td class="name">\#(HTML.escape(s.court)) \#(HTML.escape(s.name))</td><td>\#(s.enrollmentText)</td><td>\#(s.heldSeq)</td><td>\#(s.reportedSeq.map(String.init) ?? "—")</td><td>\#(s.lagEvents)</td><td>\#(s.lastPush.map(CourtSyncState.beijing) ?? "—")</td><td>\#(s.court == PolicyAuthority.intermediateCourt ? "汇总节点本身" : s.sinceText(now: now))</td><td\#(s.alarms > 0 ? #" class="alarm""# : "")>\#(s.alarms > 0 ? "分叉告警 \(s.alarms)" : "无")</td></tr>"#
         }
         body += "</tbody></table>"
         body += #"<p class="legend">滞后：节点上次推送时报告持有、汇总节点尚未收到的事件数。分叉告警：同一序号出现两条有效签名的不同事件，需技术处核查。</p>"#

@@ -58,18 +58,19 @@ enum DashboardLayout {
         header{background:#8b1a1a;color:#fff;padding:8px 16px}
         .brand{font-weight:bold;font-size:16px;margin-bottom:4px}
         nav a{color:#fff;margin-right:16px;text-decoration:none}nav a.active{text-decoration:underline;font-weight:bold}
-        nav .who{float:right;opacity:.85}form.logout{display:inline;float:right;margin-left:12px}
+        nav .who{float:right;opacity:.85;margin-left:12px}form.logout{display:inline;float:right;margin:0}
         main{padding:8px 16px}h1{font-size:20px;margin:8px 0}h2{font-size:16px;margin:16px 0 6px}
         .live{margin:4px 16px;color:#666;font-size:12px}
         table{border-collapse:collapse;margin:6px 0}th,td{border:1px solid #bbb;padding:3px 6px;text-align:center}
-        th{background:#f2ede4}td.name,th.name{text-align:left;white-space:nowrap}
-        table.matrix th.indicator{vertical-align:bottom;padding:3px 2px}
+        th{background:#f2ede4}td.name,th.name{text-align:left;white-space:nowrap}.nowrap{white-space:nowrap}
+        td.text,th.text{text-align:left;min-width:24em}
+        table.matrix th.indicator{vertical-align:top;padding:3px 2px}
         table.matrix th.indicator .iname{display:block;writing-mode:vertical-rl;margin:4px auto 0;font-weight:normal;font-size:12px;max-height:13em}
         td.met{background:#e3f1e3;color:#1d6b1d}td.missed{background:#f8dcdc;color:#a11;font-weight:bold}
         td.noData{color:#999}td.notAssessed{color:#777}td.dataProblem{background:#fff0c0}
         tr.city td{font-weight:bold;border-top:2px solid #666}
         .legend{font-size:12px;color:#444}.muted{color:#777}.alarm{color:#a11;font-weight:bold}
-        form.period{margin:6px 0}a{color:#1f5fa8}
+        form.period{margin:6px 0}a{color:#1f5fa8}.chart svg{overflow:visible;margin-right:24px}
         footer{margin:16px;color:#777;font-size:12px}
         @media print{header nav,.live,form,footer{display:none}header{background:none;color:#000;border-bottom:1px solid #000}\
         body{font-size:10pt}a{color:#000;text-decoration:none}table{page-break-inside:auto}tr{page-break-inside:avoid}\
