@@ -299,6 +299,7 @@ public struct HubServer: Sendable {
     /// An error that becomes a JSON response with its status.
     func refusal(_ status: HTTPResponse.Status, _ message: String, reason: String) -> HubRefusal {
         metrics.refused(reason)
+        logger.warning("request refused", metadata: ["status": "\(status.code)", "reason": "\(reason)", "detail": "\(message)"])
         return HubRefusal(status: status, message: message, reason: reason)
     }
 }
