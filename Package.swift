@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["courtsync", "CourtLog", "NodeStore"]),
         .testTarget(name: "SyncTests", dependencies: ["courtsync", "SyncProtocol", "Hub", "NodeSync", "NodeStore", "CourtLog"]),
         .testTarget(name: "DashboardTests", dependencies: [
-            "Dashboard", "Hub", "NodeStore", "CourtLog", "CourtPlan",
+            "Dashboard", "Hub", "NodeStore", "CourtLog", "CourtPlan", "QueryViews",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
