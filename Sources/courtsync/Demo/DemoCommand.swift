@@ -110,7 +110,9 @@ struct DemoCommand: AsyncParsableCommand {
         }
         if serve {
             print("")
-            print("the hub keeps serving https://localhost:\(port) (Ctrl-C stops it); as an auditor:")
+            print("the hub keeps serving https://localhost:\(port) (Ctrl-C stops it)")
+            print("  dashboard: https://localhost:\(port)/dashboard (trust \(dir)/hub/tls/ca.pem; log in with the token in \(dir)/auditor.json)")
+            print("  as an auditor:")
             print("  courtsync query compliance --hub https://localhost:\(port) --auditor \(dir)/auditor.json --period \(simulation.period(months - 1))")
             fflush(nil)
             await server.wait()
