@@ -6,6 +6,7 @@ import Hummingbird
 import NIOCore
 import QueryViews
 import ServiceLifecycle
+import SyncProtocol
 
 /// The web dashboard's routes: authenticate, read the projections, let `Dashboard` render.
 /// A browser logs in once with an auditor's token and gets a session cookie (Secure, HttpOnly,
@@ -15,19 +16,19 @@ extension HubServer {
     static let sessionCookie = "courtsync_session"
 
     func addDashboardRoutes(to router: Router<HubContext>) {
-        router.get("/dashboard/login") { _, _ in Self.html(Dashboard.login()) }
-        router.post("/dashboard/login") { request, context in try await self.login(request, context) }
-        router.post("/dashboard/logout") { request, _ in
+        router.get(RouterPath(ApiPaths.dashboardLogin)) { _, _ in Self.html(Dashboard.login()) }
+        router.post(RouterPath(ApiPaths.dashboardLogin)) { request, context in try await self.login(request, context) }
+        router.post(RouterPath(ApiPaths.dashboardLogout)) { request, _ in
             if let id = request.cookies[Self.sessionCookie]?.value { self.live.closeSession(id) }
             var response = Response(status: .seeOther, headers: [.location: "/dashboard/login"])
             response.headers[values: .setCookie] = ["\(Self.sessionCookie)=; Path=/dashboard; Max-Age=0; Secure; HttpOnly; SameSite=Strict"]
             return response
         }
-        router.get("/dashboard/events") { request, context in try await self.events(request, context) }
+        router.get(RouterPath(ApiPaths.dashboardEvents)) { request, context in try await self.events(request, context) }
 
         /// A page computed from the stored projections, off the cooperative threads.
         func page(_ path: String, _ body: @escaping @Sendable (ProjectionSource, Request, HubContext, DashboardViewer) throws -> String) {
-            router.get(RouterPath(path)) { request, context in
+            router.get(Self.template(path)) { request, context in
                 try await self.render(request, context) { viewer in
                     let store = self.hub.store
                     return Self.html(try await offload { try body(try ProjectionSource.stored(store), request, context, viewer) })
@@ -35,32 +36,32 @@ extension HubServer {
             }
         }
 
-        page("/dashboard") { source, request, _, viewer in
+        page(ApiPaths.dashboard) { source, request, _, viewer in
             try Dashboard.matrix(source, period: request.uri.queryParameters["period"].map(String.init), viewer: viewer)
         }
-        page("/dashboard/court/:court") { source, request, context, viewer in
+        page(ApiPaths.dashboardCourt) { source, request, context, viewer in
             try Dashboard.court(source, code: context.parameters.get("court") ?? "", period: request.uri.queryParameters["period"].map(String.init), viewer: viewer)
         }
-        page("/dashboard/dept/:dept") { source, request, context, viewer in
+        page(ApiPaths.dashboardDepartment) { source, request, context, viewer in
             try Dashboard.department(source, slug: context.parameters.get("dept") ?? "", period: request.uri.queryParameters["period"].map(String.init), viewer: viewer)
         }
-        page("/dashboard/indicator/:indicator") { source, request, context, viewer in
+        page(ApiPaths.dashboardIndicator) { source, request, context, viewer in
             try Dashboard.indicator(source, slug: context.parameters.get("indicator") ?? "", period: request.uri.queryParameters["period"].map(String.init), viewer: viewer)
         }
-        page("/dashboard/accountability") { source, request, _, viewer in
+        page(ApiPaths.dashboardAccountability) { source, request, _, viewer in
             try Dashboard.accountability(source, period: request.uri.queryParameters["period"].map(String.init), viewer: viewer)
         }
-        page("/dashboard/bulletins") { source, request, _, viewer in
+        page(ApiPaths.dashboardBulletins) { source, request, _, viewer in
             try Dashboard.bulletins(source, period: request.uri.queryParameters["period"].map(String.init), viewer: viewer)
         }
-        router.get("/dashboard/sync") { request, context in
+        router.get(RouterPath(ApiPaths.dashboardSync)) { request, context in
             try await self.render(request, context) { viewer in
                 let hub = self.hub
                 let states = try await offload { try hub.syncStates() }
                 return Self.html(Dashboard.sync(states, now: Int64(Date().timeIntervalSince1970), viewer: viewer))
             }
         }
-        router.get("/dashboard/bulletins/:kind/:file") { request, context in
+        router.get(Self.template(ApiPaths.dashboardBulletin)) { request, context in
             try await self.render(request, context) { viewer in
                 let file = context.parameters.get("file") ?? ""
                 let dot = file.lastIndex(of: ".") ?? file.endIndex
@@ -185,6 +186,11 @@ extension HubServer {
             if try await offload({ try store.scraper(token: token) }) != nil { return }
         }
         _ = try await caller(request, context)
+    }
+
+    /// Hummingbird's path syntax for the `{name}` parameters of `ApiPaths`.
+    static func template(_ path: String) -> RouterPath {
+        RouterPath(path.replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: ""))
     }
 
     static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
