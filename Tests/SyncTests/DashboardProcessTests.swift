@@ -77,6 +77,13 @@ import Testing
                                    "https://localhost:\(h.port)/dashboard/events"], executable: "/usr/bin/curl")
         #expect(anonymous.stdout.hasPrefix("303") && anonymous.stdout.contains("/dashboard/login"), "\(anonymous.stdout)")
 
+        // Refusals are logged at the hub with their reason (the journal under systemd).
+        let refused = try h.run(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", "\(h.hub)/tls/ca.pem", "-H", "Authorization: Bearer \(scraper)",
+                                 "https://localhost:\(h.port)/v1/query/accountability?period=2022-09"], executable: "/usr/bin/curl")
+        #expect(refused.stdout == "401")
+        let log = try String(contentsOfFile: h.path("hub.log"), encoding: .utf8)
+        #expect(log.contains("request refused") && log.contains("reason=unauthorized"), "\(log)")
+
         // SIGTERM with streams open: the hub closes them and exits.
         let server = h.server!
         kill(server.processIdentifier, SIGTERM)
