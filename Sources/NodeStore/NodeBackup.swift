@@ -126,16 +126,22 @@ public enum NodeBackup {
         }
     }
 
-    /// Opens a copied log and checks the court's own chain and signatures.
+    /// Opens a copied log and checks the court's own chain and signatures, then makes it one
+    /// self-contained file again (GRDB keeps a pool's WAL file; a backup must not need one).
     static func verify(path: String, court: String, publicKey: NodePublicKey) throws -> EventStore.Verification {
+        let result: EventStore.Verification
         do {
             let store = try EventStore(path: path)
-            let result = try store.verify(node: court, publicKey: publicKey)
+            result = try store.verify(node: court, publicKey: publicKey)
             try store.pool.close()
-            return result
         } catch let e as EventError {
             throw StoreError("the copy of the log does not verify (\(e.description)): nothing was written")
         }
+        let single = try DatabaseQueue(path: path)
+        try single.writeWithoutTransaction { db in _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE") }
+        try single.close()
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        return result
     }
 
     /// The directory's other files (key, manifest, bundle, receipts, the hub's TLS files and

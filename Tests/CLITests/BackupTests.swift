@@ -50,6 +50,10 @@ import Testing
         let more = try s.write("more.jsonl", Self.filings(3, from: 50_000))
         #expect(try CLI.run(["node", "import", "--dir", restored, more]).status == 0)
         #expect(try headSeq(restored) == seq + 3)
+        let stray = try FileManager.default.contentsOfDirectory(atPath: s.path).filter { $0.contains("partial") || $0.hasSuffix("-wal") || $0.hasSuffix("-shm") }
+        #expect(stray.isEmpty, "a backup is one file: \(stray)")
+        let restoredFiles = try FileManager.default.contentsOfDirectory(atPath: restored).filter { $0.hasPrefix(".") }
+        #expect(restoredFiles.isEmpty, "no temporary files left in the restored node: \(restoredFiles)")
         let mode = try FileManager.default.attributesOfItem(atPath: middle)[.posixPermissions] as? Int
         #expect(mode == 0o600, "a backup holds the key")
         let keyMode = try FileManager.default.attributesOfItem(atPath: "\(restored)/node.key")[.posixPermissions] as? Int
