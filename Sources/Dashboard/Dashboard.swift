@@ -91,6 +91,12 @@ public enum Dashboard {
             body += "<td>\(rows.filter { $0.status == .met }.count)/\(assessed)</td></tr>"
         }
         body += "</tbody></table>"
+        if viewer.isOffice {
+            // The intermediate court's departments answer for indicators too: one click away.
+            body += #"<p class="departments">中院各部门："# + plan.departments.map {
+                #"<a href="/dashboard/dept/\#(HTML.escape($0.slug))\#(q)">\#(HTML.escape($0.name))</a>"#
+            }.joined(separator: "　") + "</p>"
+        }
         for problem in projection.dataProblems(counts: counts) where viewer.maySee(court: problem.unit) {
             body += #"<p class="alarm">数据异常：\#(HTML.escape(problem.unitName)) \#(HTML.escape(problem.chinese))（\#(problem.count) 件审查早于申请）</p>"#
         }

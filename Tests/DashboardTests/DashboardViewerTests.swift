@@ -25,4 +25,12 @@ import Testing
         let empty = try Dashboard.matrix(source, period: "2030-01", viewer: .office("alice", session: false))
         #expect(empty.contains("合规矩阵 2030年1月"))
     }
+
+    @Test func lastPushIsShownInBeijingTime() {
+        #expect(CourtSyncState.beijing(0) == "1970-01-01 08:00:00")
+        #expect(CourtSyncState.beijing(1_690_851_000) == "2023-08-01 08:50:00")
+        #expect(CourtSyncState.beijing(951_782_400 - 8 * 3600) == "2000-02-29 00:00:00", "a leap day")
+        let s = CourtSyncState(court: "410802", name: "解放区人民法院", enrollment: nil, heldSeq: 5, reportedSeq: 9, lastPush: 100, alarms: 0)
+        #expect(s.lagEvents == 4 && s.enrollmentText == "未接入" && s.sinceText(now: 100 + 7200) == "2 小时前")
+    }
 }
