@@ -70,7 +70,7 @@ enum DashboardLayout {
         td.noData{color:#999}td.notAssessed{color:#777}td.dataProblem{background:#fff0c0}
         tr.city td{font-weight:bold;border-top:2px solid #666}
         .legend{font-size:12px;color:#444}.muted{color:#777}.alarm{color:#a11;font-weight:bold}
-        form.period{margin:6px 0}a{color:#1f5fa8}.chart svg{overflow:visible;margin-right:24px}
+        form.period{margin:6px 0}a{color:#1f5fa8}.departments a{white-space:nowrap}.chart svg{overflow:visible;margin-right:24px}
         footer{margin:16px;color:#777;font-size:12px}
         @media print{header nav,.live,form,footer{display:none}header{background:none;color:#000;border-bottom:1px solid #000}\
         body{font-size:10pt}a{color:#000;text-decoration:none}table{page-break-inside:auto}tr{page-break-inside:avoid}\
