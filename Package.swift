@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // RFC 8785 canonical JSON: the byte form every hash and signature is computed over.
@@ -47,6 +48,8 @@ let package = Package(
         .target(name: "Bulletins", dependencies: ["CourtLog", "CourtPlan", "Projections"]),
         // Query answers as tables and JSON, shared by the CLI and the hub's endpoints.
         .target(name: "QueryViews", dependencies: ["CanonicalJSON", "CourtLog", "CourtPlan", "Projections", "NodeStore"]),
+        // The hub's web dashboard as server-rendered HTML (no Hummingbird: the Hub's routes call it).
+        .target(name: "Dashboard", dependencies: ["CourtLog", "CourtPlan", "Projections", "QueryViews", "Bulletins"]),
         // The sync protocol's wire types and URL paths (mirrored by protocol/openapi.yaml), and
         // the hub's own CA and certificates. No server, no client.
         .target(name: "SyncProtocol", dependencies: [
@@ -57,13 +60,14 @@ let package = Package(
         ]),
         // The intermediate court's hub: HTTPS server, enrollment registry, ingest.
         .target(name: "Hub", dependencies: [
-            "SyncProtocol", "NodeStore", "Projections", "CourtPlan", "QueryViews",
+            "SyncProtocol", "NodeStore", "Projections", "CourtPlan", "QueryViews", "Dashboard", "Bulletins",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // A node's side of sync: push its log, pull the policy log, keep receipts.
         .target(name: "NodeSync", dependencies: [
@@ -75,7 +79,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "courtsync", dependencies: [
-            "CourtLog", "CourtPlan", "Projections", "NodeStore", "QueryViews", "SyncProtocol", "Hub", "NodeSync", "CitySimulation", "Bulletins",
+            "CourtLog", "CourtPlan", "Projections", "NodeStore", "QueryViews", "SyncProtocol", "Hub", "NodeSync", "CitySimulation", "Bulletins", "Dashboard",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"]),
@@ -86,5 +90,11 @@ let package = Package(
         .testTarget(name: "CitySimulationTests", dependencies: ["CitySimulation", "CourtLog", "CourtPlan"]),
         .testTarget(name: "CLITests", dependencies: ["courtsync", "CourtLog", "NodeStore"]),
         .testTarget(name: "SyncTests", dependencies: ["courtsync", "SyncProtocol", "Hub", "NodeSync", "NodeStore", "CourtLog"]),
+        .testTarget(name: "DashboardTests", dependencies: [
+            "Dashboard", "Hub", "NodeStore", "CourtLog", "CourtPlan", "QueryViews",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ]
 )

@@ -112,12 +112,12 @@ public struct HubDirectory: Sendable {
     }
 
     /// A new auditor credential: a random token, stored only as its hash.
-    public func addAuditor(name: String) throws -> JSONValue {
+    public func addAuditor(name: String, role: String = "auditor") throws -> JSONValue {
         var bytes = [UInt8](repeating: 0, count: 32)
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
         let token = Hex.encode(bytes)
-        try store.addAuditor(name: name, token: token, at: Int64(Date().timeIntervalSince1970))
-        return ["format": "courtsync-auditor/1", "name": .string(name), "hub_url": .string(url), "ca_pem": .string(try caPEM),
+        try store.addAuditor(name: name, token: token, role: role, at: Int64(Date().timeIntervalSince1970))
+        return ["format": "courtsync-auditor/1", "name": .string(name), "role": .string(role), "hub_url": .string(url), "ca_pem": .string(try caPEM),
                 "token": .string(token), "intermediate_public_key": .string(node.key.publicKey.hex)]
     }
 }

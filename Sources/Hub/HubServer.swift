@@ -22,6 +22,8 @@ import SyncProtocol
 public struct HubServer: Sendable {
     public let hub: HubDirectory
     public let metrics = HubMetrics()
+    /// Dashboard sessions and the live-update feed (HubServer+Dashboard.swift).
+    let live = DashboardLive()
     let logger: Logger
 
     public init(hub: HubDirectory, logger: Logger) {
@@ -57,7 +59,7 @@ public struct HubServer: Sendable {
             try self.json(["status": "ok", "court": .string(PolicyAuthority.intermediateCourt)])
         }
         router.get(RouterPath(ApiPaths.metrics)) { request, context in
-            _ = try await self.caller(request, context)
+            try await self.metricsReader(request, context)
             let store = self.hub.store
             let text = try await offload {
                 let reports = try store.pushReports()
@@ -122,6 +124,7 @@ public struct HubServer: Sendable {
                 }
             }
         }
+        addDashboardRoutes(to: router)
         return router
     }
 
@@ -257,6 +260,7 @@ public struct HubServer: Sendable {
             return try errorResponse(refusal.status, refusal.message, reason: refusal.reason, extra: extra)
         case .success(let (receipt, from, to)):
             metrics.ingested(receipt.stored, court: court)
+            if receipt.stored > 0 { live.announce(court) }
             logger.info("push stored", metadata: ["court": "\(court)", "from": "\(from)", "to": "\(to)", "stored": "\(receipt.stored)", "known": "\(receipt.known)"])
             let signed = PushReceipt.make(court: court, fromSeq: from, toSeq: to, stored: Int64(receipt.stored), headHash: receipt.head.hash.hex,
                                           receivedAt: received, key: hub.node.key)
@@ -295,6 +299,7 @@ public struct HubServer: Sendable {
     /// An error that becomes a JSON response with its status.
     func refusal(_ status: HTTPResponse.Status, _ message: String, reason: String) -> HubRefusal {
         metrics.refused(reason)
+        logger.warning("request refused", metadata: ["status": "\(status.code)", "reason": "\(reason)", "detail": "\(message)"])
         return HubRefusal(status: status, message: message, reason: reason)
     }
 }

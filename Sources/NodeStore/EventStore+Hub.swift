@@ -29,6 +29,10 @@ extension EventStore {
                     SELECT public_key, court, COALESCE(revoked_at, 0) FROM hub_node WHERE status = 'revoked';
                 """)
         }
+        // A credential's role: an auditor reads everything; a metrics scraper reads /metrics only.
+        m.registerMigration("v5-credential-role") { db in
+            try db.execute(sql: "ALTER TABLE hub_auditor ADD COLUMN role TEXT NOT NULL DEFAULT 'auditor'")
+        }
     }
 
     /// An enrolled node.
@@ -84,19 +88,29 @@ extension EventStore {
         }
     }
 
-    public func addAuditor(name: String, token: String, at: Int64) throws {
+    /// Records a credential: `role` is `auditor` (reads everything) or `metrics` (reads /metrics only).
+    public func addAuditor(name: String, token: String, role: String = "auditor", at: Int64) throws {
         try write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM hub_auditor WHERE name = ?", arguments: [name]) == true {
                 throw StoreError("an auditor named '\(name)' already exists: choose another name")
             }
-            try db.execute(sql: "INSERT INTO hub_auditor (name, token_sha256, created_at) VALUES (?, ?, ?)",
-                           arguments: [name, Self.tokenDigest(token), at])
+            try db.execute(sql: "INSERT INTO hub_auditor (name, token_sha256, created_at, role) VALUES (?, ?, ?, ?)",
+                           arguments: [name, Self.tokenDigest(token), at, role])
         }
     }
 
-    /// The auditor whose token this is, if any.
+    /// The auditor whose token this is, if any. A metrics scraper's token is not an auditor's.
     public func auditor(token: String) throws -> String? {
-        try read { db in try String.fetchOne(db, sql: "SELECT name FROM hub_auditor WHERE token_sha256 = ?", arguments: [Self.tokenDigest(token)]) }
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT name FROM hub_auditor WHERE token_sha256 = ? AND role = 'auditor'", arguments: [Self.tokenDigest(token)])
+        }
+    }
+
+    /// The metrics scraper whose token this is, if any.
+    public func scraper(token: String) throws -> String? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT name FROM hub_auditor WHERE token_sha256 = ? AND role = 'metrics'", arguments: [Self.tokenDigest(token)])
+        }
     }
 
     static func tokenDigest(_ token: String) -> String { Hex.encode(Array(SHA256.hash(data: Array(token.utf8)))) }

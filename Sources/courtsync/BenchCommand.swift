@@ -8,7 +8,7 @@ import NodeStore
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure node append throughput against this machine's raw limits, measured in the same run.",
+        abstract: "性能测试 bench — Measure node append throughput against this machine's raw limits, measured in the same run.",
         discussion: "Build with -c release for meaningful figures. Works in a temporary directory it removes afterwards.",
         subcommands: [BenchReplayCommand.self, BenchSyncCommand.self])
 

@@ -8,7 +8,7 @@ import Projections
 struct BenchReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
-        abstract: "Measure replay throughput and query time as history grows (synthetic unsigned rows; replay checks no signatures).")
+        abstract: "测重放速度 bench replay — Measure replay throughput and query time as history grows (synthetic unsigned rows; replay checks no signatures).")
 
     @Option(help: "History sizes, comma-separated.")
     var sizes: String = "100000,1000000"

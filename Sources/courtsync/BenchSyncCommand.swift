@@ -10,7 +10,7 @@ import SyncProtocol
 struct BenchSyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
-        abstract: "Measure hub ingest over HTTPS with every signature verified, against the verification limit on all cores, and the time to sync a backlog.")
+        abstract: "测汇总节点接收速度 bench sync — Measure hub ingest over HTTPS with every signature verified, against the verification limit on all cores, and the time to sync a backlog.")
 
     // Not --events: the parent `bench` has that option, and it would take the value.
     @Option(help: "Events in the node's backlog.")

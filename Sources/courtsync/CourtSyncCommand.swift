@@ -5,28 +5,33 @@ import ArgumentParser
 struct CourtSyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "courtsync",
-        abstract: "Signed, auditable records of court IT usage for 焦中法〔2022〕77号.",
+        abstract: "焦作法院信息化应用推进（焦中法〔2022〕77号）：签名、可审计的使用记录 (signed, auditable records of court IT usage).",
+        discussion: """
+            节点 node：各院记录与同步；汇总节点 hub：中院技术处接收、核验、提供数据看板；查询 query：合规、分工、趋势、说明情况；
+            通报 report：月通报、半年通报、年通报；审计 audit：核验签名与重放。法院可用代码、拼音或名称（410802、jiefang、解放区人民法院）。
+            """,
+        version: CourtSyncVersion.text,
         subcommands: [NodeCommand.self, HubCommand.self, QueryCommand.self, ReportCommand.self, AuditCommand.self, DemoCommand.self, BenchCommand.self])
 }
 
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node",
-        abstract: "A court's node: its identity and its signed event log.",
+        abstract: "法院节点：本院身份与签名日志，记录、导入、同步、备份 (a court's node: identity, signed log, sync, backup).",
         subcommands: [NodeInit.self, NodeAppend.self, NodeImport.self, NodeExport.self, NodeReceive.self, NodeStatus.self,
-                      NodeEnrollRequest.self, NodeJoin.self, NodeSyncCommand.self])
+                      NodeEnrollRequest.self, NodeJoin.self, NodeSyncCommand.self, NodeBackupCommand.self, NodeRestoreCommand.self])
 }
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Check a log without trusting whoever holds it.",
+        abstract: "审计：不信任持有者，逐条核验签名与链并重放 (check a log without trusting whoever holds it).",
         subcommands: [AuditVerify.self, AuditReplay.self])
 }
 
 struct QueryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
-        abstract: "Ask the projections: compliance, assignments, trends, accountability.",
+        abstract: "查询：合规 compliance、分工 assignments、趋势 trend、说明情况 accountability.",
         subcommands: [QueryCompliance.self, QueryAssignments.self, QueryTrend.self, QueryAccountability.self])
 }

@@ -67,11 +67,17 @@ struct DemoAndReportTests {
 
         // The hub holds every node's whole log, including the offline court's backlog.
         let status = try CLI.run(["hub", "status", "--dir", "\(dir)/hub"])
-        for slug in ["jiefang", "macun", "mengzhou"] {
+        let statusJSON = try JSONSerialization.jsonObject(with: Data(try CLI.run(["hub", "status", "--dir", "\(dir)/hub", "--format", "json"]).stdout.utf8)) as? [String: Any]
+        let courts = statusJSON?["courts"] as? [[String: Any]] ?? []
+        #expect(courts.count == 11, "hub status lists every court of the plan")
+        for (slug, code) in [("jiefang", "410802"), ("macun", "410804"), ("mengzhou", "410883")] {
             let seq = try headSeq("\(dir)/nodes/\(slug)")
-            #expect(seq > 0 && status.stdout.contains("seq \(seq)  node reported \(seq)"), "\(slug) at \(seq): \(status.stdout)")
+            let row = courts.first { $0["court"] as? String == code }
+            #expect(seq > 0 && row?["held_seq"] as? Int == seq && row?["reported_seq"] as? Int == seq && row?["lag_events"] as? Int == 0,
+                    "\(slug) at \(seq): \(String(describing: row))")
+            #expect(row?["last_push"] is String)
         }
-        #expect(status.stdout.contains("alarms: 0"))
+        #expect(status.stdout.contains("alarms: 0") && status.stdout.contains("孟州市人民法院"))
 
         // The README's queries work on the demo's data.
         let compliance = try CLI.run(["query", "compliance", "--dir", "\(dir)/hub", "--period", "2022-10", "--court", "解放区人民法院"])

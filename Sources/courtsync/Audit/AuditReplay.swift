@@ -7,7 +7,7 @@ import QueryViews
 struct AuditReplay: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
-        abstract: "Rebuild every projection from zero and print its digest; compare it with the stored projections.",
+        abstract: "重放 replay — Rebuild every projection from zero and print its digest; compare it with the stored projections.",
         discussion: "Give a node or hub directory, or export files (each verified first, under --registry keys) to replay into a scratch store.")
 
     @Option(help: "A node or hub directory.")

@@ -8,7 +8,7 @@ import NodeStore
 struct AuditVerify: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check every hash, link and signature of a node's log or of an export file.",
+        abstract: "核验 verify — Check every hash, link and signature of a node's log or of an export file.",
         discussion: """
             On the first fault it prints the seq (or line) and why, and exits 1.
             For an export file, give the court's enrolled public key with --public-key, or a

@@ -19,7 +19,7 @@ import Glibc
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run Jiaozuo's eleven courts on this machine: a hub and ten nodes over HTTPS, simulated months of usage from 2022-08, the compliance matrix, who must explain, and the bulletins.")
+        abstract: "演示：本机模拟全市十一个法院 demo — Run Jiaozuo's eleven courts on this machine: a hub and ten nodes over HTTPS, simulated months of usage from 2022-08, the compliance matrix, who must explain, and the bulletins.")
 
     @Option(help: "Where the demo's hub, nodes and bulletins go (created; refused if it holds anything, unless --force).")
     var dir: String = "courtsync-demo"
@@ -110,7 +110,9 @@ struct DemoCommand: AsyncParsableCommand {
         }
         if serve {
             print("")
-            print("the hub keeps serving https://localhost:\(port) (Ctrl-C stops it); as an auditor:")
+            print("the hub keeps serving https://localhost:\(port) (Ctrl-C stops it)")
+            print("  dashboard: https://localhost:\(port)/dashboard (trust \(dir)/hub/tls/ca.pem; log in with the token in \(dir)/auditor.json)")
+            print("  as an auditor:")
             print("  courtsync query compliance --hub https://localhost:\(port) --auditor \(dir)/auditor.json --period \(simulation.period(months - 1))")
             fflush(nil)
             await server.wait()

@@ -20,6 +20,8 @@ struct DemoRun {
     let nodes: [String: NodeDirectory]
     let syncers: [String: NodeSyncer]
     let status: DemoStatus
+    /// When the run began (for each month's progress line).
+    let started = Date()
     /// Events each court set aside to record next month (late).
     var carried: [String: [EventDraft]] = [:]
     /// Misses already considered for an explanation: `unit|indicator|period`.
@@ -133,7 +135,10 @@ struct DemoRun {
         let (filed, unexplained) = try explain(source, upTo: k)
         status.clear()
         let held = try Self.eventsHeld(by: hub)
-        print("\(period)  recorded \(monthEvents) events at 11 courts (\(lateRecorded) late from the month before); synced \(synced) nodes; hub holds \(held)")
+        // Progress: month k+1 of N, the time so far, and the time left at this month's pace.
+        let spent = Date().timeIntervalSince(started), total = simulation.months
+        let left = k + 1 < total ? ", about \(Progress.duration(spent / Double(k + 1) * Double(total - k - 1))) left" : ""
+        print("\(period)  recorded \(monthEvents) events at 11 courts (\(lateRecorded) late from the month before); synced \(synced) nodes; hub holds \(held)  [\(k + 1)/\(total), \(Progress.duration(spent))\(left)]")
         notes.append("province ranked the city on \(monthly.count) indicators, \(outside) outside the first group (前\(plan.firstGroupRank)名)"
                      + (standings.count > monthly.count ? "; also the \(Self.periodsEnding(with: period).dropFirst().map(\.description).joined(separator: " and ")) standings" : ""))
         if filed + unexplained > 0 { notes.append("\(filed) explanations filed for misses; \(unexplained) misses not explained") }

@@ -1,16 +1,18 @@
 import ArgumentParser
 import CanonicalJSON
 import CourtLog
+import Dashboard
 import Foundation
 import Hub
 import Logging
 import NodeStore
+import QueryViews
 import SyncProtocol
 
 struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub",
-        abstract: "The intermediate court's hub: its node, CA, registry and HTTPS server.",
+        abstract: "汇总节点（中院技术处）：本院节点、CA、接入登记与 HTTPS 服务 (the hub: its node, CA, registry, HTTPS server and dashboard).",
         subcommands: [HubInit.self, HubEnroll.self, HubRevoke.self, HubAuditorCommand.self, HubStatus.self, HubServe.self])
 }
 
@@ -22,7 +24,7 @@ struct HubOptions: ParsableArguments {
 struct HubInit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Make the hub: the intermediate court's node (410800) with the signed plan, a CA and a server certificate.")
+        abstract: "初始化汇总节点 hub init — Make the hub: the intermediate court's node (410800) with the signed plan, a CA and a server certificate.")
 
     @Option(help: "The hub directory to create.")
     var dir: String
@@ -64,7 +66,7 @@ struct HubInit: ParsableCommand {
 struct HubEnroll: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enroll",
-        abstract: "Record a node from its enrollment request and write the bundle it installs with `node join`.")
+        abstract: "登记法院节点并生成接入包 enroll — Record a node from its enrollment request and write the bundle it installs with `node join`.")
 
     @OptionGroup var hub: HubOptions
 
@@ -101,7 +103,7 @@ struct HubEnroll: ParsableCommand {
 }
 
 struct HubRevoke: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Refuse a node's certificate from now on.")
+    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "吊销节点 revoke — Refuse a node's certificate from now on.")
     @OptionGroup var hub: HubOptions
     @Argument(help: "The court (code, slug or name).")
     var court: String
@@ -117,21 +119,27 @@ struct HubRevoke: ParsableCommand {
 }
 
 struct HubAuditorCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "auditor", abstract: "Auditor credentials.", subcommands: [HubAuditorAdd.self])
+    static let configuration = CommandConfiguration(commandName: "auditor", abstract: "审计与监控凭据 (auditor and metrics credentials).", subcommands: [HubAuditorAdd.self])
 }
 
 struct HubAuditorAdd: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "add", abstract: "Make a read-only credential for an auditor (written once; the hub keeps only its hash).")
+    static let configuration = CommandConfiguration(commandName: "add", abstract: "发放只读凭据 auditor add — Make a read-only credential for an auditor (written once; the hub keeps only its hash).")
     @OptionGroup var hub: HubOptions
     @Option(help: "Where to write the credential file (default: <name>.auditor.json).")
     var out: String?
+    @Option(help: "auditor (reads everything: queries, logs, the dashboard) or metrics (a Prometheus scraper: /metrics only).")
+    var role: String = "auditor"
     @Argument(help: "The auditor's name.")
     var name: String
+
+    func validate() throws {
+        guard ["auditor", "metrics"].contains(role) else { throw ValidationError("--role must be auditor or metrics") }
+    }
 
     func run() throws {
         guard !name.isEmpty, name.count <= 64 else { throw ValidationError("the auditor's name must be 1-64 characters") }
         let hubDir = try HubDirectory.open(at: hub.dir)
-        let credential = try hubDir.addAuditor(name: name)
+        let credential = try hubDir.addAuditor(name: name, role: role)
         let path = out ?? "\(name).auditor.json"
         guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalEncoder.encode(credential) + [0x0A]), attributes: [.posixPermissions: 0o600]) else {
             throw EventError("cannot write \(path): choose a writable path with --out")
@@ -141,20 +149,54 @@ struct HubAuditorAdd: ParsableCommand {
 }
 
 struct HubStatus: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Enrolled nodes, what the hub holds of each, and alarms.")
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "汇总节点状态：计划内每个法院（已接入或未接入）的最后推送、滞后与告警 (every court of the plan, last push, lag, alarms).")
     @OptionGroup var hub: HubOptions
+
+    @Option(help: "table or json.")
+    var format: String = "table"
+
+    func validate() throws {
+        guard ["table", "json"].contains(format) else { throw ValidationError("--format must be table or json") }
+    }
 
     func run() throws {
         let hubDir = try HubDirectory.open(at: hub.dir)
         let store = hubDir.store
-        print("hub \(hubDir.url), court 410800 key \(hubDir.node.key.publicKey.fingerprint)")
-        let reports = try store.pushReports()
-        for n in try store.enrolledNodes() {
-            let head = try store.head(of: n.court)
-            let reported = reports[n.court]
-            print("  \(n.court) \((try? hubDir.node.plan.court(n.court).name) ?? "")  \(n.status)  seq \(head.seq)\(reported.map { "  node reported \($0.nodeHead)" } ?? "  never pushed")")
-        }
+        let states = try hubDir.syncStates()
         let alarms = try store.alarms()
+        let now = nowSeconds
+        if format == "json" {
+            let courts: [JSONValue] = states.map { s in
+                var o: [String: JSONValue] = [
+                    "court": .string(s.court), "court_name": .string(s.name), "enrollment": s.enrollment.map { .string($0) } ?? .string("not-enrolled"),
+                    "held_seq": .int(s.heldSeq), "lag_events": .int(s.lagEvents), "alarms": .int(Int64(s.alarms)),
+                ]
+                if let r = s.reportedSeq { o["reported_seq"] = .int(r) }
+                if let t = s.lastPush { o["last_push"] = .string(EventTime(beijing: t).text); o["last_push_age_seconds"] = .int(max(0, now - t)) }
+                return .object(o)
+            }
+            let value: JSONValue = [
+                "hub": .string(hubDir.url), "fingerprint": .string(hubDir.node.key.publicKey.fingerprint), "courts": .array(courts),
+                "alarms": .array(alarms.map { a in
+                    var o: [String: JSONValue] = ["court": .string(a.court), "kind": .string(a.kind), "detail": .string(a.detail), "at": .string(EventTime(beijing: a.at).text)]
+                    if let seq = a.seq { o["seq"] = .int(seq) }
+                    if let e = a.evidence { o["evidence"] = .string(e) }
+                    return .object(o)
+                }),
+            ]
+            print(String(decoding: CanonicalEncoder.encode(value), as: UTF8.self))
+            return
+        }
+        print("hub \(hubDir.url), court 410800 key \(hubDir.node.key.publicKey.fingerprint)")
+        var table = TextTable(["法院 court", "接入 enrollment", "已收到 held", "节点报告 reported", "滞后 lag", "最后推送 last push (北京时间)", "距今 age", "告警 alarms"])
+        for s in states {
+            table.add(["\(s.court) \(s.name)", "\(s.enrollmentText) \(s.enrollment ?? "not-enrolled")", "\(s.heldSeq)", s.reportedSeq.map(String.init) ?? "—",
+                       "\(s.lagEvents)", s.lastPush.map(CourtSyncState.beijing) ?? "—", s.court == hubDir.node.court.code ? "（本节点 this hub）" : s.sinceText(now: now),
+                       "\(s.alarms)"])
+        }
+        print(table.render())
         print("alarms: \(alarms.count)")
         for a in alarms {
             print("  ALARM \(a.kind) node \(a.court) seq \(a.seq.map(String.init) ?? "?"): \(a.detail)")
@@ -164,7 +206,7 @@ struct HubStatus: ParsableCommand {
 }
 
 struct HubServe: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the HTTPS API (mutual TLS for nodes); SIGTERM finishes the request in hand and stops.")
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "提供 HTTPS 接口与数据看板 /dashboard (serve the API, mutual TLS for nodes, and the web dashboard); SIGTERM finishes the request in hand and stops.")
     @OptionGroup var hub: HubOptions
     @Option(help: "The port (default: the one given at hub init).")
     var port: Int?

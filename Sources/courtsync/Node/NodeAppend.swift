@@ -7,7 +7,7 @@ import NodeStore
 struct NodeAppend: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "append",
-        abstract: "Record one event; returns only after it is durably committed.",
+        abstract: "记录一条事件 append — Record one event; returns only after it is durably committed.",
         discussion: "Example: courtsync node append --dir D --type case.filed --dept 立案庭 --at 2022-08-01T09:30:00+08:00 case_no=(2022)豫0802民初1号 channel=online")
 
     @OptionGroup var node: NodeOptions

@@ -6,7 +6,7 @@ import NodeStore
 struct NodeExport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write the node's signed envelopes as JSON Lines (protocol/README.md, export form).")
+        abstract: "导出签名日志 export — Write the node's signed envelopes as JSON Lines (protocol/README.md, export form).")
 
     @OptionGroup var node: NodeOptions
 

@@ -6,7 +6,7 @@ import NodeStore
 struct NodeImport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Record many events from JSON Lines or CSV: the whole file is checked before any of it is written.",
+        abstract: "批量导入 import — Record many events from JSON Lines or CSV: the whole file is checked before any of it is written.",
         discussion: """
             JSON Lines: one object per line, {"type": ..., "at": ..., "dept": ..., "id": ..., "data": {...}}.
             CSV: a header row naming type, at, id, dept and data fields; empty cells are left out.
@@ -65,6 +65,6 @@ struct NodeImport: ParsableCommand {
             progress.update(Int64(start), of: Int64(drafts.count))
         }
         progress.finish()
-        print("imported \(appended) events (\(existing) already recorded) from \(file); head seq \(head.seq) hash \(head.hash.hex)")
+        print("imported \(appended) events (\(existing) already recorded) from \(file) in \(progress.elapsedText); head seq \(head.seq) hash \(head.hash.hex)")
     }
 }

@@ -5,7 +5,7 @@ import NodeStore
 struct NodeInit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Make a court's node: its Ed25519 identity (key file mode 0600) and its empty log.")
+        abstract: "初始化节点 init — Make a court's node: its Ed25519 identity (key file mode 0600) and its empty log.")
 
     @OptionGroup var node: NodeOptions
 

@@ -7,7 +7,7 @@ import NodeStore
 struct NodeReceive: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "receive",
-        abstract: "Store another court's log from its export file, after verifying every hash, link and signature.",
+        abstract: "接收他院导出日志 receive — Store another court's log from its export file, after verifying every hash, link and signature.",
         discussion: """
             How a grassroots court takes in the intermediate court's policy log (410800) carried by hand, so it
             sees its own standing offline, and how the intermediate court takes in a court's log without a

@@ -5,11 +5,12 @@ import Foundation
 import NodeStore
 import NodeSync
 import SyncProtocol
+import Synchronization
 
 struct NodeEnrollRequest: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enroll-request",
-        abstract: "Write this node's enrollment request (court, keys, proof of possession) to carry to the hub.")
+        abstract: "生成接入申请 enroll-request — Write this node's enrollment request (court, keys, proof of possession) to carry to the hub.")
     @OptionGroup var node: NodeOptions
     @Option(help: "Where to write it (default: <court>.request.json here).")
     var out: String?
@@ -26,7 +27,7 @@ struct NodeEnrollRequest: ParsableCommand {
 }
 
 struct NodeJoin: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "join", abstract: "Install the bundle the hub wrote for this node.")
+    static let configuration = CommandConfiguration(commandName: "join", abstract: "安装接入包 join — Install the bundle the hub wrote for this node.")
     @OptionGroup var node: NodeOptions
     @Argument(help: "The bundle file from `courtsync hub enroll`.")
     var bundle: String
@@ -44,7 +45,7 @@ struct NodeJoin: ParsableCommand {
 struct NodeSyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
-        abstract: "Push this node's log to the hub from its cursor, keep the signed receipts, and pull the intermediate court's log.")
+        abstract: "同步到汇总节点 sync — Push this node's log to the hub from its cursor, keep the signed receipts, and pull the intermediate court's log.")
     @OptionGroup var node: NodeOptions
     @Flag(help: "Keep syncing as events are appended, backing off while the hub is unreachable.")
     var watch = false
@@ -59,12 +60,12 @@ struct NodeSyncCommand: AsyncParsableCommand {
         let dir = try NodeDirectory.open(at: node.dir)
         let syncer = try NodeSyncer(node: dir)
         defer { Task { await syncer.client.shutdown() } }
-        let verbose = isatty(STDERR_FILENO) == 1
-        let progress: @Sendable (String) -> Void = { line in if verbose { printError(line) } }
+        let progress = SyncProgress()
         if !watch {
             do {
-                let r = try await syncer.syncOnce(batch: batch, progress: progress)
-                print("synced \(dir.court.code): pushed \(r.pushed) new events; hub holds seq \(r.hubSeq) of \(r.localSeq) (lag \(r.lag)); policy log at seq \(r.policySeq) (\(r.pulled) new)")
+                let r = try await syncer.syncOnce(batch: batch, progress: progress.report)
+                progress.finish()
+                print("synced \(dir.court.code): pushed \(r.pushed) new events; hub holds seq \(r.hubSeq) of \(r.localSeq) (lag \(r.lag)); policy log at seq \(r.policySeq) (\(r.pulled) new); \(progress.elapsedText)")
                 await syncer.client.shutdown()
             } catch {
                 await syncer.client.shutdown()
@@ -72,20 +73,50 @@ struct NodeSyncCommand: AsyncParsableCommand {
             }
             return
         }
+        // One timestamped line per sync that moved anything (stdout: the journal under systemd),
+        // and one per failure (stderr), so `journalctl -u courtsync-node-sync` reads as a log.
+        defer { fflush(nil) }
+        print("\(Self.stamp()) watching \(dir.court.code) \(dir.court.name): syncing with \(syncer.bundle.hubURL) as events are appended")
+        fflush(nil)
         var backoff: UInt64 = 1
         while !Task.isCancelled {
             do {
-                let r = try await syncer.syncOnce(batch: batch, progress: progress)
+                let started = Date()
+                let r = try await syncer.syncOnce(batch: batch, progress: progress.report)
+                progress.finish()
                 if r.pushed > 0 || r.pulled > 0 {
-                    print("synced: pushed \(r.pushed), hub at \(r.hubSeq) (lag \(r.lag)), policy at \(r.policySeq)")
+                    print("\(Self.stamp()) synced \(dir.court.code): pushed \(r.pushed), hub at \(r.hubSeq) of \(r.localSeq) (lag \(r.lag)), policy at \(r.policySeq) (\(r.pulled) new), \(Progress.duration(Date().timeIntervalSince(started)))")
+                    fflush(nil)
                 }
                 backoff = 1
                 try await Task.sleep(nanoseconds: 2_000_000_000)
             } catch let e as SyncError where e.transient {
-                printError("\(e.description) — retrying in \(backoff) s")
+                printError("\(Self.stamp()) \(e.description) — retrying in \(backoff) s")
                 try await Task.sleep(nanoseconds: backoff * 1_000_000_000)
                 backoff = min(backoff * 2, 60)
             }
         }
     }
+
+    /// Beijing time, RFC 3339, to the second.
+    static func stamp() -> String { EventTime(beijing: nowSeconds).text }
+}
+
+/// Sync's progress from the syncer's lines ("… hub at 4000 of 100000"): rate and time left on a
+/// terminal, a line per interval off one.
+final class SyncProgress: Sendable {
+    private let progress = Mutex(Progress("syncing"))
+
+    var elapsedText: String { progress.withLock { $0.elapsedText } }
+
+    var report: @Sendable (String) -> Void {
+        { line in
+            let words = line.split(separator: " ")
+            guard let at = words.firstIndex(of: "at"), at + 3 < words.count + 1, words.indices.contains(at + 3),
+                  let done = Int64(words[at + 1]), words[at + 2] == "of", let total = Int64(words[at + 3].filter(\.isNumber)) else { return }
+            self.progress.withLock { $0.update(done, of: total) }
+        }
+    }
+
+    func finish() { progress.withLock { $0.finish() } }
 }

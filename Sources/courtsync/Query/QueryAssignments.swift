@@ -7,7 +7,7 @@ import SyncProtocol
 struct QueryAssignments: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "assignments",
-        abstract: "Who leads, assists and answers for each indicator, and each department's duties, as of a date.")
+        abstract: "分工：牵头、配合、责任部门 assignments — Who leads, assists and answers for each indicator, and each department's duties, as of a date.")
 
     @OptionGroup var options: QueryOptions
 

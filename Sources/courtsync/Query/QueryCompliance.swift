@@ -6,7 +6,7 @@ import SyncProtocol
 struct QueryCompliance: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compliance",
-        abstract: "Each indicator's numerator, denominator, value and threshold in force, per court and responsible department.")
+        abstract: "合规情况 compliance — Each indicator's numerator, denominator, value and threshold in force, per court and responsible department.")
 
     @OptionGroup var options: QueryOptions
 

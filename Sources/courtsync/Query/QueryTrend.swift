@@ -6,7 +6,7 @@ import SyncProtocol
 struct QueryTrend: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trend",
-        abstract: "An indicator over a range of periods for a court, a department or the whole city, with the threshold line and the rank among the ten grassroots courts.")
+        abstract: "趋势 trend — An indicator over a range of periods for a court, a department or the whole city, with the threshold line and the rank among the ten grassroots courts.")
 
     @OptionGroup var options: QueryOptions
 
