@@ -144,14 +144,16 @@ public struct Bulletin: Sendable {
         let previous = period.previous
         let before = try counts(previous.description)
         // The charts go month by month, from the first month with usage data in the window
-        // (12 months for a monthly bulletin, 24 for a half-year, 36 for a year) to the period's end.
+        // (12 months for a monthly bulletin, 24 for a half-year, 36 for a year) to the period's end,
         let end = period.monthRange.upperBound
         var months: [Period] = []
         var m = Period.month(year: end / 100, month: end % 100)
         for _ in 0..<(kind.trendLength) { months.insert(m, at: 0); m = m.previous }
         let monthCounts = try months.map { ($0, try counts($0.description)) }
+        // and back from the period's end to its last month with data (a year still running).
         let firstWithData = monthCounts.firstIndex { !$0.1.isEmpty } ?? monthCounts.count - 1
-        let trendCounts = Array(monthCounts[firstWithData...])
+        let lastWithData = max(firstWithData, monthCounts.lastIndex { !$0.1.isEmpty } ?? firstWithData)
+        let trendCounts = Array(monthCounts[firstWithData...lastWithData])
         let plan = projection.policy.plan
         var sections: [Section] = []
         for ind in plan.indicators {

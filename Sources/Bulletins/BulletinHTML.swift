@@ -11,7 +11,7 @@ public enum BulletinHTML {
         html { font-size: 16pt; }
         body { font-family: "FangSong", "仿宋", "FangSong_GB2312", "仿宋_GB2312", "STFangsong", "SimSun", "宋体", "Songti SC", "Noto Serif CJK SC", "Source Han Serif SC", serif; color: #000; line-height: 1.6; margin: 0 auto; max-width: 156mm; padding: 1em 0; }
         @media screen { body { padding: 2em 1em; } }
-        .issuer { text-align: center; color: #c00000; font-family: "FZXiaoBiaoSong-B05S", "方正小标宋简体", "SimSun", "宋体", "Noto Serif CJK SC", serif; font-size: 1.6rem; letter-spacing: 0.05em; margin: 0 0 0.3em; line-height: 1.3; }
+        .issuer { text-align: center; color: #c00000; font-family: "FZXiaoBiaoSong-B05S", "方正小标宋简体", "SimSun", "宋体", "Noto Serif CJK SC", serif; font-size: 1.35rem; letter-spacing: 0.04em; margin: 0 0 0.3em; line-height: 1.3; white-space: nowrap; }
         .number { text-align: center; margin: 0.2em 0 0.3em; }
         hr.red { border: 0; border-top: 2px solid #c00000; margin: 0 0 1.2em; }
         h1 { text-align: center; font-family: "FZXiaoBiaoSong-B05S", "方正小标宋简体", "SimSun", "宋体", "Noto Serif CJK SC", serif; font-size: 1.35rem; font-weight: bold; margin: 0.6em 0 0.8em; line-height: 1.4; }
@@ -60,7 +60,7 @@ public enum BulletinHTML {
             <p class="issuer plain">\(e(doc.issuer))信息化应用\(e(b.kind.title))</p>
             <p class="number plain">\(e(b.documentNumber))</p>
             <hr class="red">
-            <h1>\(e(title))</h1>
+            <h1>关于\(e(when))全市法院<br>信息化应用情况的通报</h1>
             <p class="plain">全市各基层人民法院，市中级人民法院各部门：</p>
             <p>根据《\(e(doc.issuer + doc.title))》（\(e(doc.number))），现将\(e(when))全市法院信息化应用情况通报如下。</p>
             <h2>一、总体情况</h2>

@@ -104,7 +104,7 @@ public struct EventRecordReader {
     /// (`type`, `at`, optional `id`, `dept`, then data fields); `line` is what errors cite.
     /// Enum cells may use the catalog's labels (`网上` for `online`), booleans `是`/`否`, times
     /// any form ``ImportTime`` reads. Every bad row is reported (up to ``reportLimit``).
-    public func readTable(_ rows: [(line: Int, cells: [String])], what: String = "table") throws(EventError) -> [EventDraft] {
+    public func readTable(_ rows: [(line: Int, cells: [String])], what: String = "table", sheet: Bool = false) throws(EventError) -> [EventDraft] {
         let rows = rows.filter { !$0.cells.allSatisfy { $0.trimmedSpaces.isEmpty } }
         guard let rawHeader = rows.first?.cells else { throw EventError("the \(what) is empty: it needs a header row (type,at,...)") }
         let header = rawHeader.map(\.trimmedSpaces)
@@ -120,7 +120,8 @@ public struct EventRecordReader {
         var problems = ImportProblems()
         for row in rows.dropFirst() {
             do throws(EventError) {
-                guard row.cells.count <= header.count || row.cells.dropFirst(header.count).allSatisfy(\.isEmpty) else {
+                // A sheet leaves out empty cells at a row's end; a CSV row has them all.
+                guard (sheet || row.cells.count == header.count) && (row.cells.count <= header.count || row.cells.dropFirst(header.count).allSatisfy(\.isEmpty)) else {
                     throw EventError("has \(row.cells.count) cells but the header has \(header.count) columns")
                 }
                 var values: [String: String] = [:]
@@ -135,7 +136,7 @@ public struct EventRecordReader {
                     guard let field = spec.fields[name] else {
                         throw EventError("unknown field '\(name)' for \(type): its fields are \(spec.fieldOrder.joined(separator: ", "))")
                     }
-                    data[name] = try Self.typed(cell, kind: field.kind, name: name)
+                    data[name] = try Self.typed(cell, kind: field.kind, name: "\(type) field '\(name)'", field: name)
                 }
                 for field in spec.fieldOrder where spec.fields[field]!.required && data[field] == nil && !seen.contains(field) {
                     throw EventError("missing field '\(field)', which \(type) requires: the header has no '\(field)' column; add it")
@@ -149,18 +150,20 @@ public struct EventRecordReader {
         return try checkDuplicates(assignIDs(out))
     }
 
-    public static func typed(_ cell: String, kind: EventCatalog.Kind, name: String) throws(EventError) -> JSONValue {
+    /// A cell as the value of its kind; `field` (the bare name) is what enum and boolean errors
+    /// quote, as a person reads them: `channel '网下' must be online or offline`.
+    public static func typed(_ cell: String, kind: EventCatalog.Kind, name: String, field: String? = nil) throws(EventError) -> JSONValue {
         switch kind {
         case .enumeration(let values):
             if values.contains(cell) { return .string(cell) }
             if let canonical = EventCatalog.shippedLabels[cell], values.contains(canonical) { return .string(canonical) }
             let labels = values.flatMap { EventCatalog.labels(of: $0) }
             let or = values.count == 2 ? values.joined(separator: " or ") : values.dropLast().joined(separator: ", ") + " or " + values.last!
-            throw EventError("\(name) '\(cell)' must be \(or)" + (labels.isEmpty ? "" : " (or \(labels.joined(separator: ", ")))"))
+            throw EventError("\(field ?? name) '\(cell)' must be \(or)" + (labels.isEmpty ? "" : " (or \(labels.joined(separator: ", ")))"))
         case .timestamp:
-            do { return .string(try ImportTime.normalize(cell)) } catch { throw EventError("\(name): \(error.reason)") }
+            do { return .string(try ImportTime.normalize(cell)) } catch { throw EventError("\(field ?? name): \(error.reason)") }
         case .date:
-            do { return .string(try ImportTime.normalizeDate(cell)) } catch { throw EventError("\(name): \(error.reason)") }
+            do { return .string(try ImportTime.normalizeDate(cell)) } catch { throw EventError("\(field ?? name): \(error.reason)") }
         case .integer:
             if cell.contains(".") || cell.lowercased().contains("e") {
                 throw EventError("\(name) is '\(cell)', a floating-point number: write a whole number")
@@ -171,7 +174,7 @@ public struct EventRecordReader {
             switch EventCatalog.shippedLabels[cell] ?? cell.lowercased() {
             case "true": return .bool(true)
             case "false": return .bool(false)
-            default: throw EventError("\(name) '\(cell)' must be true or false (or 是, 否)")
+            default: throw EventError("\(field ?? name) '\(cell)' must be true or false (or 是, 否)")
             }
         case .stringList:
             return .array(cell.split(separator: ";").map { .string(String($0)) })

@@ -118,7 +118,8 @@ struct OfficeImportTests {
         let old = s.file("old.xls")
         try Data([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + Array(repeating: 0, count: 100)).write(to: URL(fileURLWithPath: old))
         expectOneLineError(try CLI.run(["node", "import", "--dir", dir, "--format", "xlsx", old]), contains: "save it as .xlsx")
-        expectOneLineError(try CLI.run(["node", "import", "--dir", dir, "--encoding", "latin1", old]), contains: "--encoding must be utf-8, gb18030 or gbk")
+        let encoding = try CLI.run(["node", "import", "--dir", dir, "--encoding", "latin1", old])
+        #expect(encoding.status != 0 && encoding.output.contains("--encoding must be utf-8, gb18030 or gbk, not 'latin1'"), "\(encoding.output)")
         #expect(try headSeq(dir) == 0)
     }
 

@@ -53,7 +53,7 @@ struct NodeImport: ParsableCommand {
         do {
             drafts = try OfficeInput.read(Array(bytes), name: file, format: format, encoding: encoding.flatMap(TextEncoding.init(name:))) { kind, content throws(EventError) in
                 switch content {
-                case .table(let rows): try reader.readTable(rows, what: kind)
+                case .table(let rows): try reader.readTable(rows, what: kind, sheet: kind == "sheet")
                 case .jsonLines(let b): try reader.readJSONLines(b)
                 }
             }
