@@ -14,7 +14,9 @@ public enum BulletinDocx {
         d.paragraph("\(doc.issuer)信息化应用\(b.kind.title)", face: .title, size: 26, align: .center, color: "C00000")
         d.paragraph(b.documentNumber, size: 16, align: .center)
         d.redRule()
-        d.paragraph(title, face: .title, size: 22, align: .center, keepWithNext: true)
+        // Two lines, as 公文 titles are set, rather than a lone word wrapped onto the second.
+        d.paragraph("关于\(when)全市法院", face: .title, size: 22, align: .center, keepWithNext: true)
+        d.paragraph("信息化应用情况的通报", face: .title, size: 22, align: .center, keepWithNext: true)
         d.paragraph("", size: 16)
         d.paragraph("全市各基层人民法院，市中级人民法院各部门：", align: .left)
         d.paragraph("根据《\(doc.issuer + doc.title)》（\(doc.number)），现将\(when)全市法院信息化应用情况通报如下。", indentFirstLine: true)
@@ -23,7 +25,7 @@ public enum BulletinDocx {
         func tally(_ t: [ComplianceStatus: Int]) -> [String] { [ComplianceStatus.met, .missed, .notAssessed, .noData].map { "\(t[$0] ?? 0)" } }
         d.table(header: ["法院", "达标", "未达标", "不考核", "无数据"],
                 rows: b.courtTallies.map { [$0.court.name] + tally($0.tally) } + [["全市"] + tally(b.cityTally)],
-                widthsPercent: [36, 16, 16, 16, 16])
+                widthsPercent: [36, 16, 16, 16, 16], boldLastRow: true)
         d.paragraph("二、分项指标情况", face: .heading, keepWithNext: true, indentFirstLine: true)
         for (n, s) in b.sections.enumerated() {
             d.paragraph("（\(Bulletin.chineseNumber(n + 1))）\(s.indicator.name)（指标\(s.indicator.code)）", bold: true, keepWithNext: true, indentFirstLine: true)
@@ -32,9 +34,9 @@ public enum BulletinDocx {
                 [line.row.unitName, line.row.valueText, line.rank.map { "\($0)/\(line.ranked)" } ?? "—", line.change, line.row.status.chinese]
             }
             rows.append(["全市", s.city.valueText, "—", s.change, s.city.status.chinese])
-            d.table(header: ["法院", "数值", "基层法院排名", b.previousLabel, "情况"], rows: rows, widthsPercent: [30, 17, 17, 20, 16])
+            d.table(header: ["法院", "数值", "基层法院排名", b.previousLabel, "情况"], rows: rows, widthsPercent: [30, 17, 17, 20, 16], boldLastRow: true)
             if !s.departmentsMissed.isEmpty {
-                d.paragraph("中院责任部门未达标：" + s.departmentsMissed.map { "\(b.unitLabel($0.unit, $0.unitName)) \($0.valueText)" }.joined(separator: "，") + "。", indentFirstLine: true)
+                d.paragraph("中院责任部门未达标：" + s.departmentsMissed.map { "\($0.unitName) \($0.valueText)" }.joined(separator: "，") + "。", indentFirstLine: true)
             }
             let points = s.trend.filter { $0.valuePer10k != nil }
             if !points.isEmpty {

@@ -32,10 +32,12 @@ public enum BulletinHTML {
         td.text { text-align: left; }
         .met { color: #1e6b30; } .missed { color: #c00000; font-weight: bold; } .na, .nodata { color: #555; } .problem { color: #8a5a00; font-weight: bold; }
         .chart { margin: 0.2em 0 0.6em; }
+        .caption { text-indent: 0; text-align: center; font-size: 0.7rem; margin: 0; }
         .chart svg { display: block; width: 100%; height: auto; }
         .pending { color: #c00000; font-weight: bold; }
         .signature { text-align: right; text-indent: 0; margin-top: 2em; }
-        .appendix { margin-top: 2em; font-size: 0.75rem; break-before: auto; }
+        .appendix { margin-top: 2em; font-size: 0.75rem; break-inside: avoid; page-break-inside: avoid; }
+        p.lead { text-align: left; }
         .appendix p { text-indent: 0; }
         .appendix code { font-family: "DejaVu Sans Mono", "Courier New", monospace; font-size: 0.65rem; word-break: break-all; }
         """
@@ -84,10 +86,10 @@ public enum BulletinHTML {
             h += "<tr class=\"city\"><td class=\"unit\">全市</td><td class=\"num\">\(e(s.city.valueText))</td><td class=\"num\">—</td><td class=\"num\">\(e(s.change))</td><td class=\"\(css(s.city.status))\">\(e(s.city.status.chinese))</td></tr>\n"
             h += "</tbody></table>\n"
             if !s.departmentsMissed.isEmpty {
-                h += "<p>中院责任部门未达标：" + e(s.departmentsMissed.map { "\(b.unitLabel($0.unit, $0.unitName)) \($0.valueText)" }.joined(separator: "，")) + "。</p>\n"
+                h += "<p>中院责任部门未达标：" + e(s.departmentsMissed.map { "\($0.unitName) \($0.valueText)" }.joined(separator: "，")) + "。</p>\n"
             }
             if s.trend.contains(where: { $0.valuePer10k != nil }) {
-                h += "<div class=\"chart\">" + TrendChart.svg(s.trend, unit: s.indicator.unit, title: "\(s.indicator.name) 全市逐月趋势") + "</div>\n"
+                h += "<div class=\"chart\"><p class=\"caption\">图\(n + 1)　\(e(s.indicator.name))：全市逐月数值与考核标准</p>" + TrendChart.svg(s.trend, unit: s.indicator.unit, title: "\(s.indicator.name) 全市逐月趋势") + "</div>\n"
             }
             h += "</section>\n"
         }

@@ -42,7 +42,7 @@ public enum BulletinMarkdown {
             out.append("| **全市** | \(s.city.valueText) | — | \(s.change) | \(s.city.status.chinese) |")
             out.append("")
             if !s.departmentsMissed.isEmpty {
-                out.append("中院责任部门未达标：" + s.departmentsMissed.map { "\(b.unitLabel($0.unit, $0.unitName)) \($0.valueText)" }.joined(separator: "，") + "。")
+                out.append("中院责任部门未达标：" + s.departmentsMissed.map { "\($0.unitName) \($0.valueText)" }.joined(separator: "，") + "。")
                 out.append("")
             }
             let points = s.trend.filter { $0.valuePer10k != nil }

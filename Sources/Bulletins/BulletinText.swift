@@ -63,7 +63,7 @@ enum BulletinText {
 
     static func requirement(_ b: Bulletin) -> String {
         var seen = Set<String>()
-        let pending = b.accountability.filter { !$0.explained }.map(\.unitName).filter { seen.insert($0).inserted }
+        let pending = b.accountability.filter { !$0.explained }.map { b.unitLabel($0.unit, $0.unitName) }.filter { seen.insert($0).inserted }
         var text = "各牵头考核部门要对照考核标准，加强督导；各应用责任部门要查找原因，抓好整改。"
         if !pending.isEmpty {
             text += "请\(pending.joined(separator: "、"))尽快向信息化应用推广领导小组说明情况。"
@@ -76,6 +76,8 @@ extension BulletinText {
     /// The detail of an accountability entry in Chinese: `97.50% < 99.00%`, `全省第7名（前5名为第一方阵）`.
     static func detail(_ a: AccountabilityEntry) -> String {
         var d = a.detail
+        // "76.92% < ≥ 80.00%" reads as the value and the standard it is below.
+        if let r = d.firstRange(of: " < ≥ ") { d = "\(d[..<r.lowerBound])（标准≥\(d[r.upperBound...])）" }
         if d.hasPrefix("province rank ") {
             let rest = d.dropFirst("province rank ".count)
             let rank = rest.prefix { $0.isNumber }

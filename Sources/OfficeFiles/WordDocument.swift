@@ -52,7 +52,7 @@ public struct WordDocument: Sendable {
 
     /// A table: the header row repeats on each page, no row splits across pages, the first
     /// column never wraps (court names stay on one line).
-    public mutating func table(header: [String], rows: [[String]], widthsPercent: [Int], size: Double = 10.5) {
+    public mutating func table(header: [String], rows: [[String]], widthsPercent: [Int], size: Double = 10.5, boldLastRow: Bool = false) {
         let total = 8844  // twips: 156 mm text width
         var t = #"<w:tbl><w:tblPr><w:tblW w:w="\#(total)" w:type="dxa"/><w:jc w:val="center"/><w:tblBorders>"#
         for side in ["top", "left", "bottom", "right", "insideH", "insideV"] { t += #"<w:\#(side) w:val="single" w:sz="4" w:space="0" w:color="000000"/>"# }
@@ -60,20 +60,20 @@ public struct WordDocument: Sendable {
         let widths = widthsPercent.map { total * $0 / max(1, widthsPercent.reduce(0, +)) }
         for w in widths { t += #"<w:gridCol w:w="\#(w)"/>"# }
         t += "</w:tblGrid>"
-        func row(_ cells: [String], header: Bool) -> String {
+        func row(_ cells: [String], header: Bool, bold: Bool = false) -> String {
             var r = "<w:tr><w:trPr><w:cantSplit/>" + (header ? "<w:tblHeader/>" : "") + "</w:trPr>"
             for (i, c) in cells.enumerated() {
                 r += #"<w:tc><w:tcPr><w:tcW w:w="\#(i < widths.count ? widths[i] : 1000)" w:type="dxa"/>"#
                 if i == 0 { r += "<w:noWrap/>" }
                 if header { r += #"<w:shd w:val="clear" w:color="auto" w:fill="EDEDED"/>"# }
-                r += #"<w:vAlign w:val="center"/></w:tcPr><w:p><w:pPr><w:spacing w:after="0"/><w:jc w:val="\#(i == 0 || header ? "center" : "center")"/></w:pPr>"#
-                r += Self.run(Run(c, bold: header), face: header ? .heading : .body, size: size)
+                r += #"<w:vAlign w:val="center"/></w:tcPr><w:p><w:pPr><w:snapToGrid w:val="0"/><w:spacing w:before="20" w:after="20" w:line="240" w:lineRule="auto"/><w:jc w:val="\#(i == 0 && !header ? "left" : "center")"/></w:pPr>"#
+                r += Self.run(Run(c, bold: header || bold), face: header ? .heading : .body, size: size)
                 r += "</w:p></w:tc>"
             }
             return r + "</w:tr>"
         }
         t += row(header, header: true)
-        for r in rows { t += row(r, header: false) }
+        for (i, r) in rows.enumerated() { t += row(r, header: false, bold: boldLastRow && i == rows.count - 1) }
         body += t + "</w:tbl>" + #"<w:p><w:pPr><w:spacing w:after="120"/></w:pPr></w:p>"#
     }
 
@@ -110,7 +110,7 @@ public struct WordDocument: Sendable {
             <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
             <w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:docDefaults><w:rPrDefault><w:rPr><w:rFonts w:ascii="Times New Roman" w:hAnsi="Times New Roman" w:eastAsia="仿宋_GB2312" w:cs="Times New Roman"/><w:sz w:val="32"/><w:szCs w:val="32"/><w:lang w:val="en-US" w:eastAsia="zh-CN"/></w:rPr></w:rPrDefault><w:pPrDefault><w:pPr><w:spacing w:after="0"/></w:pPr></w:pPrDefault></w:docDefaults><w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/><w:qFormat/></w:style><w:style w:type="table" w:default="1" w:styleId="TableNormal"><w:name w:val="Normal Table"/><w:tblPr><w:tblInd w:w="0" w:type="dxa"/><w:tblCellMar><w:top w:w="0" w:type="dxa"/><w:left w:w="108" w:type="dxa"/><w:bottom w:w="0" w:type="dxa"/><w:right w:w="108" w:type="dxa"/></w:tblCellMar></w:tblPr></w:style></w:styles>
             """)
-        let section = #"<w:sectPr><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="2098" w:right="1474" w:bottom="1984" w:left="1588" w:header="851" w:footer="992" w:gutter="0"/><w:docGrid w:type="lines" w:linePitch="579"/></w:sectPr>"#
+        let section = #"<w:sectPr><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="2098" w:right="1474" w:bottom="1984" w:left="1588" w:header="851" w:footer="992" w:gutter="0"/></w:sectPr>"#
         zip.add("word/document.xml", text: #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"# + "\n"
             + #"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:body>"#
             + body + section + "</w:body></w:document>")

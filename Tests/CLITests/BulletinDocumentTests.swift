@@ -67,12 +67,26 @@ struct BulletinDocumentTests {
         #expect(r.status == 0, "\(r.output)")
         let zip = try ZipArchive(reading: Array(try Data(contentsOf: URL(fileURLWithPath: out))))
         let xml = String(decoding: try #require(zip.entries["word/document.xml"]), as: UTF8.self)
-        for needed in ["关于2022年10月全市法院信息化应用情况的通报", "<w:tblHeader/>", "<w:cantSplit/>", "<w:keepNext/>", "仿宋_GB2312", ">全市<", "附：数据复核信息", #"w:w="11906" w:h="16838""#] {
+        for needed in ["关于2022年10月全市法院</w:t>", "信息化应用情况的通报</w:t>", "<w:tblHeader/>", "<w:cantSplit/>", "<w:keepNext/>", "仿宋_GB2312", ">全市<", "附：数据复核信息", #"w:w="11906" w:h="16838""#] {
             #expect(xml.contains(needed), "the .docx lacks \(needed)")
         }
         if let python = Self.tool("python3") {
             let (status, _) = try Self.run(python, ["-c", "import sys,zipfile,xml.dom.minidom as m; z=zipfile.ZipFile(sys.argv[1]); [m.parseString(z.read(n)) for n in z.namelist() if n.endswith('.xml') or n.endswith('.rels')]", out])
             #expect(status == 0, "a part of the .docx is not well-formed XML")
+        }
+        // LibreOffice (Debian's libreoffice-writer-nogui) opens it: printed to PDF, it is A4 and
+        // holds the title and the 全市 rows.
+        if let soffice = Self.tool("soffice"), let pdftotext = Self.tool("pdftotext"), let pdfinfo = Self.tool("pdfinfo") {
+            let (status, _) = try Self.run(soffice, ["-env:UserInstallation=file://\(s.file("lo-profile"))", "--headless", "--convert-to", "pdf", "--outdir", s.path, out])
+            #expect(status == 0)
+            let pdf = s.file("2022-10.pdf")
+            let (_, info) = try Self.run(pdfinfo, [pdf])
+            #expect(info.contains("(A4)"), "\(info)")
+            let (_, text) = try Self.run(pdftotext, ["-layout", pdf, "-"])
+            // (LibreOffice spaces Latin digits from Chinese: compare without spaces.)
+            let flat = text.replacingOccurrences(of: " ", with: "")
+            let cityRows = text.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("全市 ") }
+            #expect(flat.contains("关于2022年10月全市法院\n信息化应用情况的通报") && cityRows.count == 20, "LibreOffice did not read the .docx as written: \(cityRows.count) 全市 rows")
         }
     }
 
