@@ -133,6 +133,17 @@ struct BulletinDocumentTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: images).filter { $0.hasSuffix(".png") }.count == pages)
     }
 
+    @Test func withoutChromiumAPDFIsRefusedNamingThePackageAndNothingIsWritten() throws {
+        let s = try Scratch(); defer { s.remove() }
+        let dir = try node(s)
+        let out = s.file("b.pdf")
+        let (status, output) = try Self.run("/bin/sh", ["-c", "COURTSYNC_CHROMIUM=/nonexistent/chromium '\(CLI.binary)' report monthly 2022-10 --dir '\(dir)' --out '\(out)' 2>&1"])
+        #expect(status != 0)
+        let lines = output.split(separator: "\n")
+        #expect(lines.count == 1 && output.contains("apt-get install chromium"), "\(output)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     @Test func queryAnswersAreWrittenAsXlsxAndAsCSVWithABOM() throws {
         let s = try Scratch(); defer { s.remove() }
         let dir = try node(s)
