@@ -89,6 +89,16 @@ struct OfficeImportTests {
         #expect(try headSeq(dir) == 0, "a bad file wrote something")
     }
 
+    @Test func aFileFullOfMistakesStopsAtTwentyReports() throws {
+        let s = try Scratch(); defer { s.remove() }
+        let dir = try makeNode(s)
+        let rows = (1...30).map { "case.filed,2022-08-01 09:30,x\($0),传真" }
+        let r = try CLI.run(["node", "import", "--dir", dir, try s.write("many.csv", "type,at,case_no,channel\n" + rows.joined(separator: "\n") + "\n")])
+        #expect(r.status != 0 && r.output.contains("at least 20 records are wrong (the first 20 shown)"), "\(r.output)")
+        #expect(r.output.contains("line 21: channel '传真'") && !r.output.contains("line 22:"), "\(r.output)")
+        #expect(try headSeq(dir) == 0)
+    }
+
     @Test func aTimeWithoutOffsetIsTakenAsBeijingTimeAndTheHintIsAnAcceptedForm() throws {
         let s = try Scratch(); defer { s.remove() }
         let dir = try makeNode(s)
@@ -117,7 +127,10 @@ struct OfficeImportTests {
         expectOneLineError(try CLI.run(["node", "import", "--dir", dir, broken]), contains: "it is not an .xlsx workbook")
         let old = s.file("old.xls")
         try Data([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + Array(repeating: 0, count: 100)).write(to: URL(fileURLWithPath: old))
-        expectOneLineError(try CLI.run(["node", "import", "--dir", dir, "--format", "xlsx", old]), contains: "save it as .xlsx")
+        expectOneLineError(try CLI.run(["node", "import", "--dir", dir, old]), contains: "save it as .xlsx")
+        let renamed = s.file("old.txt")
+        try FileManager.default.copyItem(atPath: old, toPath: renamed)
+        expectOneLineError(try CLI.run(["node", "import", "--dir", dir, renamed]), contains: "save it as .xlsx")
         let encoding = try CLI.run(["node", "import", "--dir", dir, "--encoding", "latin1", old])
         #expect(encoding.status != 0 && encoding.output.contains("--encoding must be utf-8, gb18030 or gbk, not 'latin1'"), "\(encoding.output)")
         #expect(try headSeq(dir) == 0)

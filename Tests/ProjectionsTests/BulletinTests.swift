@@ -90,7 +90,7 @@ struct BulletinTests {
         #expect(md.contains("| 中院立案庭 | 网上立案率 | 未进入全省第一方阵 | 全省第7名 (第一方阵: 前5名) | **未说明** |"))
         #expect(md.contains("- 中站区人民法院（网上立案率）：专网故障，部分案件线下立案。"))
         #expect(md.contains("趋势（全市）：2023-06 97.50% → 2023-07 98.33%"))
-        #expect(md.contains("请立案庭、解放区人民法院、中站区人民法院尽快向信息化应用推广领导小组说明情况"))
+        #expect(md.contains("请中院立案庭、解放区人民法院、中站区人民法院尽快向信息化应用推广领导小组说明情况"))
         #expect(md.contains("全市法院19项指标中，考核3项，达标0项，未达标3项（网上立案率、案均网上阅卷数、案均网上阅档数）"))
 
         let html = BulletinHTML.render(b)

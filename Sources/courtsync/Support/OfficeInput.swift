@@ -15,10 +15,10 @@ enum OfficeInput {
     static func kind(of bytes: [UInt8], name: String) -> String {
         switch URL(fileURLWithPath: name).pathExtension.lowercased() {
         case "csv": return "csv"
-        case "xlsx": return "xlsx"
+        case "xlsx", "xls": return "xlsx"  // an old .xls is refused there with what to do
         case "jsonl", "ndjson", "json": return "jsonl"
         default:
-            if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return "xlsx" }
+            if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || bytes.starts(with: [0xD0, 0xCF, 0x11, 0xE0]) { return "xlsx" }
             let first = bytes.drop(while: { [0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }).first
             return first == UInt8(ascii: "{") ? "jsonl" : "csv"
         }
