@@ -66,6 +66,47 @@ struct OfficeImportTests {
         #expect(log.contains(#""at":"2022-08-01T09:30:00+08:00""#) && log.contains(#""mode":"online""#) && log.contains(#""streamed":true"#) && log.contains(#""streamed":false"#), "\(log)")
     }
 
+    /// A workbook as a spreadsheet program writes it (shared strings, real date and percent
+    /// cells, a second sheet), made with Python's openpyxl when it is installed (.ci/run does).
+    @Test func aWorkbookWrittenByASpreadsheetProgramIsRead() throws {
+        let s = try Scratch(); defer { s.remove() }
+        let script = """
+            import sys, datetime
+            try:
+                import openpyxl
+            except ImportError:
+                sys.exit(3)
+            wb = openpyxl.Workbook(); ws = wb.active; ws.title = "立案"
+            ws.append(["type", "at", "case_no", "channel", "dept"])
+            ws.append(["case.filed", datetime.datetime(2022, 8, 1, 9, 30), "(2022)豫0811民初1号", "网上", "立案庭"])
+            ws.append(["case.filed", datetime.date(2022, 8, 2), "(2022)豫0811民初2号", "线下", None])
+            ws.append([])
+            ws.append(["case.filed", "2022-08-03 10:00", "(2022)豫0811民初3号", "online", "立案庭"])
+            wb.create_sheet("说明").append(["这一页不导入"])
+            wb.save(sys.argv[1])
+            wb = openpyxl.Workbook(); ws = wb.active
+            ws.append(["指标", "期间", "全省排名", "全省平均", "优秀标准"])
+            ws.append(["网上立案率", "2023-07", 4, 0.9855, 0.995])
+            ws["D2"].number_format = "0.00%"; ws["E2"].number_format = "0.00%"
+            wb.save(sys.argv[2])
+            """
+        let p = Process()
+        // The python3 on the PATH, the one .ci/run installs openpyxl for.
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", script, s.file("usage.xlsx"), s.file("standings.xlsx")]
+        try p.run(); p.waitUntilExit()
+        guard p.terminationStatus != 3 else { return }  // openpyxl is not installed here
+        #expect(p.terminationStatus == 0)
+        let dir = try makeNode(s)
+        let r = try CLI.run(["node", "import", "--dir", dir, s.file("usage.xlsx")])
+        #expect(r.status == 0 && r.stdout.contains("imported 3 events"), "\(r.output)")
+        let log = try exported(dir, s)
+        for at in ["2022-08-01T09:30:00+08:00", "2022-08-02T00:00:00+08:00", "2022-08-03T10:00:00+08:00"] { #expect(log.contains(#""at":"\#(at)""#), "no event at \(at): \(log)") }
+        let hub = try makeNode(s, court: "410800")
+        let st = try CLI.run(["standings", "import", "--dir", hub, s.file("standings.xlsx")])
+        #expect(st.status == 0 && st.stdout.contains("全省第4名, 全省平均 98.55%, 优秀标准 99.50%"), "\(st.output)")
+    }
+
     @Test func everyBadRowIsReportedInOnePassWithTheValueAndWhatIsExpected() throws {
         let s = try Scratch(); defer { s.remove() }
         let dir = try makeNode(s)
