@@ -181,7 +181,9 @@ struct OfficeImportTests {
         let s = try Scratch(); defer { s.remove() }
         let hub = try makeNode(s, court: "410800")
         let before = try headSeq(hub)
-        let rows = [["指标", "期间", "全省排名", "全省平均", "优秀标准", "文件"],
+        // As the province sends it: a title row above the header.
+        let rows = [["2023年7月全省法院信息化应用指标排名"], [],
+                    ["指标", "期间", "全省排名", "全省平均", "优秀标准", "文件"],
                     ["网上立案率", "2023年7月", "4", "0.9855", "99.5%", "豫高法〔2023〕88号"],
                     ["5b", "2023-07", "第12名", "0.25", "", ""]]
         let file = s.file("全省排名.xlsx")

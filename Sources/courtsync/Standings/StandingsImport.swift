@@ -6,14 +6,6 @@ import Foundation
 import NodeStore
 import OfficeFiles
 
-/// `courtsync standings`: the province's standings (方案§三.3), recorded at the hub.
-struct StandingsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "standings",
-        abstract: "The provincial court's standings of the city (全省排名), recorded as signed events at the hub's node 410800.",
-        subcommands: [StandingsImport.self])
-}
-
 /// `courtsync standings import FILE.xlsx --dir HUB`: one `standing.recorded` event per row.
 struct StandingsImport: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -80,13 +72,22 @@ struct StandingsImport: ParsableCommand {
     }
 
     static func drafts(_ rows: [(line: Int, cells: [String])], plan: Plan, at: EventTime) throws(EventError) -> [(String, EventDraft)] {
-        let rows = rows.filter { !$0.cells.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty } }
-        guard let header = rows.first else { throw EventError("the sheet is empty: it needs a header row (指标, 期间, 全省排名, 全省平均, 优秀标准)") }
-        var index: [String: Int] = [:]
-        for (i, name) in header.cells.enumerated() {
-            let n = name.trimmingCharacters(in: .whitespaces)
-            if let c = columns.first(where: { $0.names.contains(n) }) { index[c.key] = i }
+        var rows = rows.filter { !$0.cells.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty } }
+        guard !rows.isEmpty else { throw EventError("the sheet is empty: it needs a header row (指标, 期间, 全省排名, 全省平均, 优秀标准)") }
+        func columnIndex(_ row: (line: Int, cells: [String])) -> [String: Int] {
+            var index: [String: Int] = [:]
+            for (i, name) in row.cells.enumerated() {
+                let n = name.trimmingCharacters(in: .whitespaces)
+                if let c = columns.first(where: { $0.names.contains(n) }), index[c.key] == nil { index[c.key] = i }
+            }
+            return index
         }
+        // The province's sheets often open with a title row (2023年7月全省法院…排名): the header
+        // is the first of the top rows that names the indicator and the rank.
+        let headerAt = rows.prefix(10).firstIndex { let i = columnIndex($0); return i["indicator"] != nil && i["rank"] != nil } ?? 0
+        rows.removeFirst(headerAt)
+        let header = rows[0]
+        let index = columnIndex(header)
         for required in ["indicator", "period", "rank", "average"] where index[required] == nil {
             let names = columns.first { $0.key == required }!.names
             throw EventError("the header (line \(header.line)) has no \(names[1]) column (\(names[0])): columns are 指标, 期间, 全省排名, 全省平均, optional 优秀标准 and 文件")
