@@ -27,9 +27,10 @@ public enum TrendChart {
     /// A tick's label: 95%, 97.5%, 0.25.
     static func tickLabel(_ v: Int64, percent: Bool) -> String {
         if percent {
-            // per 10,000 → percent with at most one decimal
-            let tenths = (v + 5) / 10
-            return tenths % 10 == 0 ? "\(tenths / 10)%" : "\(tenths / 10).\(tenths % 10)%"
+            // per 10,000 → percent, exactly, without trailing zeros: 96%, 97.5%, 99.75%
+            let whole = v / 100, frac = v % 100
+            if frac == 0 { return "\(whole)%" }
+            return frac % 10 == 0 ? "\(whole).\(frac / 10)%" : "\(whole).\(frac < 10 ? "0" : "")\(frac)%"
         }
         let thousandths = v / 10
         var frac = String(thousandths % 1000)

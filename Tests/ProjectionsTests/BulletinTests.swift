@@ -146,7 +146,9 @@ struct BulletinTests {
         // 96.5%…99.5% (per 10,000): steps of 1%, from 96% to 100%.
         #expect(TrendChart.ticks(lo: 9650, hi: 9950, percent: true) == [9600, 9700, 9800, 9900, 10000])
         #expect(TrendChart.ticks(lo: 0, hi: 10000, percent: true) == [0, 2500, 5000, 7500, 10000])
-        #expect([9600, 9750, 10000].map { TrendChart.tickLabel($0, percent: true) } == ["96%", "97.5%", "100%"])
+        #expect([9600, 9750, 9975, 10000].map { TrendChart.tickLabel($0, percent: true) } == ["96%", "97.5%", "99.75%", "100%"])
+        // All at 100%: the axis still has room and round labels.
+        #expect(TrendChart.ticks(lo: 9950, hi: 10000, percent: true) == [9950, 9975, 10000])
         // Per-case values 0.15…0.3: steps of 0.05.
         #expect(TrendChart.ticks(lo: 1500, hi: 3000, percent: false) == [1500, 2000, 2500, 3000])
         #expect(TrendChart.tickLabel(2500, percent: false) == "0.25")
