@@ -29,6 +29,10 @@ let package = Package(
             "CanonicalJSON",
             .product(name: "Crypto", package: "swift-crypto"),
         ], resources: [.embedInCode("Resources/event-catalog.json")]),
+        // zlib and iconv from the system (zlib1g-dev, glibc): zips for .docx/.xlsx, GB18030 text.
+        .systemLibrary(name: "COfficeShims", path: "Sources/COfficeShims"),
+        // Office files without Office: zip archives, .xlsx read and written, .docx written, GB18030 text.
+        .target(name: "OfficeFiles", dependencies: ["COfficeShims"]),
         // The plan 焦中法〔2022〕77号 as data: courts, departments, indicators, thresholds.
         .target(name: "CourtPlan", dependencies: ["CanonicalJSON"],
                 resources: [.embedInCode("Resources/jiaozuo-2022-77.json"), .embedInCode("Resources/supervised-systems.jsonl")]),
@@ -45,7 +49,7 @@ let package = Package(
         // A seeded, deterministic city of courts using the plan's systems month by month: the demo's data.
         .target(name: "CitySimulation", dependencies: ["CanonicalJSON", "CourtLog", "CourtPlan"]),
         // 技术处's bulletins (月通报、半年通报、年通报) in Markdown and HTML, from the projections.
-        .target(name: "Bulletins", dependencies: ["CourtLog", "CourtPlan", "Projections"]),
+        .target(name: "Bulletins", dependencies: ["CourtLog", "CourtPlan", "Projections", "OfficeFiles"]),
         // Query answers as tables and JSON, shared by the CLI and the hub's endpoints.
         .target(name: "QueryViews", dependencies: ["CanonicalJSON", "CourtLog", "CourtPlan", "Projections", "NodeStore"]),
         // The hub's web dashboard as server-rendered HTML (no Hummingbird: the Hub's routes call it).
@@ -79,7 +83,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "courtsync", dependencies: [
-            "CourtLog", "CourtPlan", "Projections", "NodeStore", "QueryViews", "SyncProtocol", "Hub", "NodeSync", "CitySimulation", "Bulletins", "Dashboard",
+            "CourtLog", "CourtPlan", "Projections", "NodeStore", "QueryViews", "SyncProtocol", "Hub", "NodeSync", "CitySimulation", "Bulletins", "Dashboard", "OfficeFiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"]),
@@ -88,7 +92,8 @@ let package = Package(
         .testTarget(name: "PlanFileTests", dependencies: ["CourtPlan"]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "CourtLog", "CourtPlan", "Bulletins"]),
         .testTarget(name: "CitySimulationTests", dependencies: ["CitySimulation", "CourtLog", "CourtPlan"]),
-        .testTarget(name: "CLITests", dependencies: ["courtsync", "CourtLog", "NodeStore"]),
+        .testTarget(name: "CLITests", dependencies: ["courtsync", "CourtLog", "NodeStore", "OfficeFiles"]),
+        .testTarget(name: "OfficeFilesTests", dependencies: ["OfficeFiles"]),
         .testTarget(name: "SyncTests", dependencies: ["courtsync", "SyncProtocol", "Hub", "NodeSync", "NodeStore", "CourtLog"]),
         .testTarget(name: "DashboardTests", dependencies: [
             "Dashboard", "Hub", "NodeStore", "CourtLog", "CourtPlan", "QueryViews",

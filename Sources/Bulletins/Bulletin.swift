@@ -36,12 +36,12 @@ public struct Bulletin: Sendable {
             }
         }
 
-        /// How many periods the trend charts go back.
+        /// How many months the trend charts may go back.
         var trendLength: Int {
             switch self {
             case .monthly: 12
-            case .halfYear: 4
-            case .annual: 3
+            case .halfYear: 24
+            case .annual: 36
             }
         }
     }
@@ -94,6 +94,29 @@ public struct Bulletin: Sendable {
     /// Where the data stands: "统计截至 …" as the caller knows it (record time or as-of).
     public let dataNote: String
     public let firstGroupRank: Int64
+    /// How to reproduce the bulletin exactly (the record time to replay to), for the appendix.
+    public var reproduction: String = ""
+    /// The issue date as written on the document, e.g. 2023年8月10日 (empty: not shown).
+    public var issued: String = ""
+    /// The document number (文号 / 期号); empty means the default, e.g. 2023年第7期.
+    public var number: String = ""
+
+    /// The 文号 shown under the title: the given number, else the issue's place in its series.
+    public var documentNumber: String {
+        if !number.isEmpty { return number }
+        switch period {
+        case .month(let y, let m): return "\(y)年第\(m)期"
+        case .half(let y, let h): return "\(y)年\(h == 1 ? "上" : "下")半年"
+        case .year(let y): return "\(y)年度"
+        }
+    }
+
+    /// A unit's name as a bulletin prints it: the intermediate court's departments are
+    /// labelled 中院 (中院立案庭), courts and the city as named.
+    public func unitLabel(_ unit: String, _ name: String) -> String {
+        if unit == Attribution.city || plan.courts.contains(where: { $0.code == unit }) || name.hasPrefix("中院") { return name }
+        return "中院" + name
+    }
 
     /// How a change is labelled: 较上月, 较2022年下半年, 较上年.
     public var previousLabel: String {
@@ -124,9 +147,17 @@ public struct Bulletin: Sendable {
         }
         let previous = period.previous
         let before = try counts(previous.description)
-        var trendPeriods: [Period] = [period]
-        while trendPeriods.count < kind.trendLength { trendPeriods.insert(trendPeriods[0].previous, at: 0) }
-        let trendCounts = try trendPeriods.map { ($0, try counts($0.description)) }
+        // The charts go month by month, from the first month with usage data in the window
+        // (12 months for a monthly bulletin, 24 for a half-year, 36 for a year) to the period's end,
+        let end = period.monthRange.upperBound
+        var months: [Period] = []
+        var m = Period.month(year: end / 100, month: end % 100)
+        for _ in 0..<(kind.trendLength) { months.insert(m, at: 0); m = m.previous }
+        let monthCounts = try months.map { ($0, try counts($0.description)) }
+        // and back from the period's end to its last month with data (a year still running).
+        let firstWithData = monthCounts.firstIndex { !$0.1.isEmpty } ?? monthCounts.count - 1
+        let lastWithData = max(firstWithData, monthCounts.lastIndex { !$0.1.isEmpty } ?? firstWithData)
+        let trendCounts = Array(monthCounts[firstWithData...lastWithData])
         let plan = projection.policy.plan
         var sections: [Section] = []
         var supervised: [Section] = []

@@ -7,7 +7,7 @@ public enum BulletinMarkdown {
         let when = Bulletin.chinese(b.period)
         out.append("# \(b.plan.document.issuer)信息化应用情况\(b.kind.title)")
         out.append("")
-        out.append("**\(when)**")
+        out.append("**\(when)**　\(b.documentNumber)")
         out.append("")
         out.append("根据《\(b.plan.document.issuer)\(b.plan.document.title)》（\(b.plan.document.number)），现将\(when)全市法院信息化应用情况通报如下。")
         out.append("")
@@ -23,6 +23,8 @@ public enum BulletinMarkdown {
         for (court, t) in b.courtTallies {
             out.append("| \(court.name) | \(t[.met] ?? 0) | \(t[.missed] ?? 0) | \(t[.notAssessed] ?? 0) | \(t[.noData] ?? 0) |")
         }
+        let c = b.cityTally
+        out.append("| **全市** | \(c[.met] ?? 0) | \(c[.missed] ?? 0) | \(c[.notAssessed] ?? 0) | \(c[.noData] ?? 0) |")
         out.append("")
         if !b.departmentStandings.isEmpty {
             out.append("中院各责任部门（按所负责指标的达标比例排名）：")
@@ -47,6 +49,7 @@ public enum BulletinMarkdown {
             for line in s.courts {
                 out.append("| \(line.row.unitName) | \(line.row.valueText) | \(line.rank.map { "\($0)/\(line.ranked)" } ?? "—") | \(line.change) | \(line.row.status.chinese) |")
             }
+            out.append("| **全市** | \(s.city.valueText) | — | \(s.change) | \(s.city.status.chinese) |")
             out.append("")
             if !s.departmentsMissed.isEmpty {
                 out.append("中院责任部门未达标：" + s.departmentsMissed.map { "\($0.unitName) \($0.valueText)" }.joined(separator: "，") + "。")
@@ -83,7 +86,7 @@ public enum BulletinMarkdown {
             out.append("| 单位 | 指标 | 原因 | 情况 | 是否已说明 |")
             out.append("|---|---|---|---|---|")
             for e in b.accountability {
-                out.append("| \(e.unitName) | \(e.indicatorName) | \(BulletinText.reason(e)) | \(e.detail) | \(e.explained ? "已说明" : "**未说明**") |")
+                out.append("| \(b.unitLabel(e.unit, e.unitName)) | \(e.indicatorName) | \(BulletinText.reason(e)) | \(BulletinText.detail(e)) | \(e.explained ? "已说明" : "**未说明**") |")
             }
             let explained = b.accountability.filter(\.explained)
             if !explained.isEmpty {
@@ -103,8 +106,13 @@ public enum BulletinMarkdown {
         out.append("")
         out.append(BulletinText.requirement(b))
         out.append("")
-        out.append("\(b.plan.document.issuer)信息化应用领导小组办公室（技术处）")
+        out.append("\(b.plan.document.issuer)信息化应用推广领导小组办公室（技术处）" + (b.issued.isEmpty ? "" : "　\(b.issued)"))
         out.append("")
+        if !b.reproduction.isEmpty {
+            out.append("## 附：数据复核信息")
+            out.append("")
+            for line in b.reproduction.split(separator: "\n") { out.append(line.hasPrefix("courtsync ") ? "`\(line)`" : String(line)); out.append("") }
+        }
         return out.joined(separator: "\n")
     }
 }

@@ -63,11 +63,45 @@ enum BulletinText {
 
     static func requirement(_ b: Bulletin) -> String {
         var seen = Set<String>()
-        let pending = b.accountability.filter { !$0.explained }.map(\.unitName).filter { seen.insert($0).inserted }
+        let pending = b.accountability.filter { !$0.explained }.map { b.unitLabel($0.unit, $0.unitName) }.filter { seen.insert($0).inserted }
         var text = "各牵头考核部门要对照考核标准，加强督导；各应用责任部门要查找原因，抓好整改。"
         if !pending.isEmpty {
             text += "请\(pending.joined(separator: "、"))尽快向信息化应用推广领导小组说明情况。"
         }
         return text
+    }
+}
+
+extension BulletinText {
+    /// The detail of an accountability entry in Chinese: `97.50% < 99.00%`, `全省第7名（前5名为第一方阵）`.
+    static func detail(_ a: AccountabilityEntry) -> String {
+        var d = a.detail
+        // "76.92% < ≥ 80.00%" reads as the value and the standard it is below.
+        if let r = d.firstRange(of: " < ≥ ") { d = "\(d[..<r.lowerBound])（标准≥\(d[r.upperBound...])）" }
+        if d.hasPrefix("province rank ") {
+            let rest = d.dropFirst("province rank ".count)
+            let rank = rest.prefix { $0.isNumber }
+            d = "全省第\(rank)名"
+        }
+        return d
+    }
+
+    /// The explanations received, each once: (unit label, indicator, text).
+    static func explanations(_ b: Bulletin) -> [(String, String, String)] {
+        var seen = Set<String>()
+        return b.accountability.flatMap { a in a.explanations.map { (a, $0) } }
+            .filter { seen.insert("\($0.1.node)/\($0.1.seq)").inserted }
+            .map { (b.unitLabel($0.0.unit, $0.0.unitName), $0.0.indicatorName, $0.1.text) }
+    }
+}
+
+extension Bulletin {
+    /// 1 → 一, 12 → 十二, 19 → 十九, 20 → 二十.
+    public static func chineseNumber(_ n: Int) -> String {
+        let digits = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"]
+        if n < 10 { return digits[n] }
+        if n < 20 { return "十" + (n % 10 == 0 ? "" : digits[n % 10]) }
+        if n < 100 { return digits[n / 10] + "十" + (n % 10 == 0 ? "" : digits[n % 10]) }
+        return "\(n)"
     }
 }

@@ -26,7 +26,7 @@ public struct EventTime: Sendable, Hashable, Comparable {
     public init(parsing text: String) throws(EventError) {
         let b = Array(text.utf8)
         guard b.count == 20 || b.count == 25 else {
-            if b.count == 19 { throw EventError("time '\(text)' has no UTC offset: add one, e.g. \(text)+08:00") }
+            if b.count == 19 { throw EventError("time '\(text)' has no UTC offset: add one, e.g. \(String(text.map { $0 == " " ? "T" : $0 }))+08:00") }
             throw EventError("time '\(text)' is not RFC 3339 with an offset: write it as 2022-08-01T09:30:00+08:00")
         }
         func digits(_ range: Range<Int>) -> Int? { decimalDigits(b, range) }

@@ -11,15 +11,26 @@ import Crypto
 public struct EventRecordReader {
     public let plan: Plan
     public let catalog: EventCatalog
+    /// The current time (seconds since 1970): a record dated later than this plus
+    /// ``futureSkew`` is refused. Nil checks nothing.
+    public var now: Int64?
+    /// How far ahead of `now` a record may be dated (clocks differ a little): ten minutes.
+    public static let futureSkew: Int64 = 600
+    /// How many bad records one pass reports before it stops looking.
+    public static let reportLimit = 20
 
-    public init(plan: Plan = .shipped, catalog: EventCatalog = .shipped) {
+    public init(plan: Plan = .shipped, catalog: EventCatalog = .shipped, now: Int64? = nil) {
         self.plan = plan
         self.catalog = catalog
+        self.now = now
     }
 
     /// One record as given: `dept` may be a slug or the plan's Chinese name.
     public func draft(id: String?, type: String, at: String, dept: String?, data: [String: JSONValue]) throws(EventError) -> EventDraft {
-        let time = try EventTime(parsing: at)
+        let time = try EventTime(parsing: try ImportTime.normalize(at))
+        if let now, time.utcSeconds > now + Self.futureSkew {
+            throw EventError("at '\(at)' is in the future (now \(EventTime(beijing: now).text)): an event is recorded after it happens; check the date")
+        }
         var slug: String?
         if let dept {
             do { slug = try plan.department(dept).slug } catch { throw EventError(error.message) }
@@ -45,6 +56,7 @@ public struct EventRecordReader {
     /// Reads JSON Lines: one object per line with `type`, `at`, `data` and optional `id`, `dept`.
     public func readJSONLines(_ bytes: [UInt8]) throws(EventError) -> [EventDraft] {
         var out: [(EventDraft, hasID: Bool)] = []
+        var problems = ImportProblems()
         var lineNo = 0
         for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
             lineNo += 1
@@ -75,17 +87,27 @@ public struct EventRecordReader {
                 }
                 out.append((try draft(id: id, type: type, at: at, dept: dept, data: data), id != nil))
             } catch {
-                throw error.at(line: lineNo)
+                try problems.add(error.at(line: lineNo))
             }
         }
+        try problems.check()
         return try checkDuplicates(assignIDs(out))
     }
 
     /// Reads CSV with a header row: `type`, `at`, optional `id`, `dept`, and one column per data
     /// field; an empty cell leaves the field out. Values take the kind the catalog gives them.
     public func readCSV(_ text: String) throws(EventError) -> [EventDraft] {
-        let rows = try CSVTable.parse(text)
-        guard let header = rows.first?.cells else { throw EventError("the CSV file is empty: it needs a header row (type,at,...)") }
+        try readTable(CSVTable.parse(text).map { (line: $0.line, cells: $0.cells) }, what: "CSV file")
+    }
+
+    /// Reads a table (CSV, or a spreadsheet's first sheet): the first row is the header
+    /// (`type`, `at`, optional `id`, `dept`, then data fields); `line` is what errors cite.
+    /// Enum cells may use the catalog's labels (`网上` for `online`), booleans `是`/`否`, times
+    /// any form ``ImportTime`` reads. Every bad row is reported (up to ``reportLimit``).
+    public func readTable(_ rows: [(line: Int, cells: [String])], what: String = "table", sheet: Bool = false) throws(EventError) -> [EventDraft] {
+        let rows = rows.filter { !$0.cells.allSatisfy { $0.trimmedSpaces.isEmpty } }
+        guard let rawHeader = rows.first?.cells else { throw EventError("the \(what) is empty: it needs a header row (type,at,...)") }
+        let header = rawHeader.map(\.trimmedSpaces)
         var seen = Set<String>()
         for name in header {
             guard !name.isEmpty else { throw EventError("the header has an empty column name: name every column", line: 1) }
@@ -95,13 +117,15 @@ public struct EventRecordReader {
             throw EventError("the header has no '\(required)' column: add it (columns: type, at, id, dept, then data fields)", line: 1)
         }
         var out: [(EventDraft, hasID: Bool)] = []
+        var problems = ImportProblems()
         for row in rows.dropFirst() {
             do throws(EventError) {
-                guard row.cells.count == header.count else {
+                // A sheet leaves out empty cells at a row's end; a CSV row has them all.
+                guard (sheet || row.cells.count == header.count) && (row.cells.count <= header.count || row.cells.dropFirst(header.count).allSatisfy(\.isEmpty)) else {
                     throw EventError("has \(row.cells.count) cells but the header has \(header.count) columns")
                 }
                 var values: [String: String] = [:]
-                for (name, cell) in zip(header, row.cells) where !cell.isEmpty { values[name] = cell }
+                for (name, cell) in zip(header, row.cells) where !cell.trimmedSpaces.isEmpty { values[name] = cell.trimmedSpaces }
                 guard let type = values.removeValue(forKey: "type") else { throw EventError("missing field 'type'") }
                 guard let at = values.removeValue(forKey: "at") else { throw EventError("missing field 'at'") }
                 let id = values.removeValue(forKey: "id")
@@ -112,21 +136,34 @@ public struct EventRecordReader {
                     guard let field = spec.fields[name] else {
                         throw EventError("unknown field '\(name)' for \(type): its fields are \(spec.fieldOrder.joined(separator: ", "))")
                     }
-                    data[name] = try Self.typed(cell, kind: field.kind, name: "\(type) field '\(name)'")
+                    data[name] = try Self.typed(cell, kind: field.kind, name: "\(type) field '\(name)'", field: name)
                 }
                 for field in spec.fieldOrder where spec.fields[field]!.required && data[field] == nil && !seen.contains(field) {
                     throw EventError("missing field '\(field)', which \(type) requires: the header has no '\(field)' column; add it")
                 }
                 out.append((try draft(id: id, type: type, at: at, dept: dept, data: data), id != nil))
             } catch {
-                throw error.at(line: row.line)
+                try problems.add(error.at(line: row.line))
             }
         }
+        try problems.check()
         return try checkDuplicates(assignIDs(out))
     }
 
-    public static func typed(_ cell: String, kind: EventCatalog.Kind, name: String) throws(EventError) -> JSONValue {
+    /// A cell as the value of its kind; `field` (the bare name) is what enum and boolean errors
+    /// quote, as a person reads them: `channel '网下' must be online or offline`.
+    public static func typed(_ cell: String, kind: EventCatalog.Kind, name: String, field: String? = nil) throws(EventError) -> JSONValue {
         switch kind {
+        case .enumeration(let values):
+            if values.contains(cell) { return .string(cell) }
+            if let canonical = EventCatalog.shippedLabels[cell], values.contains(canonical) { return .string(canonical) }
+            let labels = values.flatMap { EventCatalog.labels(of: $0) }
+            let or = values.count == 2 ? values.joined(separator: " or ") : values.dropLast().joined(separator: ", ") + " or " + values.last!
+            throw EventError("\(field ?? name) '\(cell)' must be \(or)" + (labels.isEmpty ? "" : " (or \(labels.joined(separator: ", ")))"))
+        case .timestamp:
+            do { return .string(try ImportTime.normalize(cell)) } catch { throw EventError("\(field ?? name): \(error.reason)") }
+        case .date:
+            do { return .string(try ImportTime.normalizeDate(cell)) } catch { throw EventError("\(field ?? name): \(error.reason)") }
         case .integer:
             if cell.contains(".") || cell.lowercased().contains("e") {
                 throw EventError("\(name) is '\(cell)', a floating-point number: write a whole number")
@@ -134,10 +171,10 @@ public struct EventRecordReader {
             guard let i = Int64(cell), abs(i) <= JSONValue.maxSafeInteger else { throw EventError("\(name) must be an integer, not '\(cell)'") }
             return .int(i)
         case .boolean:
-            switch cell.lowercased() {
+            switch EventCatalog.shippedLabels[cell] ?? cell.lowercased() {
             case "true": return .bool(true)
             case "false": return .bool(false)
-            default: throw EventError("\(name) must be a boolean (true or false), not '\(cell)'")
+            default: throw EventError("\(field ?? name) '\(cell)' must be true or false (or 是, 否)")
             }
         case .stringList:
             return .array(cell.split(separator: ";").map { .string(String($0)) })
@@ -163,6 +200,25 @@ public struct EventRecordReader {
             seen[d.id] = seen[d.id] ?? (i, digest)
         }
         return drafts
+    }
+}
+
+/// The bad records of one input, gathered so one pass reports them all (up to a limit).
+struct ImportProblems {
+    var errors: [EventError] = []
+    var more = false
+
+    /// Records a problem; stops the pass once the limit is reached.
+    mutating func add(_ e: EventError) throws(EventError) {
+        errors.append(e)
+        if errors.count >= EventRecordReader.reportLimit { more = true; try check() }
+    }
+
+    func check() throws(EventError) {
+        guard !errors.isEmpty else { return }
+        if errors.count == 1 && !more { throw errors[0] }
+        let count = more ? "at least \(errors.count) records are wrong (the first \(errors.count) shown)" : "\(errors.count) records are wrong"
+        throw EventError(count + "; fix them and import again:\n" + errors.map { "  \($0.description)" }.joined(separator: "\n"))
     }
 }
 
@@ -212,5 +268,12 @@ struct CSVTable {
         if inQuotes { throw EventError("a quoted cell is not closed before the end of the file", line: rowLine) }
         if !cell.isEmpty || !cells.isEmpty { endRow() }
         return rows
+    }
+}
+
+extension EventRecordReader {
+    /// CSV text as rows with their line numbers, for ``readTable(_:what:)``.
+    public static func csvRows(_ text: String) throws(EventError) -> [(line: Int, cells: [String])] {
+        try CSVTable.parse(text).map { (line: $0.line, cells: $0.cells) }
     }
 }

@@ -32,7 +32,7 @@ struct ImportTests {
         (#"{"type":"case.filed","at":"2022-09-01T08:00:00+08:00","data":{"case_no":"x","channel":"online"},"extra":1}"#, "line 3: unknown field 'extra'"),
         (#"{"type":"case.filed","at":"2022-09-01T08:00:00+08:00","data":{"case_no":"x","channel":"online","n":1.5}}"#, "line 3: floating-point"),
         (#"{"type":"case.filed","at":"2022-09-01T08:00:00+08:00","data":{"case_no":"x"}}"#, "line 3: missing field 'channel'"),
-        (#"{"type":"case.filed","at":"2022-09-01 08:00","data":{"case_no":"x","channel":"online"}}"#, "line 3: time '2022-09-01 08:00'"),
+        (#"{"type":"case.filed","at":"2022-09-31 08:00","data":{"case_no":"x","channel":"online"}}"#, "line 3: date '2022-09-31 08:00' is not a real date"),
         (#"{"type":"case.filed","at":"2022-09-01T08:00:00+08:00","dept":"no-such","data":{"case_no":"x","channel":"online"}}"#, "line 3: unknown department 'no-such'"),
         (#"{"type":"case.filed","at":"2022-09-01T08:00:00+08:00","data":{"case_no":"x","channel":"online"}"#, "line 3: not valid JSON"),
         (#"{"type":"case.filed","type":"fee.paid","at":"2022-09-01T08:00:00+08:00","data":{}}"#, "line 3: not valid JSON: duplicate member name"),

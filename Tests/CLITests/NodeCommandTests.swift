@@ -50,10 +50,11 @@ struct NodeCommandTests {
         (["--type", "case.filx", "--at", "2022-08-01T09:30:00+08:00", "case_no=a", "channel=online"], "unknown event type 'case.filx'"),
         (["--type", "case.filed", "--at", "2022-08-01T09:30:00+08:00", "case_no=a", "channel=online", "judge=x"], "unknown field 'judge'"),
         (["--type", "case.filed", "--at", "2022-08-01T09:30:00+08:00", "case_no=a"], "missing field 'channel'"),
-        (["--type", "hearing.held", "--at", "2022-08-01T09:30:00+08:00", "case_no=a", "mode=online", "streamed=maybe"], "must be a boolean"),
-        (["--type", "case.filed", "--at", "2022-08-01T09:30:00+08:00", "case_no=a", "channel=fax"], "must be one of online, offline"),
+        (["--type", "hearing.held", "--at", "2022-08-01T09:30:00+08:00", "case_no=a", "mode=online", "streamed=maybe"], "streamed 'maybe' must be true or false (or 是, 否)"),
+        (["--type", "case.filed", "--at", "2022-08-01T09:30:00+08:00", "case_no=a", "channel=fax"], "channel 'fax' must be online or offline (or 在线, 线上, 网上, 现场, 窗口, 线下)"),
         (["--type", "roster.set", "--at", "2022-08-01T09:30:00+08:00", "headcount=12.5"], "floating-point"),
-        (["--type", "case.filed", "--at", "2022-08-01T09:30:00", "case_no=a", "channel=online"], "no UTC offset"),
+        (["--type", "case.filed", "--at", "2099-08-01 09:30", "case_no=a", "channel=online"], "at '2099-08-01 09:30' is in the future"),
+        (["--type", "case.filed", "--at", "2022-08-01 9h30", "case_no=a", "channel=online"], "write it as 2022-08-01T09:30:00+08:00, 2022-08-01 09:30[:00]"),
         (["--type", "case.filed", "--at", "2022-02-30T09:30:00+08:00", "case_no=a", "channel=online"], "not a real date"),
         (["--type", "case.filed", "--dept", "立按庭", "--at", "2022-08-01T09:30:00+08:00", "case_no=a", "channel=online"], "did you mean 立案庭"),
         (["--type", "threshold.set", "--at", "2022-08-01T09:30:00+08:00", "indicator=online-filing", "per_10k=9000", "effective=2022-09-01", "document=x"], "only 410800"),
@@ -64,6 +65,15 @@ struct NodeCommandTests {
         let dir = try makeNode(s)
         expectOneLineError(try CLI.run(["node", "append", "--dir", dir] + arguments), contains: phrase)
         #expect(try headSeq(dir) == 0)
+    }
+
+    @Test func aTimeWithoutOffsetIsBeijingTimeAndALabelIsTheCanonicalValue() throws {
+        let s = try Scratch(); defer { s.remove() }
+        let dir = try makeNode(s)
+        let r = try CLI.run(["node", "append", "--dir", dir, "--type", "case.filed", "--at", "2022-08-01T09:30:00", "case_no=a", "channel=网上"])
+        #expect(r.status == 0, "\(r.output)")
+        let log = try CLI.run(["node", "export", "--dir", dir])
+        #expect(log.stdout.contains(#""at":"2022-08-01T09:30:00+08:00""#) && log.stdout.contains(#""channel":"online""#), "\(log.stdout)")
     }
 
     @Test func commandsOnADirectoryThatIsNotANodeSaySo() throws {

@@ -2,7 +2,7 @@ import Testing
 import CanonicalJSON
 import CourtLog
 import CourtPlan
-import Bulletins
+@testable import Bulletins
 @testable import Projections
 
 // A two-court city for one indicator (1a 网上立案率, plan threshold ≥ 99%), over June and July
@@ -71,9 +71,10 @@ struct BulletinTests {
         #expect(b.accountability.map(\.explained) == [true, false, false, false, false, false])
         #expect(b.accountability.map(\.indicator) == ["online-filing", "online-filing", "file-reviews-per-case", "file-reviews-per-case",
                                                      "archive-reviews-per-case", "archive-reviews-per-case"])
-        // The city misses 1a, 5b and 6b; the other sixteen indicators have no data. The trend has the two months with data.
+        // The city misses 1a, 5b and 6b; the other sixteen indicators have no data. The trend starts
+        // at the first month with data: the two months, not ten empty months before them.
         #expect(b.cityTally[.missed] == 3 && b.cityTally[.noData] == 16, "\(b.cityTally)")
-        #expect(s.trend.count == 12 && s.trend.compactMap(\.valuePer10k) == [9750, 9833], "\(s.trend.map(\.valueText))")
+        #expect(s.trend.map(\.period) == ["2023-06", "2023-07"] && s.trend.compactMap(\.valuePer10k) == [9750, 9833], "\(s.trend.map(\.valueText))")
     }
 
     @Test func theMarkdownAndHTMLSayTheSameThingsInChinese() throws {
@@ -85,21 +86,24 @@ struct BulletinTests {
         #expect(md.contains("| 解放区人民法院 | 99.00% | 1/2 | -1.00个百分点 | 达标 |"))
         #expect(md.contains("| 中站区人民法院 | 97.00% | 2/2 | +2.00个百分点 | 未达标 |"))
         #expect(md.contains("本期共6项需由部门（法院）负责人向领导小组说明情况，已说明1项，尚未说明5项"))
-        #expect(md.contains("| 立案庭 | 网上立案率 | 未进入全省第一方阵 | 全省第7名 (第一方阵: 前5名) | **未说明** |"))
+        #expect(md.contains("| 中院立案庭 | 网上立案率 | 未进入全省第一方阵 | 全省第7名 (第一方阵: 前5名) | **未说明** |"))
         #expect(md.contains("- 中站区人民法院（网上立案率）：专网故障，部分案件线下立案。"))
         #expect(md.contains("趋势（全市）：2023-06 97.50% → 2023-07 98.33%"))
-        #expect(md.contains("请立案庭、解放区人民法院、中站区人民法院尽快向信息化应用推广领导小组说明情况"))
+        #expect(md.contains("请中院立案庭、解放区人民法院、中站区人民法院尽快向信息化应用推广领导小组说明情况"))
         #expect(md.contains("全市法院19项指标中，考核3项，达标0项，未达标3项（网上立案率、案均网上阅卷数、案均网上阅档数）"))
 
         let html = BulletinHTML.render(b)
         #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("<html lang=\"zh-CN\">"))
         let section = try #require(html.components(separatedBy: "<section class=\"indicator\" id=\"online-filing\">").last?.components(separatedBy: "</section>").first)
         #expect(section.contains("<svg") && section.contains("</svg>"))
-        // Two months with data, both below the 99% line: two red dots, and the dashed threshold.
-        #expect(section.components(separatedBy: "<circle").count - 1 == 2)
-        #expect(section.components(separatedBy: "fill=\"rgb(192,57,43)\"").count - 1 == 2)
+        // Two months with data, both below the 99% line: two red dots (and the legend's blue and
+        // red dots), and the dashed threshold; a legend names all three.
+        #expect(section.components(separatedBy: "<circle").count - 1 == 4)
+        #expect(section.components(separatedBy: "fill=\"rgb(192,57,43)\"").count - 1 == 3)
+        #expect(section.contains("全市数值") && section.contains("考核标准</text>") && section.contains("未达标的月份"))
+        #expect(section.contains("<tr class=\"city\"><td class=\"unit\">全市</td><td class=\"num\">98.33%</td>"))
         #expect(section.contains("stroke-dasharray"))
-        #expect(section.contains("<td>中站区人民法院</td><td class=\"num\">97.00%</td>"))
+        #expect(section.contains("<td class=\"unit\">中站区人民法院</td><td class=\"num\">97.00%</td>"))
         #expect(html.contains("<span class=\"pending\">未说明</span>"))
         // Sections without data draw no chart.
         let noData = try #require(html.components(separatedBy: "id=\"online-payment\">").last?.components(separatedBy: "</section>").first)
@@ -134,6 +138,37 @@ struct BulletinTests {
         }
         do { _ = try bulletin(p, .annual, "2023-H1"); Issue.record("a half-year made an annual bulletin") } catch let e as EventError {
             #expect(e.description.contains("an annual bulletin is for a year such as 2022, not '2023-H1'"), "\(e.description)")
+        }
+    }
+
+    @Test func chartTicksAreRoundAndCoverTheValues() {
+        // 96.5%…99.5% (per 10,000): steps of 1%, from 96% to 100%.
+        #expect(TrendChart.ticks(lo: 9650, hi: 9950, percent: true) == [9600, 9700, 9800, 9900, 10000])
+        #expect(TrendChart.ticks(lo: 0, hi: 10000, percent: true) == [0, 2500, 5000, 7500, 10000])
+        #expect([9600, 9750, 9975, 10000].map { TrendChart.tickLabel($0, percent: true) } == ["96%", "97.5%", "99.75%", "100%"])
+        // All at 100%: the axis still has room and round labels.
+        #expect(TrendChart.ticks(lo: 9950, hi: 10000, percent: true) == [9950, 9975, 10000])
+        // Per-case values 0.15…0.3: steps of 0.05.
+        #expect(TrendChart.ticks(lo: 1500, hi: 3000, percent: false) == [1500, 2000, 2500, 3000])
+        #expect(TrendChart.tickLabel(2500, percent: false) == "0.25")
+    }
+
+    @Test func halfYearAndAnnualChartsSpanTheMonthsWithData() throws {
+        let p = try twoCourtCity()
+        // The year 2023 has data in June and July only: its chart runs over those two months.
+        let year = try bulletin(p, .annual, "2023")
+        let y = try #require(year.sections.first { $0.indicator.slug == "online-filing" })
+        #expect(y.trend.map(\.period) == ["2023-06", "2023-07"], "\(y.trend.map(\.period))")
+        let h1 = try bulletin(p, .halfYear, "2023-H1")
+        let h = try #require(h1.sections.first { $0.indicator.slug == "online-filing" })
+        #expect(h.trend.map(\.period) == ["2023-06"])
+        // Nothing drawn outside the view box: every x and y coordinate is within it.
+        let svg = TrendChart.svg(y.trend, unit: "percent", title: "t")
+        for attr in ["x=\"", "cx=\"", "x1=\"", "x2=\""] {
+            for piece in svg.components(separatedBy: " " + attr).dropFirst() {
+                let v = Double(piece.prefix { $0 != "\"" }) ?? -1
+                #expect(v >= 0 && v <= 600, "\(attr)\(v) is outside the chart")
+            }
         }
     }
 }

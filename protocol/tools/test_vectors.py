@@ -302,6 +302,21 @@ def test_readme_catalog_is_current():
     assert mv.readme_with_catalog(text) == text, "README catalog tables are stale: run make_vectors.py"
 
 
+def test_value_labels_name_canonical_values_once():
+    # Import labels (README 5.1) never enter signed data: each must translate to a value some
+    # enum field accepts (or true/false for booleans), and no label may mean two values.
+    cat = cp.default_catalog()
+    labels = cat.raw.get("value_labels", {})
+    enum_values = {v for t in cat.types.values() for f in t.fields if f.kind == "enum" for v in f.values}
+    seen = {}
+    for value, names in labels.items():
+        assert value in enum_values or value in ("true", "false"), f"label target {value!r} is no enum value"
+        for name in names:
+            assert name not in seen, f"label {name!r} means both {seen[name]!r} and {value!r}"
+            assert name not in enum_values, f"label {name!r} is itself a canonical value"
+            seen[name] = value
+
+
 def run_cli(*args, stdin=None):
     p = subprocess.run([sys.executable, str(TOOLS / "verify_log.py"), *args], input=stdin,
                        capture_output=True)

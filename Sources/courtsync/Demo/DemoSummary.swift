@@ -84,9 +84,13 @@ struct DemoSummary {
         let time = EventTime(beijing: nowSeconds).text
         var written: [String] = []
         for (kind, period) in [(Bulletin.Kind.monthly, last), (.halfYear, half), (.annual, year)] {
-            let note = "数据来源：焦作市中级人民法院汇总节点（\(dir)/hub），统计截至 \(time)（北京时间）已接收并验证签名的全部使用记录；本通报数据为 courtsync demo 模拟生成（种子 \(simulation.seed)），文号带“演示”字样者均为模拟。"
-            let bulletin = try Bulletin.make(kind: kind, period: period, projection: source.projection, counts: source.counts, dataNote: note)
-            for format in BulletinFile.formats {
+            let now = nowSeconds
+            let note = BulletinNote.source(at: now, court: "焦作市中级人民法院") + "本通报数据为演示程序模拟生成，并非真实数据。"
+            var bulletin = try Bulletin.make(kind: kind, period: period, projection: source.projection, counts: source.counts, dataNote: note)
+            bulletin.reproduction = BulletinNote.reproduction(time: time, command: "courtsync report \(kind.rawValue) \(period) --dir \(dir)/hub --as-of \(time)", plan: source.policy.planSource)
+                + "\n模拟种子：\(simulation.seed)"
+            bulletin.issued = BulletinNote.chineseDate(now)
+            for format in ["md", "html"] {
                 let path = "\(folder)/\(kind.rawValue)-\(period).\(format)"
                 try BulletinFile.write(bulletin, format: format, to: path)
                 written.append(path)

@@ -15,7 +15,7 @@ struct NodeAppend: ParsableCommand {
     @Option(help: "The event type, e.g. case.filed (see protocol/event-catalog.json).")
     var type: String
 
-    @Option(help: "When it happened: RFC 3339 with offset, e.g. 2022-08-01T09:30:00+08:00.")
+    @Option(help: "When it happened: 2022-08-01T09:30:00+08:00, or 2022-08-01 09:30 / 2022/8/1 9:30 / 2022-08-01, taken as 北京时间 (+08:00, every court's time).")
     var at: String
 
     @Option(help: "The department (slug or name as in the plan); leave out when the whole court is the unit.")
@@ -39,10 +39,10 @@ struct NodeAppend: ParsableCommand {
                 throw EventError("unknown field '\(name)' for \(type): its fields are \(spec.fieldOrder.joined(separator: ", "))")
             }
             guard data[name] == nil else { throw EventError("field '\(name)' is given twice") }
-            data[name] = try EventRecordReader.typed(value, kind: field.kind, name: "\(type) field '\(name)'")
+            data[name] = try EventRecordReader.typed(value, kind: field.kind, name: "\(type) field '\(name)'", field: name)
         }
         let dir = try NodeDirectory.open(at: node.dir)
-        let draft = try EventRecordReader().draft(id: id ?? UUID().uuidString.lowercased(), type: type, at: at, dept: dept, data: data)
+        let draft = try EventRecordReader(now: nowSeconds).draft(id: id ?? UUID().uuidString.lowercased(), type: type, at: at, dept: dept, data: data)
         let outcome = try dir.append([draft], recordedAt: nowSeconds)
         if let event = outcome.appended.first {
             print("appended seq \(event.seq) id \(event.id) hash \(event.hash.hex)")

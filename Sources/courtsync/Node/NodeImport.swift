@@ -2,22 +2,35 @@ import ArgumentParser
 import CourtLog
 import Foundation
 import NodeStore
+import OfficeFiles
 
 struct NodeImport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "批量导入 import — Record many events from JSON Lines or CSV: the whole file is checked before any of it is written.",
+        abstract: "批量导入 import — Record many events from CSV (UTF-8 or GBK), an Excel workbook (.xlsx) or JSON Lines: the whole file is checked before any of it is written.",
         discussion: """
+            CSV and .xlsx (first sheet): a header row naming type, at, id, dept and data fields; empty
+            cells are left out. CSV may be UTF-8 or GBK/GB18030 (Chinese Excel's default), found by
+            itself or given with --encoding. Enum cells may use the Chinese labels of
+            protocol/event-catalog.json (网上/线下, 通过/驳回, ...), booleans 是/否.
+            Times: 2022-08-01T09:30:00+08:00, 2022-08-01 09:30[:00], 2022/8/1 9:30, a bare date
+            (its start), or an Excel date cell. All courts are in UTC+08:00 (北京时间): a time
+            without an offset is taken as +08:00. A record dated more than ten minutes in the
+            future is refused.
             JSON Lines: one object per line, {"type": ..., "at": ..., "dept": ..., "id": ..., "data": {...}}.
-            CSV: a header row naming type, at, id, dept and data fields; empty cells are left out.
+            A file without a known extension (.txt, ...) is recognized from its content.
+            Every bad record is reported (up to 20) and nothing is written.
             Records without an id get one derived from their content, so importing a file again
             (after an interruption, say) stores nothing twice.
             """)
 
     @OptionGroup var node: NodeOptions
 
-    @Option(help: "Input format: jsonl or csv (default: from the file's extension).")
+    @Option(help: "Input format: csv, xlsx or jsonl (default: from the extension, else from the content).")
     var format: String?
+
+    @Option(help: "CSV text encoding: utf-8, gb18030 or gbk (default: UTF-8 if the file is valid UTF-8, else GB18030).")
+    var encoding: String?
 
     @Option(help: "Events per transaction.")
     var batch: Int = 1000
@@ -27,26 +40,25 @@ struct NodeImport: ParsableCommand {
 
     func validate() throws {
         guard batch >= 1 && batch <= 100_000 else { throw ValidationError("--batch must be between 1 and 100000") }
-        if let format, !["jsonl", "csv"].contains(format) { throw ValidationError("--format must be jsonl or csv") }
+        if let format, !["jsonl", "csv", "xlsx"].contains(format) { throw ValidationError("--format must be csv, xlsx or jsonl") }
+        if let encoding, TextEncoding(name: encoding) == nil { throw ValidationError("--encoding must be utf-8, gb18030 or gbk, not '\(encoding)'") }
     }
 
     func run() throws {
         guard let bytes = FileManager.default.contents(atPath: file) else {
             throw EventError("cannot read \(file): check the path and its permissions")
         }
-        let kind = format ?? (file.lowercased().hasSuffix(".csv") ? "csv" : "jsonl")
-        let reader = EventRecordReader()
+        let reader = EventRecordReader(now: nowSeconds)
         let drafts: [EventDraft]
-        do throws(EventError) {
-            if kind == "csv" {
-                guard let text = String(validating: Array(bytes), as: UTF8.self) else {
-                    throw EventError("\(file) is not UTF-8: save it as UTF-8 and import again")
+        do {
+            drafts = try OfficeInput.read(Array(bytes), name: file, format: format, encoding: encoding.flatMap(TextEncoding.init(name:))) { kind, content throws(EventError) in
+                switch content {
+                case .table(let rows): try reader.readTable(rows, what: kind, sheet: kind == "sheet")
+                case .jsonLines(let b): try reader.readJSONLines(b)
                 }
-                drafts = try reader.readCSV(text)
-            } else {
-                drafts = try reader.readJSONLines(Array(bytes))
             }
-        } catch {
+        } catch let error as EventError {
+            if error.description.contains("\n") { throw EventError("\(file): nothing was imported; \(error.description)") }
             throw EventError("\(file): \(error.description) (nothing was imported)")
         }
         // Open the node only after the file is known good: a bad file touches nothing.

@@ -4,6 +4,7 @@ import CourtLog
 import CourtPlan
 import Foundation
 import NodeStore
+import OfficeFiles
 import Projections
 import QueryViews
 
@@ -18,14 +19,18 @@ struct QueryOptions: ParsableArguments {
     @Option(help: "An auditor credential file (from `courtsync hub auditor add`), for --hub.")
     var auditor: String?
 
-    @Option(help: "table, json or csv.")
+    @Option(help: "table, json, csv or xlsx (an Excel workbook; needs --out).")
     var format: String = "table"
+
+    @Option(help: "Write the answer to this file instead of standard output (CSV files get a UTF-8 BOM so Excel reads the Chinese).")
+    var out: String?
 
     @Option(name: .customLong("as-of"), help: "Answer as the data stood at this record time (RFC 3339 with offset, or a date YYYY-MM-DD meaning its end in UTC+08:00). Replays the log up to then.")
     var asOf: String?
 
     func validate() throws {
-        guard QueryAnswer.formats.contains(format) else { throw ValidationError("--format must be table, json or csv") }
+        guard QueryAnswer.formats.contains(format) || format == "xlsx" else { throw ValidationError("--format must be table, json, csv or xlsx, not '\(format)'") }
+        if format == "xlsx" && out == nil { throw ValidationError("--format xlsx writes an Excel workbook: give --out FILE.xlsx") }
         guard dir != nil || hub != nil else { throw ValidationError("give --dir (a node or hub directory) or --hub URL") }
     }
 
@@ -50,12 +55,37 @@ struct QueryOptions: ParsableArguments {
     func answer(path: String, parameters: [String: String?], local: (ProjectionSource) throws -> QueryAnswer) throws {
         if let hub {
             var query = parameters.compactMapValues { $0 }
-            query["format"] = format
+            query["format"] = format == "xlsx" ? "csv" : format
             if let asOf { query["as_of"] = asOf }
-            print(try HubQuery.get(hub: hub, path: path, query: query, nodeDir: dir, auditorFile: auditor), terminator: "")
+            let text = try HubQuery.get(hub: hub, path: path, query: query, nodeDir: dir, auditorFile: auditor)
+            if format == "xlsx" {
+                try emit(Spreadsheet.xlsx(sheetName: path.split(separator: "/").last.map(String.init) ?? "query", rows: try EventRecordReader.csvRows(text).map(\.cells)))
+            } else {
+                try emit(text)
+            }
             return
         }
-        print(try local(try projection()).render(format))
+        let answer = try local(try projection())
+        if format == "xlsx" {
+            try emit(Spreadsheet.xlsx(sheetName: answer.title.split(separator: " ").first.map(String.init) ?? "query", rows: answer.table.cells))
+        } else {
+            try emit(answer.render(format) + "\n")
+        }
+    }
+
+    /// Prints text, or writes it to --out whole (CSV with a UTF-8 BOM, for Excel).
+    func emit(_ text: String) throws {
+        guard out != nil else { print(text, terminator: ""); return }
+        let bom: [UInt8] = format == "csv" && !text.hasPrefix("\u{FEFF}") ? [0xEF, 0xBB, 0xBF] : []
+        try emit(bom + Array(text.utf8))
+    }
+
+    func emit(_ bytes: [UInt8]) throws {
+        guard let out else { throw ValidationError("give --out FILE") }
+        do { try Data(bytes).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
+            throw EventError("cannot write \(out): \(error.localizedDescription); choose a writable path")
+        }
+        printError("written to \(out)")
     }
 }
 

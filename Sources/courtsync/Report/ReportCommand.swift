@@ -9,8 +9,8 @@ import QueryViews
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write 技术处's bulletin (月通报、半年通报、年通报) in Markdown or HTML from a hub's (or node's) data.",
-        usage: "courtsync report monthly 2023-07 --dir HUB\ncourtsync report half-year 2023-H1 --dir HUB --format html --out FILE\ncourtsync report annual 2022 --dir HUB")
+        abstract: "Write 技术处's bulletin (月通报、半年通报、年通报) as Markdown, HTML (A4 公文), Word (.docx) or PDF from a hub's (or node's) data.",
+        usage: "courtsync report monthly 2023-07 --dir HUB\ncourtsync report half-year 2023-H1 --dir HUB --out 2023-H1.docx\ncourtsync report annual 2022 --dir HUB --out 2022.pdf")
 
     @Argument(help: "monthly (月通报), half-year (半年通报) or annual (年通报).")
     var kind: Bulletin.Kind
@@ -29,8 +29,11 @@ struct ReportOptions: ParsableArguments {
     @Option(help: "The hub directory (or a node directory) whose data the bulletin reports.")
     var dir: String
 
-    @Option(help: "md or html (default: from the --out file's extension, .html/.htm or .md; Markdown on standard output).")
+    @Option(help: "md, html, docx or pdf (default: from the --out file's extension; Markdown on standard output). pdf needs Debian's chromium package.")
     var format: String?
+
+    @Option(help: "The document number (文号) printed under the title, e.g. 焦中法技〔2023〕7号 (default: the issue's number in its series, 2023年第7期).")
+    var number: String?
 
     @Option(help: "Write the bulletin to this file (default: standard output).")
     var out: String?
@@ -39,7 +42,8 @@ struct ReportOptions: ParsableArguments {
     var asOf: String?
 
     func validate() throws {
-        if let format, !BulletinFile.formats.contains(format) { throw ValidationError("--format must be md or html, not '\(format)'") }
+        if let format, !BulletinFile.formats.contains(format) { throw ValidationError("--format must be md, html, docx or pdf, not '\(format)'") }
+        if let format, !BulletinFile.isText(format), out == nil { throw ValidationError("--format \(format) writes a file: give --out FILE.\(format)") }
     }
 
     /// The format a file's extension names, if it names one.
@@ -47,6 +51,8 @@ struct ReportOptions: ParsableArguments {
         switch URL(fileURLWithPath: path).pathExtension.lowercased() {
         case "html", "htm": "html"
         case "md", "markdown": "md"
+        case "docx": "docx"
+        case "pdf": "pdf"
         default: nil
         }
     }
@@ -81,10 +87,11 @@ struct ReportOptions: ParsableArguments {
             throw EventError("no usage events are recorded for \(period) in \(dir) (\(covered)): nothing to report, no bulletin written")
         }
         let time = EventTime(beijing: cutoff).text
-        let note = "数据来源：\(source.projection.unitName(PolicyAuthority.intermediateCourt))汇总节点（\(dir)），"
-            + "\(asOf == nil ? "统计截至本通报生成时" : "按记录时间回放至") \(time)（北京时间）已接收并验证签名的全部使用记录；"
-            + "计算口径依据方案（\(source.policy.planSource)）。复核：courtsync report \(kind.rawValue) \(period) --dir \(dir) --as-of \(time)"
-        let bulletin = try Bulletin.make(kind: kind, period: period, projection: source.projection, counts: source.counts, dataNote: note)
+        var bulletin = try Bulletin.make(kind: kind, period: period, projection: source.projection, counts: source.counts,
+                                         dataNote: BulletinNote.source(at: cutoff, court: source.projection.unitName(PolicyAuthority.intermediateCourt)))
+        bulletin.reproduction = BulletinNote.reproduction(time: time, command: "courtsync report \(kind.rawValue) \(period) --dir \(dir) --as-of \(time)", plan: source.policy.planSource)
+        bulletin.issued = BulletinNote.chineseDate(cutoff)
+        bulletin.number = number ?? ""
         guard let out else {
             let text = BulletinFile.render(bulletin, format: resolvedFormat)
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
