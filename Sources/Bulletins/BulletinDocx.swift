@@ -26,6 +26,13 @@ public enum BulletinDocx {
         d.table(header: ["法院", "达标", "未达标", "不考核", "无数据"],
                 rows: b.courtTallies.map { [$0.court.name] + tally($0.tally) } + [["全市"] + tally(b.cityTally)],
                 widthsPercent: [36, 16, 16, 16, 16], boldLastRow: true)
+        if !b.departmentStandings.isEmpty {
+            let ranked = b.departmentStandings.filter { $0.rank != nil }.count
+            d.paragraph("中院各责任部门（按所负责指标的达标比例排名）：", keepWithNext: true, indentFirstLine: true)
+            d.table(header: ["中院部门", "负责指标", "达标", "未达标", "排名"],
+                    rows: b.departmentStandings.map { ["中院\($0.name)", "\($0.rows.count)", "\($0.met)", "\($0.missed)", $0.rank.map { "\($0)/\(ranked)" } ?? "—"] },
+                    widthsPercent: [36, 16, 16, 16, 16])
+        }
         d.paragraph("二、分项指标情况", face: .heading, keepWithNext: true, indentFirstLine: true)
         for (n, s) in b.sections.enumerated() {
             d.paragraph("（\(Bulletin.chineseNumber(n + 1))）\(s.indicator.name)（指标\(s.indicator.code)）", bold: true, keepWithNext: true, indentFirstLine: true)
@@ -42,6 +49,15 @@ public enum BulletinDocx {
             if !points.isEmpty {
                 d.paragraph("全市逐月数值：" + points.map { "\($0.period) \($0.valueText)" }.joined(separator: "；") + "。", size: 12, indentFirstLine: true)
             }
+        }
+        let measured = b.supervised.filter { $0.city.denominator > 0 }
+        if !measured.isEmpty {
+            d.paragraph("督导应用情况", bold: true, keepWithNext: true, indentFirstLine: true)
+            d.paragraph("以下为方案第三部分明确由各部门督导考核的应用系统（\(b.supervised.count)项，其中\(measured.count)项本期有数据），暂不设考核标准的仅通报数值：", keepWithNext: true, indentFirstLine: true)
+            d.table(header: ["系统", "牵头部门", "全市", "标准", "有数据的法院"],
+                    rows: measured.map { s in [s.indicator.code + " " + s.indicator.name, s.indicator.lead.map { b.plan.unitName($0) }.joined(separator: "、"),
+                                               s.city.valueText, s.city.thresholdText, "\(s.courts.filter { $0.row.denominator > 0 }.count)"] },
+                    widthsPercent: [36, 18, 16, 14, 16])
         }
         d.paragraph("三、需向领导小组说明情况的单位", face: .heading, keepWithNext: true, indentFirstLine: true)
         if b.accountability.isEmpty {
