@@ -36,9 +36,14 @@ let package = Package(
             "CourtLog", "CourtPlan",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // RFC 9162 Merkle tree hashing and proofs, C2SP checkpoints (signed notes) and tile paths:
+        // pure code over hashes the caller fetches, no storage, no network.
+        .target(name: "TransparencyLog", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // A court node's local SQLite log (GRDB, WAL, durable commits).
         .target(name: "NodeStore", dependencies: [
-            "CourtLog", "CourtPlan", "Projections",
+            "CourtLog", "CourtPlan", "Projections", "TransparencyLog",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // A seeded, deterministic city of courts using the plan's systems month by month: the demo's data.
@@ -50,14 +55,14 @@ let package = Package(
         // The sync protocol's wire types and URL paths (mirrored by protocol/openapi.yaml), and
         // the hub's own CA and certificates. No server, no client.
         .target(name: "SyncProtocol", dependencies: [
-            "CourtLog", "CanonicalJSON",
+            "CourtLog", "CanonicalJSON", "TransparencyLog",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),
         // The intermediate court's hub: HTTPS server, enrollment registry, ingest.
         .target(name: "Hub", dependencies: [
-            "SyncProtocol", "NodeStore", "Projections", "CourtPlan", "QueryViews",
+            "SyncProtocol", "NodeStore", "Projections", "CourtPlan", "QueryViews", "TransparencyLog",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -67,7 +72,7 @@ let package = Package(
         ]),
         // A node's side of sync: push its log, pull the policy log, keep receipts.
         .target(name: "NodeSync", dependencies: [
-            "SyncProtocol", "NodeStore",
+            "SyncProtocol", "NodeStore", "TransparencyLog",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -75,16 +80,17 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "courtsync", dependencies: [
-            "CourtLog", "CourtPlan", "Projections", "NodeStore", "QueryViews", "SyncProtocol", "Hub", "NodeSync", "CitySimulation", "Bulletins",
+            "CourtLog", "CourtPlan", "Projections", "NodeStore", "QueryViews", "SyncProtocol", "Hub", "NodeSync", "CitySimulation", "Bulletins", "TransparencyLog",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"]),
+        .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog"]),
         .testTarget(name: "CourtLogTests", dependencies: ["CourtLog", "CourtPlan"]),
         .testTarget(name: "NodeStoreTests", dependencies: ["NodeStore"]),
         .testTarget(name: "PlanFileTests", dependencies: ["CourtPlan"]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "CourtLog", "CourtPlan", "Bulletins"]),
         .testTarget(name: "CitySimulationTests", dependencies: ["CitySimulation", "CourtLog", "CourtPlan"]),
         .testTarget(name: "CLITests", dependencies: ["courtsync", "CourtLog", "NodeStore"]),
-        .testTarget(name: "SyncTests", dependencies: ["courtsync", "SyncProtocol", "Hub", "NodeSync", "NodeStore", "CourtLog"]),
+        .testTarget(name: "SyncTests", dependencies: ["courtsync", "SyncProtocol", "Hub", "NodeSync", "NodeStore", "CourtLog", "TransparencyLog"]),
     ]
 )
