@@ -11,11 +11,22 @@ public enum ApiPaths {
     public static let assignments = "/v1/query/assignments"
     public static let trend = "/v1/query/trend"
     public static let accountability = "/v1/query/accountability"
+    /// `GET`: the latest signed checkpoint of the hub's transparency log (C2SP tlog-checkpoint; public).
+    public static let checkpoint = "/checkpoint"
+    /// `GET`: C2SP tlog-tiles: `/tile/<L>/<N>[.p/<W>]` and `/tile/entries/<N>[.p/<W>]` (public).
+    public static let tile = "/tile/{path}"
+    /// `GET ?court=&seq=&size=`: RFC 9162 inclusion proof of an event's entry (public).
+    public static let inclusionProof = "/v1/proof/inclusion"
+    /// `GET ?from=&to=`: RFC 9162 consistency proof between two tree sizes (public).
+    public static let consistencyProof = "/v1/proof/consistency"
+    /// `GET ?from=&to=`: a receipt, with proof, for a range of the node's log the hub already holds.
+    public static let receipt = "/v1/nodes/{court}/receipt"
 
     /// (method, path) of every route the hub serves.
     public static let routes: [(method: String, path: String)] = [
         ("GET", health), ("GET", metrics), ("GET", cursor), ("POST", events), ("GET", events),
         ("GET", compliance), ("GET", assignments), ("GET", trend), ("GET", accountability),
+        ("GET", checkpoint), ("GET", tile), ("GET", inclusionProof), ("GET", consistencyProof), ("GET", receipt),
     ]
 
     public static func path(_ template: String, court: String) -> String {

@@ -21,7 +21,7 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Check a log without trusting whoever holds it.",
-        subcommands: [AuditVerify.self, AuditReplay.self])
+        subcommands: [AuditVerify.self, AuditReplay.self, AuditCheckpoint.self, AuditInclusion.self, AuditConsistency.self, AuditReceipts.self, AuditSplitView.self])
 }
 
 struct QueryCommand: ParsableCommand {

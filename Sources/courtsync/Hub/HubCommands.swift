@@ -54,6 +54,7 @@ struct HubInit: ParsableCommand {
               court        410800 焦作市中级人民法院 (its log starts with the signed plan)
               public key   \(hub.node.key.publicKey.hex)
               fingerprint  \(hub.node.key.publicKey.fingerprint)
+              checkpoints  \(try hub.checkpointVerifierKey)
               url          \(hub.url)
               tls          \(dir)/tls/ (ca.key and server.key are mode 0600)
             next: courtsync hub serve --dir \(dir)
@@ -141,11 +142,18 @@ struct HubAuditorAdd: ParsableCommand {
 }
 
 struct HubStatus: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Enrolled nodes, what the hub holds of each, and alarms.")
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Enrolled nodes, what the hub holds of each, alarms, and its transparency log.")
     @OptionGroup var hub: HubOptions
+    @Option(help: "table or json.")
+    var format: String = "table"
+
+    func validate() throws {
+        guard ["table", "json"].contains(format) else { throw ValidationError("--format must be table or json") }
+    }
 
     func run() throws {
         let hubDir = try HubDirectory.open(at: hub.dir)
+        if format == "json" { return print(try transparencyStatusJSON(hubDir)) }
         let store = hubDir.store
         print("hub \(hubDir.url), court 410800 key \(hubDir.node.key.publicKey.fingerprint)")
         let reports = try store.pushReports()
@@ -160,6 +168,7 @@ struct HubStatus: ParsableCommand {
             print("  ALARM \(a.kind) node \(a.court) seq \(a.seq.map(String.init) ?? "?"): \(a.detail)")
             if let evidence = a.evidence { print("    evidence (the conflicting event, validly signed): \(evidence)") }
         }
+        try printTransparencyStatus(hubDir)
     }
 }
 
