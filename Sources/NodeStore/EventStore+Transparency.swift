@@ -121,6 +121,11 @@ extension EventStore {
         }
     }
 
+    /// The leaf hashes at these indexes.
+    public func leafHashes(_ indexes: [Int64]) throws -> [[UInt8]] {
+        try read { db in try indexes.map { try Self.treeNode(db, level: 0, index: $0) } }
+    }
+
     /// RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves.
     public func inclusionProof(index: Int64, size: Int64) throws -> [[UInt8]] {
         try read { db in
