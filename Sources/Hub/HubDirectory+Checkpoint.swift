@@ -49,7 +49,7 @@ extension HubDirectory {
               let seed = Hex.decode(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), count: 32) else {
             throw StoreError("\(file) is damaged: restore it from the hub's backup (without it the hub cannot sign checkpoints its nodes accept)")
         }
-        do { return try NoteSigner(name: origin, seed: seed) } catch { throw StoreError(error.description) }
+        do { return try NoteSigner(name: origin, seed: seed) } catch { throw StoreError("\(error)") }
     }
 
     /// `<origin>+<key id>+<base64(0x01 ‖ key)>`: what nodes, auditors and witnesses verify checkpoints with.

@@ -48,9 +48,10 @@ extension HubServer {
             return try await self.answer {
                 let latest = try self.hub.currentCheckpoint()
                 let n = size ?? latest.size
-                guard let (index, entry) = try store.leafIndex(court: court, seq: seq), index < n else {
+                guard let found = try store.leafIndex(court: court, seq: seq), found.index < n else {
                     throw StoreError("the hub's tree of \(n) leaves holds no entry for \(court) seq \(seq)")
                 }
+                let (index, entry) = (found.index, found.entry)
                 let proof = try store.inclusionProof(index: index, size: n)
                 var out: JSONValue = ["court": .string(court), "seq": .int(seq), "leaf_index": .int(index), "tree_size": .int(n),
                                       "entry": .string(Hex.encode(entry)), "inclusion": .array(proof.map { .string(Hex.encode($0)) })]
@@ -101,8 +102,8 @@ extension HubServer {
 
     /// The checkpoint, leaf index and inclusion proof of (court, seq) for a receipt.
     func receiptProof(court: String, seq: Int64, size: Int64?, checkpoint: String?) throws -> PushReceipt.Proof? {
-        guard let size, let checkpoint, let (index, _) = try hub.store.leafIndex(court: court, seq: seq) else { return nil }
-        return PushReceipt.Proof(checkpoint: checkpoint, leafIndex: index, inclusion: try hub.store.inclusionProof(index: index, size: size))
+        guard let size, let checkpoint, let found = try hub.store.leafIndex(court: court, seq: seq) else { return nil }
+        return PushReceipt.Proof(checkpoint: checkpoint, leafIndex: found.index, inclusion: try hub.store.inclusionProof(index: found.index, size: size))
     }
 
     /// Runs a JSON answer off the event loop; a store refusal (a size or seq the tree does not hold) is 404.

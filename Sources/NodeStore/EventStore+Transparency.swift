@@ -40,7 +40,7 @@ extension EventStore {
 
     static func treeState(_ db: Database) throws -> (covered: Int64, size: Int64) {
         let row = try Row.fetchOne(db, sql: "SELECT covered_rowid, size FROM tlog_state WHERE id = 1")
-        return (row?[0] ?? 0, row?[1] ?? 0)
+        return ((row?[0] as Int64?) ?? 0, (row?[1] as Int64?) ?? 0)
     }
 
     /// Appends every event row not yet in the tree, in row order, and signs a checkpoint of the
@@ -74,23 +74,23 @@ extension EventStore {
         }
         if let note = try String.fetchOne(db, sql: "SELECT note FROM tlog_checkpoint WHERE size = ?", arguments: [size]),
            (try? signer.verifier.verifyCheckpoint(note)) != nil {
-            return (size, note)
+            return (size: size, checkpoint: note)
         }
         let root = try MerkleTree.root(size: size) { level, index in try treeNode(db, level: level, index: index) }
         let note = signer.sign(Checkpoint(origin: signer.name, size: size, root: root).body)
         try db.execute(sql: "INSERT OR REPLACE INTO tlog_checkpoint (size, note, at) VALUES (?, ?, ?)", arguments: [size, note, at])
-        return (size, note)
+        return (size: size, checkpoint: note)
     }
 
     /// Brings the tree up to date with every stored event (for instance 410800's own appends)
     /// and returns the latest checkpoint. Writes only when something is new.
     public func updateTransparencyLog(signer: NoteSigner, at: Int64) throws -> (size: Int64, checkpoint: String) {
-        let current = try read { db -> (Int64, String)? in
+        let current = try read { db -> (size: Int64, checkpoint: String)? in
             let state = try Self.treeState(db)
             let maxRow = try Int64.fetchOne(db, sql: "SELECT MAX(rowid) FROM event") ?? 0
             guard maxRow == state.covered, let note = try String.fetchOne(db, sql: "SELECT note FROM tlog_checkpoint WHERE size = ?", arguments: [state.size]),
                   (try? signer.verifier.verifyCheckpoint(note)) != nil else { return nil }
-            return (state.size, note)
+            return (size: state.size, checkpoint: note)
         }
         if let current { return current }
         return try write { db in try Self.extendTree(db, signer: signer, at: at) }
@@ -99,7 +99,9 @@ extension EventStore {
     /// The latest checkpoint stored, if any.
     public func latestCheckpoint() throws -> (size: Int64, checkpoint: String)? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT size, note FROM tlog_checkpoint ORDER BY size DESC LIMIT 1").map { ($0[0], $0[1]) }
+            try Row.fetchOne(db, sql: "SELECT size, note FROM tlog_checkpoint ORDER BY size DESC LIMIT 1").map { row -> (size: Int64, checkpoint: String) in
+                (size: row[0] as Int64, checkpoint: row[1] as String)
+            }
         }
     }
 
@@ -114,9 +116,9 @@ extension EventStore {
     /// Where (court, seq) sits in the tree, and its entry.
     public func leafIndex(court: String, seq: Int64) throws -> (index: Int64, entry: [UInt8])? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT idx, entry FROM tlog_entry WHERE node = ? AND seq = ?", arguments: [court, seq]).map {
-                let entry: Data = $0[1]
-                return ($0[0], Array(entry))
+            try Row.fetchOne(db, sql: "SELECT idx, entry FROM tlog_entry WHERE node = ? AND seq = ?", arguments: [court, seq]).map { row -> (index: Int64, entry: [UInt8]) in
+                let entry: Data = row[1]
+                return (index: row[0] as Int64, entry: Array(entry))
             }
         }
     }

@@ -18,14 +18,14 @@ extension NodeSyncer {
         guard let data = FileManager.default.contents(atPath: "\(node.path)/\(checkpointName)") else { return nil }
         let note = String(decoding: data, as: UTF8.self)
         do { return (note, try verifier.verifyCheckpoint(note)) } catch {
-            throw SyncError("\(node.path)/\(checkpointName) does not verify under the hub's checkpoint key (\(error.description)): restore it from the node's backup", transient: false)
+            throw SyncError("\(node.path)/\(checkpointName) does not verify under the hub's checkpoint key (\(error)): restore it from the node's backup", transient: false)
         }
     }
 
     var checkpointVerifier: NoteVerifier? {
         get throws {
             guard let key = bundle.checkpointVerifierKey else { return nil }
-            do { return try NoteVerifier(encoded: key) } catch { throw SyncError("the bundle's checkpoint_verifier_key is damaged (\(error.description)): install the bundle again", transient: false) }
+            do { return try NoteVerifier(encoded: key) } catch { throw SyncError("the bundle's checkpoint_verifier_key is damaged (\(error)): install the bundle again", transient: false) }
         }
     }
 
@@ -35,7 +35,7 @@ extension NodeSyncer {
     func advance(to note: String, verifier: NoteVerifier) async throws -> Checkpoint {
         let new: Checkpoint
         do { new = try verifier.verifyCheckpoint(note) } catch {
-            throw SyncError("the hub's checkpoint does not verify under the checkpoint key of the bundle (\(error.description)): stop and report this to 技术处", transient: false)
+            throw SyncError("the hub's checkpoint does not verify under the checkpoint key of the bundle (\(error)): stop and report this to 技术处", transient: false)
         }
         if let held = try Self.heldCheckpoint(node, verifier: verifier) {
             let old = held.checkpoint
@@ -70,7 +70,7 @@ extension NodeSyncer {
         }
         let checkpoint: Checkpoint
         do { checkpoint = try verifier.verifyCheckpoint(note) } catch {
-            throw SyncError("the checkpoint in the hub's receipt does not verify (\(error.description)): stop and report this to 技术处", transient: false)
+            throw SyncError("the checkpoint in the hub's receipt does not verify (\(error)): stop and report this to 技术处", transient: false)
         }
         let leaf = LogEntry(court: receipt.court, seq: receipt.toSeq, eventHash: eventHash.bytes).leafHash
         guard MerkleTree.verifyInclusion(index: index, size: checkpoint.size, leafHash: leaf, proof: proof, root: checkpoint.root) else {

@@ -1,4 +1,4 @@
-import Crypto
+@preconcurrency import Crypto
 import Foundation
 
 /// A C2SP tlog-checkpoint: origin, tree size and root hash, as the body of a signed note.

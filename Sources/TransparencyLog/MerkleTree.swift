@@ -134,7 +134,7 @@ public enum MerkleTree {
     /// the leaves themselves are level 0. Each leaf costs on average one fetch and one hash.
     public static func appendedNodes(start: Int64, leafHashes: [Hash], node: NodeFetcher) throws -> [(level: Int, index: Int64, hash: Hash)] {
         var made: [Int: [Int64: Hash]] = [:]
-        var out: [(Int, Int64, Hash)] = []
+        var out: [(level: Int, index: Int64, hash: Hash)] = []
         func fetch(_ level: Int, _ index: Int64) throws -> Hash {
             if level == 0 {
                 let i = index - start
@@ -152,7 +152,7 @@ public enum MerkleTree {
                 index >>= 1
                 level += 1
                 made[level, default: [:]][index] = h
-                out.append((level, index, h))
+                out.append((level: level, index: index, hash: h))
             }
         }
         return out

@@ -25,7 +25,7 @@ struct AuditSource: ParsableArguments {
                   let k = try NodeEnrollment.bundle(try NodeDirectory.open(at: nodeDir)).checkpointVerifierKey { text = k } else {
             throw ValidationError("give the hub's checkpoint key: --key, or --auditor FILE / --node DIR that holds it")
         }
-        do { return try NoteVerifier(encoded: text) } catch { throw EventError(error.description) }
+        do { return try NoteVerifier(encoded: text) } catch { throw EventError("\(error)") }
     }
 
     func credential(_ file: String) throws -> JSONValue {
@@ -104,7 +104,7 @@ struct AuditCheckpoint: ParsableCommand {
         }
         let verifier = try source.verifier()
         let checkpoint: Checkpoint
-        do { checkpoint = try verifier.verifyCheckpoint(note) } catch { try fail(error.description) }
+        do { checkpoint = try verifier.verifyCheckpoint(note) } catch { try fail("\(error)") }
         if let save { try note.write(toFile: save, atomically: true, encoding: .utf8) }
         print("ok: checkpoint of \(checkpoint.origin) signed by \(verifier.name) (key id \(Hex.encode(verifier.keyID))); size \(checkpoint.size) root \(Hex.encode(checkpoint.root))")
     }
@@ -135,7 +135,7 @@ struct AuditInclusion: ParsableCommand {
         let cp: Checkpoint
         if let held { cp = held.checkpoint } else {
             guard let note = answer["checkpoint"]?.stringValue else { throw EventError("the proof names no checkpoint: give --checkpoint FILE") }
-            do { cp = try source.verifier().verifyCheckpoint(note) } catch { try fail(error.description) }
+            do { cp = try source.verifier().verifyCheckpoint(note) } catch { try fail("\(error)") }
         }
         guard let index = answer["leaf_index"]?.intValue else { try fail("the proof has no leaf_index") }
         let leaf = LogEntry(court: court, seq: seq, eventHash: eventHash).leafHash
@@ -168,7 +168,7 @@ struct AuditConsistency: ParsableCommand {
         }
         if let new { b = try source.readCheckpoint(new).checkpoint } else {
             guard let note = answer["checkpoint"]?.stringValue else { throw EventError("the proof names no checkpoint: give the later checkpoint file") }
-            do { b = try source.verifier().verifyCheckpoint(note) } catch { try fail(error.description) }
+            do { b = try source.verifier().verifyCheckpoint(note) } catch { try fail("\(error)") }
         }
         guard MerkleTree.verifyConsistency(old: a.checkpoint.size, new: b.size, oldRoot: a.checkpoint.root, newRoot: b.root, proof: try hashes(answer["consistency"])) else {
             try fail("the checkpoint of size \(b.size) does NOT extend the one of size \(a.checkpoint.size): the hub's log was rolled back, rewritten or split")
@@ -194,7 +194,7 @@ struct AuditReceipts: ParsableCommand {
         let reply = try source.get(ApiPaths.checkpoint)
         guard reply.status == 200 else { try fail("the hub gave no checkpoint (\(reply.status)): \(reply.error)") }
         let latest: Checkpoint
-        do { latest = try verifier.verifyCheckpoint(reply.text) } catch { try fail("the hub's checkpoint: \(error.description)") }
+        do { latest = try verifier.verifyCheckpoint(reply.text) } catch { try fail("the hub's checkpoint: \(error)") }
         var checked = 0, covered: Int64 = 0
         for (i, line) in data.split(separator: 0x0A).enumerated() {
             guard let json = try? StrictJSONParser.parse(Array(line)), let receipt = try? PushReceipt(json: json),
