@@ -75,6 +75,43 @@ extension HubServer {
                 return out
             }
         }
+        router.post(route(ApiPaths.cosignature)) { request, context in
+            let caller = try await self.caller(request, context)
+            let court = try self.court(context)
+            guard case .node(let own) = caller, own == court else {
+                throw self.refusal(.forbidden, "only the node itself may cosign as its court's witness", reason: "forbidden")
+            }
+            let body = try await request.body.collect(upTo: 64 * 1024)
+            guard let json = try? StrictJSONParser.parse(Array(buffer: body)), let size = json["size"]?.intValue,
+                  let line = json["cosignature"]?.stringValue, !line.contains("\n") else {
+                throw self.refusal(.badRequest, "expected {\"size\": N, \"cosignature\": \"— <name> <base64>\"}", reason: "bad-request")
+            }
+            let hub = self.hub
+            let signer = self.checkpointSigner
+            return try await self.answer {
+                guard let note = try hub.store.checkpoint(size: size), let signer, let text = try? signer.verifier.verify(note: note),
+                      let enrolled = try hub.store.enrolledNodes().first(where: { $0.court == court && $0.status == "active" }),
+                      let key = try? NodePublicKey(hex: enrolled.publicKey) else {
+                    throw StoreError("the hub signed no checkpoint of size \(size), or \(court) is not enrolled")
+                }
+                let witness = CosignatureVerifier(name: CosignatureVerifier.nodeWitnessName(court: court), publicKey: key.raw)
+                guard witness.verify(line: Substring(line), body: text) != nil else {
+                    throw StoreError("the cosignature does not verify as \(witness.name)'s over the checkpoint of size \(size)")
+                }
+                let count = try hub.store.addCosignature(size: size, witness: witness.name, line: line, at: Int64(Date().timeIntervalSince1970))
+                return ["size": .int(size), "cosigners": .int(Int64(count))]
+            }
+        }
+        router.get(RouterPath(ApiPaths.witnessedCheckpoint)) { request, _ in
+            let quorum = request.uri.queryParameters["quorum"].flatMap { Int($0) } ?? ApiPaths.defaultQuorum
+            let store = self.hub.store
+            guard let witnessed = try await offload({ try store.witnessedCheckpoint(quorum: max(1, quorum)) }) else {
+                throw self.refusal(.notFound, "no checkpoint is cosigned by \(quorum) witnesses yet", reason: "not-found")
+            }
+            let note = witnessed.checkpoint + witnessed.cosignatures.map { $0 + "\n" }.joined()
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-cache"],
+                            body: .init(byteBuffer: ByteBuffer(string: note)))
+        }
         router.get(route(ApiPaths.receipt)) { request, context in
             let caller = try await self.caller(request, context)
             let court = try self.court(context)

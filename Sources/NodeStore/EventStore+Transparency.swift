@@ -20,6 +20,8 @@ extension EventStore {
                 CREATE TABLE tlog_checkpoint (size INTEGER PRIMARY KEY, note TEXT NOT NULL, at INTEGER NOT NULL);
                 CREATE TABLE tlog_state (id INTEGER PRIMARY KEY CHECK (id = 1), covered_rowid INTEGER NOT NULL, size INTEGER NOT NULL);
                 INSERT INTO tlog_state (id, covered_rowid, size) VALUES (1, 0, 0);
+                CREATE TABLE tlog_cosignature (size INTEGER NOT NULL, witness TEXT NOT NULL, line TEXT NOT NULL, at INTEGER NOT NULL,
+                                               PRIMARY KEY (size, witness)) WITHOUT ROWID;
                 """)
         }
     }
@@ -120,6 +122,26 @@ extension EventStore {
                 let entry: Data = row[1]
                 return (index: row[0] as Int64, entry: Array(entry))
             }
+        }
+    }
+
+    /// Keeps a witness's verified cosignature line of the checkpoint of `size` (its latest per size).
+    public func addCosignature(size: Int64, witness: String, line: String, at: Int64) throws -> Int {
+        try write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO tlog_cosignature (size, witness, line, at) VALUES (?, ?, ?, ?)", arguments: [size, witness, line, at])
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tlog_cosignature WHERE size = ?", arguments: [size]) ?? 0
+        }
+    }
+
+    /// The largest checkpoint cosigned by at least `quorum` witnesses, with their cosignature lines.
+    public func witnessedCheckpoint(quorum: Int) throws -> (size: Int64, checkpoint: String, cosignatures: [String])? {
+        try read { db in
+            guard let size = try Int64.fetchOne(db, sql: """
+                SELECT size FROM tlog_cosignature GROUP BY size HAVING COUNT(*) >= ? ORDER BY size DESC LIMIT 1
+                """, arguments: [quorum]),
+                  let note = try String.fetchOne(db, sql: "SELECT note FROM tlog_checkpoint WHERE size = ?", arguments: [size]) else { return nil }
+            let lines = try String.fetchAll(db, sql: "SELECT line FROM tlog_cosignature WHERE size = ? ORDER BY witness", arguments: [size])
+            return (size: size, checkpoint: note, cosignatures: lines)
         }
     }
 

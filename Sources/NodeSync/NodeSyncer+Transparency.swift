@@ -136,6 +136,18 @@ extension NodeSyncer {
         }
     }
 
+    /// As its court's witness (C2SP tlog-cosignature), cosigns the checkpoint it holds — it has
+    /// just checked that checkpoint's consistency with every one it held before — and gives the
+    /// cosignature to the hub. A refusal is reported, never fatal: the sync itself is done.
+    func cosign(verifier: NoteVerifier, progress: @Sendable (String) -> Void) async {
+        guard let held = try? Self.heldCheckpoint(node, verifier: verifier),
+              let cosigner = try? Cosigner(name: CosignatureVerifier.nodeWitnessName(court: node.court.code), seed: node.key.seed) else { return }
+        let line = cosigner.cosign(body: held.checkpoint.body, time: UInt64(Date().timeIntervalSince1970))
+        let body: JSONValue = ["size": .int(held.checkpoint.size), "cosignature": .string(line)]
+        let reply = try? await client.post(ApiPaths.path(ApiPaths.cosignature, court: node.court.code), body: CanonicalEncoder.encode(body))
+        progress(reply?.status == 200 ? "cosigned the checkpoint of size \(held.checkpoint.size)" : "the hub did not take this node's cosignature: \(reply?.error ?? "unreachable")")
+    }
+
     /// The highest to_seq of the receipts kept.
     func lastReceiptedSeq() -> Int64 {
         guard let data = FileManager.default.contents(atPath: "\(node.path)/\(NodeEnrollment.receiptsName)") else { return 0 }

@@ -99,7 +99,10 @@ public struct NodeSyncer: Sendable {
             progress("pulled policy log to seq \(local.seq)")
         }
         report.policySeq = local.seq
-        if let treeVerifier { try await checkPolicyInclusion(verifier: treeVerifier) }
+        if let treeVerifier {
+            try await checkPolicyInclusion(verifier: treeVerifier)
+            await cosign(verifier: treeVerifier, progress: progress)
+        }
         return report
     }
 

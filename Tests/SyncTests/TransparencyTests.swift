@@ -170,4 +170,26 @@ struct TransparencyTests {
         let honest = try h.run(["audit", "split-view", "--node", jf, jf, jf2])
         #expect(honest.status == 0, "\(honest.output)")
     }
+
+    @Test func nodesWitnessCheckpointsAndAuditorsCountCosignatures() throws {
+        var h = try SyncHarness(); defer { h.remove() }
+        try h.startHub()
+        let nodes = try ["410802", "410803", "410804"].map { try h.enrolledNode($0) }
+        for (i, dir) in nodes.enumerated() { try h.record(dir, court: ["410802", "410803", "410804"][i], count: 2, online: 2) }
+        for dir in nodes { #expect(try h.run(["node", "sync", "--dir", dir]).status == 0) }
+        #expect(try h.curl("/v1/checkpoint/witnessed?quorum=3").0 == 404)   // each cosigned the checkpoint it saw last
+        for dir in nodes { #expect(try h.run(["node", "sync", "--dir", dir]).status == 0) }   // now all hold the latest
+        let (code, note) = try h.curl("/v1/checkpoint/witnessed?quorum=3")
+        #expect(code == 200 && note.components(separatedBy: "\u{2014} courtsync/witness/").count == 4, "\(note)")
+        try note.write(toFile: h.path("witnessed.checkpoint"), atomically: true, encoding: .utf8)
+        let audit = try h.run(["audit", "checkpoint", "--node", nodes[0], "--registry", "\(h.hub)/nodes", "--quorum", "3", h.path("witnessed.checkpoint")])
+        #expect(audit.status == 0 && audit.stdout.contains("witnessed by 3"), "\(audit.output)")
+        let short = try h.run(["audit", "checkpoint", "--node", nodes[0], "--registry", "\(h.hub)/nodes", "--quorum", "4", h.path("witnessed.checkpoint")])
+        #expect(short.status == 1 && short.stdout.contains("fewer than the quorum of 4"), "\(short.output)")
+        // A cosignature by another court's key, or over another checkpoint, is refused.
+        let forged = h.path("forged-cosig.json")
+        try #"{"size":1,"cosignature":"— courtsync/witness/410802 AAAA"}"#.write(toFile: forged, atomically: true, encoding: .utf8)
+        #expect(try h.curl("/v1/nodes/410802/cosignature", node: nodes[0], method: "POST", bodyFile: forged).0 == 404)
+        #expect(try h.curl("/v1/nodes/410803/cosignature", node: nodes[0], method: "POST", bodyFile: forged).0 == 403)
+    }
 }

@@ -127,6 +127,21 @@ struct TransparencyLogTests {
         #expect(throws: TransparencyError.self) { try verifier.verifyCheckpoint(other.sign(ck["body"] as! String)) }
     }
 
+    @Test func witnessesCosignPerTlogCosignature() throws {
+        let ck = Self.vectors["checkpoint"] as! [String: Any]
+        let co = Self.vectors["cosignature"] as! [String: Any]
+        let body = ck["body"] as! String
+        let cosigner = try Cosigner(name: co["witness"] as! String, seed: Self.hex(co["seed"] as! String))
+        #expect(Self.hex(cosigner.verifier.publicKey) == co["public_key"] as! String)
+        #expect(Self.hex(cosigner.verifier.keyID) == co["key_id"] as! String)
+        #expect(cosigner.cosign(body: body, time: UInt64(co["time"] as! Int)) == co["line"] as! String)
+        let note = co["note"] as! String
+        #expect(cosigner.verifier.cosignatures(in: note, body: body) == [UInt64(co["time"] as! Int)])
+        #expect(cosigner.verifier.cosignatures(in: note, body: body.replacingOccurrences(of: "\n13\n", with: "\n12\n")).isEmpty)
+        // The hub's own signature still verifies on a cosigned note.
+        #expect(try NoteVerifier(encoded: ck["verifier_key"] as! String).verifyCheckpoint(note).size == 13)
+    }
+
     @Test func tilePathsFollowTlogTiles() throws {
         for t in Self.vectors["tile_indexes"] as! [[String: Any]] {
             let n = Int64(t["n"] as! Int), path = t["path"] as! String

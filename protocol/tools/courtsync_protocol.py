@@ -1038,3 +1038,35 @@ def tile_data(level: int, n: int, size: int, leaves: list) -> bytes:
 def entry_bundle(entries: list) -> bytes:
     """tlog-tiles entry bundle: each entry prefixed by its uint16 big-endian length."""
     return b"".join(_struct.pack(">H", len(e)) + e for e in entries)
+
+
+def cosignature_key_id(name: str, public_key: bytes) -> bytes:
+    """C2SP tlog-cosignature/v1: first 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x04 ‖ key)."""
+    return hashlib.sha256(name.encode("utf-8") + b"\n\x04" + public_key).digest()[:4]
+
+
+def cosign(seed, name: str, checkpoint_text: str, timestamp: int) -> str:
+    """The cosignature line: — name base64(key id ‖ uint64 BE time ‖ Ed25519 over 'cosignature/v1\\ntime T\\n' ‖ text)."""
+    key = Ed25519PrivateKey.from_private_bytes(_seed_bytes(seed))
+    pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    sig = key.sign(f"cosignature/v1\ntime {timestamp}\n{checkpoint_text}".encode("utf-8"))
+    blob = cosignature_key_id(name, pub) + _struct.pack(">Q", timestamp) + sig
+    return f"\u2014 {name} " + _b64.b64encode(blob).decode()
+
+
+def verify_cosignature(line: str, name: str, public_key: bytes, checkpoint_text: str):
+    """The timestamp of a valid cosignature line by (name, key) over the checkpoint text, else None."""
+    if not line.startswith("\u2014 "):
+        return None
+    fields = line[2:].split(" ")
+    if len(fields) != 2 or fields[0] != name:
+        return None
+    blob = _b64.b64decode(fields[1])
+    if len(blob) != 76 or blob[:4] != cosignature_key_id(name, public_key):
+        return None
+    (ts,) = _struct.unpack(">Q", blob[4:12])
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(blob[12:], f"cosignature/v1\ntime {ts}\n{checkpoint_text}".encode("utf-8"))
+    except InvalidSignature:
+        return None
+    return ts

@@ -414,6 +414,13 @@ def build_tlog() -> dict:
     note = cp.sign_note(SEED_CHECKPOINT, TLOG_ORIGIN, body)
     vkey = cp.note_verifier_key(TLOG_ORIGIN, pub)
     assert cp.verify_checkpoint(note, vkey)[1] == n
+    witness = cp.public_key_hex(SEED_410802)
+    wname = "courtsync/witness/410802"
+    cosig = cp.cosign(SEED_410802, wname, body, 1700000000)
+    assert cp.verify_cosignature(cosig, wname, bytes.fromhex(witness), body) == 1700000000
+    cosigned = {"witness": wname, "public_key": witness, "seed": SEED_410802, "time": 1700000000,
+                "key_id": cp.cosignature_key_id(wname, bytes.fromhex(witness)).hex(), "line": cosig,
+                "note": note + cosig + "\n"}
     big = 300
     big_rows = tlog_leaves(big)
     big_entries = [cp.tlog_entry(c, s, h) for c, s, h in big_rows]
@@ -441,6 +448,7 @@ def build_tlog() -> dict:
         "inclusion": inclusion,
         "consistency": consistency,
         "invalid_proofs": invalid,
+        "cosignature": cosigned,
         "checkpoint": {"seed": SEED_CHECKPOINT, "origin": TLOG_ORIGIN, "public_key": pub.hex(),
                        "key_id": cp.note_key_id(TLOG_ORIGIN, pub).hex(), "verifier_key": vkey, "body": body, "note": note},
         "tile_indexes": [{"n": k, "path": cp.tile_index(k)} for k in [0, 7, 999, 1000, 1234067, 4294967296]],

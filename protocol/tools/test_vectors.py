@@ -405,6 +405,12 @@ def test_tlog_tree_proofs_checkpoint_and_tiles():
     expect_error(lambda: cp.verify_checkpoint(tampered, ck["verifier_key"]), "does not verify")
     for t in doc["tile_indexes"]:
         assert cp.tile_index(t["n"]) == t["path"]
+    co = doc["cosignature"]
+    pub = bytes.fromhex(co["public_key"])
+    assert cp.cosign(co["seed"], co["witness"], ck["body"], co["time"]) == co["line"]
+    assert cp.verify_cosignature(co["line"], co["witness"], pub, ck["body"]) == co["time"]
+    assert cp.verify_cosignature(co["line"], co["witness"], pub, ck["body"].replace("\n13\n", "\n12\n")) is None
+    assert cp.verify_checkpoint(co["note"], ck["verifier_key"])[1] == 13  # cosignature lines do not disturb the hub's signature
 
 
 def main() -> int:

@@ -89,6 +89,12 @@ struct AuditCheckpoint: ParsableCommand {
     @OptionGroup var source: AuditSource
     @Option(help: "Also write the checkpoint checked to this file.")
     var save: String?
+    @Option(help: "A registry directory (nodes/) whose courts' keys are the witnesses: count their cosignatures.")
+    var registry: String?
+    @Option(help: "Cosignatures required for the checkpoint to count as witnessed (with --registry).")
+    var quorum: Int = ApiPaths.defaultQuorum
+    @Flag(help: "Fetch the hub's latest witnessed checkpoint (at least --quorum cosignatures) instead of its latest.")
+    var witnessed = false
     @Argument(help: "A checkpoint file (signed note); default: fetch the hub's latest.")
     var file: String?
 
@@ -98,7 +104,7 @@ struct AuditCheckpoint: ParsableCommand {
             guard let data = FileManager.default.contents(atPath: file) else { throw EventError("cannot read \(file): check the path") }
             note = String(decoding: data, as: UTF8.self)
         } else {
-            let reply = try source.get(ApiPaths.checkpoint)
+            let reply = witnessed ? try source.get(ApiPaths.witnessedCheckpoint, query: ["quorum": "\(quorum)"]) : try source.get(ApiPaths.checkpoint)
             guard reply.status == 200 else { throw EventError("the hub answered \(reply.status): \(reply.error)") }
             note = reply.text
         }
@@ -107,6 +113,24 @@ struct AuditCheckpoint: ParsableCommand {
         do { checkpoint = try verifier.verifyCheckpoint(note) } catch { try fail("\(error)") }
         if let save { try note.write(toFile: save, atomically: true, encoding: .utf8) }
         print("ok: checkpoint of \(checkpoint.origin) signed by \(verifier.name) (key id \(Hex.encode(verifier.keyID))); size \(checkpoint.size) root \(Hex.encode(checkpoint.root))")
+        if let registry { try countWitnesses(note: note, checkpoint: checkpoint, registry: registry) }
+    }
+
+    /// Counts valid cosignatures (C2SP tlog-cosignature) by the registry's courts as witnesses.
+    func countWitnesses(note: String, checkpoint: Checkpoint, registry: String) throws {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: registry))?.filter { $0.hasSuffix(".json") }.sorted() ?? []
+        var cosigners: [String] = []
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: "\(registry)/\(file)"), let json = try? StrictJSONParser.parse(Array(data)),
+                  let court = json["court"]?.stringValue, court != "410800", let hex = json["public_key"]?.stringValue,
+                  let key = try? NodePublicKey(hex: hex) else { continue }
+            let witness = CosignatureVerifier(name: CosignatureVerifier.nodeWitnessName(court: court), publicKey: key.raw)
+            if !witness.cosignatures(in: note, body: checkpoint.body).isEmpty { cosigners.append(court) }
+        }
+        guard cosigners.count >= quorum else {
+            try fail("the checkpoint of size \(checkpoint.size) is cosigned by \(cosigners.count) witness(es) (\(cosigners.joined(separator: ", "))), fewer than the quorum of \(quorum)")
+        }
+        print("ok: witnessed by \(cosigners.count) of the registry's courts (quorum \(quorum)): \(cosigners.joined(separator: ", "))")
     }
 }
 
