@@ -41,9 +41,14 @@ let package = Package(
             "CourtLog", "CourtPlan",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // RFC 9162 Merkle tree hashing and proofs, C2SP checkpoints (signed notes) and tile paths:
+        // pure code over hashes the caller fetches, no storage, no network.
+        .target(name: "TransparencyLog", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // A court node's local SQLite log (GRDB, WAL, durable commits).
         .target(name: "NodeStore", dependencies: [
-            "CourtLog", "CourtPlan", "Projections",
+            "CourtLog", "CourtPlan", "Projections", "TransparencyLog",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // A seeded, deterministic city of courts using the plan's systems month by month: the demo's data.
@@ -57,14 +62,14 @@ let package = Package(
         // The sync protocol's wire types and URL paths (mirrored by protocol/openapi.yaml), and
         // the hub's own CA and certificates. No server, no client.
         .target(name: "SyncProtocol", dependencies: [
-            "CourtLog", "CanonicalJSON",
+            "CourtLog", "CanonicalJSON", "TransparencyLog",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),
         // The intermediate court's hub: HTTPS server, enrollment registry, ingest.
         .target(name: "Hub", dependencies: [
-            "SyncProtocol", "NodeStore", "Projections", "CourtPlan", "QueryViews", "Dashboard", "Bulletins",
+            "SyncProtocol", "NodeStore", "Projections", "CourtPlan", "QueryViews", "Dashboard", "Bulletins", "TransparencyLog",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -75,7 +80,7 @@ let package = Package(
         ]),
         // A node's side of sync: push its log, pull the policy log, keep receipts.
         .target(name: "NodeSync", dependencies: [
-            "SyncProtocol", "NodeStore",
+            "SyncProtocol", "NodeStore", "TransparencyLog",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -83,10 +88,11 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "courtsync", dependencies: [
-            "CourtLog", "CourtPlan", "Projections", "NodeStore", "QueryViews", "SyncProtocol", "Hub", "NodeSync", "CitySimulation", "Bulletins", "Dashboard", "OfficeFiles",
+            "CourtLog", "CourtPlan", "Projections", "NodeStore", "QueryViews", "SyncProtocol", "Hub", "NodeSync", "CitySimulation", "Bulletins", "Dashboard", "OfficeFiles", "TransparencyLog",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"]),
+        .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog"]),
         .testTarget(name: "CourtLogTests", dependencies: ["CourtLog", "CourtPlan"]),
         .testTarget(name: "NodeStoreTests", dependencies: ["NodeStore"]),
         .testTarget(name: "PlanFileTests", dependencies: ["CourtPlan"]),
@@ -94,7 +100,7 @@ let package = Package(
         .testTarget(name: "CitySimulationTests", dependencies: ["CitySimulation", "CourtLog", "CourtPlan"]),
         .testTarget(name: "CLITests", dependencies: ["courtsync", "CourtLog", "NodeStore", "OfficeFiles"]),
         .testTarget(name: "OfficeFilesTests", dependencies: ["OfficeFiles"]),
-        .testTarget(name: "SyncTests", dependencies: ["courtsync", "SyncProtocol", "Hub", "NodeSync", "NodeStore", "CourtLog"]),
+        .testTarget(name: "SyncTests", dependencies: ["courtsync", "SyncProtocol", "Hub", "NodeSync", "NodeStore", "CourtLog", "TransparencyLog"]),
         .testTarget(name: "DashboardTests", dependencies: [
             "Dashboard", "Hub", "NodeStore", "CourtLog", "CourtPlan", "QueryViews",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -47,9 +47,11 @@ public struct HubDirectory: Sendable {
         }
         let host = hosts.first ?? ips.first ?? "localhost"
         let config: JSONValue = ["format": "courtsync-hub/1", "url": .string("https://\(host):\(port)"), "port": .int(Int64(port)),
+                                 "origin": .string(Self.defaultOrigin(url: "https://\(host)")),
                                  "hosts": .array(hosts.map { .string($0) }), "ips": .array(ips.map { .string($0) })]
         try write(Data(CanonicalEncoder.encode(config) + [0x0A]), to: "\(path)/hub.json", private: false)
         let hub = try open(at: path)
+        _ = try hub.currentCheckpoint()
         // The registry holds 410800 too: an auditor verifying the policy log (the plan, the
         // thresholds) needs the intermediate court's key beside the grassroots courts'.
         try write(Data(CanonicalEncoder.encode(hub.ownRegistryEntry) + [0x0A]), to: "\(path)/nodes/\(PolicyAuthority.intermediateCourt).json", private: false)
@@ -107,7 +109,7 @@ public struct HubDirectory: Sendable {
                                 "enrolled_at": .string(ISO8601DateFormatter().string(from: now))]
         try Self.write(Data(CanonicalEncoder.encode(entry) + [0x0A]), to: "\(path)/nodes/\(court.code).json", private: false)
         let bundle = EnrollmentBundle(court: court.code, hubURL: url, caPEM: try file("ca.pem"), clientCertificatePEM: cert,
-                                      intermediatePublicKey: node.key.publicKey)
+                                      intermediatePublicKey: node.key.publicKey, checkpointVerifierKey: try checkpointVerifierKey)
         return (bundle, entry)
     }
 
@@ -118,6 +120,7 @@ public struct HubDirectory: Sendable {
         let token = Hex.encode(bytes)
         try store.addAuditor(name: name, token: token, role: role, at: Int64(Date().timeIntervalSince1970))
         return ["format": "courtsync-auditor/1", "name": .string(name), "role": .string(role), "hub_url": .string(url), "ca_pem": .string(try caPEM),
-                "token": .string(token), "intermediate_public_key": .string(node.key.publicKey.hex)]
+                "token": .string(token), "intermediate_public_key": .string(node.key.publicKey.hex),
+                "checkpoint_verifier_key": .string(try checkpointVerifierKey)]
     }
 }

@@ -13,6 +13,7 @@ import NodeStore
 import Projections
 import QueryViews
 import SyncProtocol
+import TransparencyLog
 
 /// `courtsync hub serve`: the HTTPS API of `protocol/openapi.yaml`.
 ///
@@ -25,10 +26,13 @@ public struct HubServer: Sendable {
     /// Dashboard sessions and the live-update feed (HubServer+Dashboard.swift).
     let live = DashboardLive()
     let logger: Logger
+    /// Signs the transparency log's checkpoints (nil only when the key file is unreadable: `run` refuses then).
+    let checkpointSigner: NoteSigner?
 
     public init(hub: HubDirectory, logger: Logger) {
         self.hub = hub
         self.logger = logger
+        self.checkpointSigner = try? hub.checkpointSigner()
     }
 
     /// Who is calling.
@@ -39,6 +43,7 @@ public struct HubServer: Sendable {
 
     /// Runs until SIGTERM or SIGINT; a request in hand is finished before the process ends.
     public func run(host: String = "0.0.0.0", port: Int) async throws {
+        _ = try hub.currentCheckpoint()
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(try hub.file("server.pem").utf8)).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(try hub.file("server.key").utf8), format: .pem)))
@@ -97,6 +102,7 @@ public struct HubServer: Sendable {
         router.post(route(ApiPaths.events)) { request, context in
             try await self.push(request, context)
         }
+        addTransparencyRoutes(router)
         for (path, answer) in queryRoutes() {
             router.get(RouterPath(path)) { request, context in
                 _ = try await self.caller(request, context)
@@ -197,6 +203,7 @@ public struct HubServer: Sendable {
         let bytes = Array(buffer: body)
         let hub = self.hub
         let received = Int64(Date().timeIntervalSince1970)
+        let signer = self.checkpointSigner
         let outcome: Result<(EventStore.Receipt, Int64, Int64), PushRefusal> = try await offload {
             let lines = bytes.split(separator: 0x0A).map(Array.init)
             guard !lines.isEmpty else { return .failure(PushRefusal(.badRequest, "the batch is empty", "bad-request")) }
@@ -243,7 +250,7 @@ public struct HubServer: Sendable {
                 }
             }
             do {
-                let receipt = try hub.store.ingest(events, nodeHead: nodeHead, recordedAt: received)
+                let receipt = try hub.store.ingest(events, nodeHead: nodeHead, recordedAt: received, checkpointSigner: signer)
                 return .success((receipt, events.first!.seq, events.last!.seq))
             } catch let e as EventError where e.reason.hasPrefix("fork") {
                 let evidence = events.first { $0.seq == e.seq }.map { String(decoding: $0.exportLine, as: UTF8.self) }
@@ -262,8 +269,9 @@ public struct HubServer: Sendable {
             metrics.ingested(receipt.stored, court: court)
             if receipt.stored > 0 { live.announce(court) }
             logger.info("push stored", metadata: ["court": "\(court)", "from": "\(from)", "to": "\(to)", "stored": "\(receipt.stored)", "known": "\(receipt.known)"])
+            let proof = try await offload { try self.receiptProof(court: court, seq: to, size: receipt.treeSize, checkpoint: receipt.checkpoint) }
             let signed = PushReceipt.make(court: court, fromSeq: from, toSeq: to, stored: Int64(receipt.stored), headHash: receipt.head.hash.hex,
-                                          receivedAt: received, key: hub.node.key)
+                                          receivedAt: received, proof: proof, key: hub.node.key)
             return try json(signed.document.json)
         }
     }

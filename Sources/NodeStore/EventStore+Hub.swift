@@ -2,6 +2,7 @@ import CourtLog
 import Crypto
 import Foundation
 import GRDB
+import TransparencyLog
 
 /// The hub's own tables, in the same database as the merged log: the registry of enrolled
 /// nodes, auditors' credentials, alarms (forks), and what each node last reported.
@@ -149,11 +150,18 @@ extension EventStore {
     }
 
     /// Stores a pushed batch and folds it into the projections in one transaction, and notes
-    /// the node's reported head. A fork or gap throws and stores nothing.
-    public func ingest(_ events: [SignedEvent], nodeHead: Int64?, recordedAt: Int64) throws -> Receipt {
+    /// the node's reported head. With a checkpoint signer, the same transaction appends the
+    /// batch to the transparency log and signs a checkpoint that includes it (protocol §16).
+    /// A fork or gap throws and stores nothing.
+    public func ingest(_ events: [SignedEvent], nodeHead: Int64?, recordedAt: Int64, checkpointSigner: NoteSigner? = nil) throws -> Receipt {
         do {
             return try pool.write { db in
-                let receipt = try Self.receive(db, events, recordedAt: recordedAt)
+                var receipt = try Self.receive(db, events, recordedAt: recordedAt)
+                if let checkpointSigner {
+                    let tree = try Self.extendTree(db, signer: checkpointSigner, at: recordedAt)
+                    receipt.treeSize = tree.size
+                    receipt.checkpoint = tree.checkpoint
+                }
                 _ = try Self.foldNewEvents(db)
                 if let court = events.first?.node {
                     try db.execute(sql: "INSERT OR REPLACE INTO hub_push (court, node_head, at) VALUES (?, ?, ?)",

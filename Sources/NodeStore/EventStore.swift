@@ -75,6 +75,7 @@ public final class EventStore: Sendable {
                 """)
         }
         registerRefoldMigration(&m)
+        registerTransparencyMigration(&m)
         return m
     }
 
@@ -338,6 +339,9 @@ extension EventStore {
         /// Events stored by this call.
         public var stored: Int
         public var head: LogHead
+        /// The transparency log's size and signed checkpoint after the batch (hub ingest only).
+        public var treeSize: Int64? = nil
+        public var checkpoint: String? = nil
     }
 
     /// Stores another node's events, already verified under its enrolled key. Events already

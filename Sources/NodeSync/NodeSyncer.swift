@@ -35,6 +35,14 @@ public struct NodeSyncer: Sendable {
         }
         let head = try node.store.head(of: own)
         report.localSeq = head.seq
+        // Before anything is sent: the hub's log must extend the checkpoint this node saw last.
+        let treeVerifier = try checkpointVerifier
+        if let treeVerifier {
+            _ = try await checkHubLog(verifier: treeVerifier)
+            if cursor <= head.seq, let hubHead = cursorReply.json?["head"]?.stringValue {
+                try await recoverReceipts(cursor: cursor, hubHead: hubHead, verifier: treeVerifier, progress: progress)
+            }
+        }
         // What the hub holds must be a prefix of this log; anything else is a fork.
         if cursor > head.seq {
             throw SyncError("the hub holds node \(own) up to seq \(cursor) but this node's log ends at \(head.seq): this directory was restored from an old backup or replaced; do not append, report it to 技术处", transient: false)
@@ -58,6 +66,7 @@ public struct NodeSyncer: Sendable {
                       receipt.toSeq == last.seq, receipt.headHash == last.hash.hex else {
                     throw SyncError("the hub's receipt for seq \(cursor + 1)…\(last.seq) is not signed by the intermediate court's key or does not match: stop and report this to 技术处", transient: false)
                 }
+                if let treeVerifier { try await verifyReceiptProof(receipt, eventHash: last.hash, verifier: treeVerifier) }
                 try appendReceipt(json)
                 report.pushed += receipt.stored
                 cursor = receipt.toSeq
@@ -90,6 +99,10 @@ public struct NodeSyncer: Sendable {
             progress("pulled policy log to seq \(local.seq)")
         }
         report.policySeq = local.seq
+        if let treeVerifier {
+            try await checkPolicyInclusion(verifier: treeVerifier)
+            await cosign(verifier: treeVerifier, progress: progress)
+        }
         return report
     }
 

@@ -11,11 +11,29 @@ public enum ApiPaths {
     public static let assignments = "/v1/query/assignments"
     public static let trend = "/v1/query/trend"
     public static let accountability = "/v1/query/accountability"
+    /// `GET`: the latest signed checkpoint of the hub's transparency log (C2SP tlog-checkpoint; public).
+    public static let checkpoint = "/checkpoint"
+    /// `GET`: C2SP tlog-tiles: `/tile/<L>/<N>[.p/<W>]` and `/tile/entries/<N>[.p/<W>]` (public).
+    public static let tile = "/tile/{path}"
+    /// `GET ?court=&seq=&size=`: RFC 9162 inclusion proof of an event's entry (public).
+    public static let inclusionProof = "/v1/proof/inclusion"
+    /// `GET ?from=&to=`: RFC 9162 consistency proof between two tree sizes (public).
+    public static let consistencyProof = "/v1/proof/consistency"
+    /// `GET ?from=&to=`: a receipt, with proof, for a range of the node's log the hub already holds.
+    public static let receipt = "/v1/nodes/{court}/receipt"
+    /// `POST {"size", "cosignature"}`: a node, as a witness, cosigns a checkpoint (C2SP tlog-cosignature).
+    public static let cosignature = "/v1/nodes/{court}/cosignature"
+    /// `GET ?quorum=k`: the largest checkpoint cosigned by at least k witnesses, with their lines (public).
+    public static let witnessedCheckpoint = "/v1/checkpoint/witnessed"
+    /// Witnesses that make a checkpoint witnessed, by default (protocol §16.8).
+    public static let defaultQuorum = 3
 
     /// (method, path) of every route the hub serves.
     public static let routes: [(method: String, path: String)] = [
         ("GET", health), ("GET", metrics), ("GET", cursor), ("POST", events), ("GET", events),
         ("GET", compliance), ("GET", assignments), ("GET", trend), ("GET", accountability),
+        ("GET", checkpoint), ("GET", tile), ("GET", inclusionProof), ("GET", consistencyProof), ("GET", receipt),
+        ("POST", cosignature), ("GET", witnessedCheckpoint),
     ]
 
     public static func path(_ template: String, court: String) -> String {

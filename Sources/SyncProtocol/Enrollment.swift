@@ -60,13 +60,17 @@ public struct EnrollmentBundle: Sendable {
     public let caPEM: String
     public let clientCertificatePEM: String
     public let intermediatePublicKey: NodePublicKey
+    /// The signed-note verifier key of the hub's checkpoints (protocol §16.3); absent in
+    /// bundles made before the transparency log, whose nodes cannot check the hub's tree.
+    public let checkpointVerifierKey: String?
 
-    public init(court: String, hubURL: String, caPEM: String, clientCertificatePEM: String, intermediatePublicKey: NodePublicKey) {
+    public init(court: String, hubURL: String, caPEM: String, clientCertificatePEM: String, intermediatePublicKey: NodePublicKey, checkpointVerifierKey: String? = nil) {
         self.court = court
         self.hubURL = hubURL
         self.caPEM = caPEM
         self.clientCertificatePEM = clientCertificatePEM
         self.intermediatePublicKey = intermediatePublicKey
+        self.checkpointVerifierKey = checkpointVerifierKey
     }
 
     public init(json: JSONValue) throws(EventError) {
@@ -75,12 +79,15 @@ public struct EnrollmentBundle: Sendable {
               let cert = json["client_certificate_pem"]?.stringValue, let key = json["intermediate_public_key"]?.stringValue else {
             throw EventError("not a CourtSync bundle (format courtsync-bundle/1 with court, hub_url, ca_pem, client_certificate_pem, intermediate_public_key): use the file `courtsync hub enroll` wrote")
         }
-        self.init(court: court, hubURL: url, caPEM: ca, clientCertificatePEM: cert, intermediatePublicKey: try NodePublicKey(hex: key))
+        self.init(court: court, hubURL: url, caPEM: ca, clientCertificatePEM: cert, intermediatePublicKey: try NodePublicKey(hex: key),
+                  checkpointVerifierKey: json["checkpoint_verifier_key"]?.stringValue)
     }
 
     public var json: JSONValue {
-        ["format": "courtsync-bundle/1", "court": .string(court), "hub_url": .string(hubURL), "ca_pem": .string(caPEM),
-         "client_certificate_pem": .string(clientCertificatePEM), "intermediate_public_key": .string(intermediatePublicKey.hex)]
+        var o: JSONValue = ["format": "courtsync-bundle/1", "court": .string(court), "hub_url": .string(hubURL), "ca_pem": .string(caPEM),
+                            "client_certificate_pem": .string(clientCertificatePEM), "intermediate_public_key": .string(intermediatePublicKey.hex)]
+        if let checkpointVerifierKey { o = o.with("checkpoint_verifier_key", .string(checkpointVerifierKey)) }
+        return o
     }
 }
 
@@ -93,11 +100,33 @@ public struct PushReceipt: Sendable {
     public let stored: Int64
     public let headHash: String
     public let receivedAt: Int64
+    /// The signed checkpoint that includes the batch (protocol §16.5), its last event's leaf
+    /// index and the inclusion proof of that leaf in the checkpoint's tree.
+    public let checkpoint: String?
+    public let leafIndex: Int64?
+    public let inclusion: [[UInt8]]?
     public let document: SignedDocument
 
-    public static func make(court: String, fromSeq: Int64, toSeq: Int64, stored: Int64, headHash: String, receivedAt: Int64, key: NodeKey) -> PushReceipt {
-        let body: JSONValue = ["court": .string(court), "from_seq": .int(fromSeq), "to_seq": .int(toSeq), "stored": .int(stored),
+    /// The tree evidence a receipt carries.
+    public struct Proof: Sendable {
+        public let checkpoint: String
+        public let leafIndex: Int64
+        public let inclusion: [[UInt8]]
+        public init(checkpoint: String, leafIndex: Int64, inclusion: [[UInt8]]) {
+            self.checkpoint = checkpoint
+            self.leafIndex = leafIndex
+            self.inclusion = inclusion
+        }
+    }
+
+    public static func make(court: String, fromSeq: Int64, toSeq: Int64, stored: Int64, headHash: String, receivedAt: Int64,
+                            proof: Proof? = nil, key: NodeKey) -> PushReceipt {
+        var body: JSONValue = ["court": .string(court), "from_seq": .int(fromSeq), "to_seq": .int(toSeq), "stored": .int(stored),
                                "head_hash": .string(headHash), "received_at": .int(receivedAt)]
+        if let proof {
+            body = body.with("checkpoint", .string(proof.checkpoint)).with("leaf_index", .int(proof.leafIndex))
+                .with("inclusion", .array(proof.inclusion.map { .string(Hex.encode($0)) }))
+        }
         // The body is well-formed by construction.
         return try! PushReceipt(json: SignedDocument(domain: domain, body: body, key: key).json)
     }
@@ -114,6 +143,20 @@ public struct PushReceipt: Sendable {
         self.stored = stored
         self.headHash = head
         self.receivedAt = at
+        self.checkpoint = doc.body["checkpoint"]?.stringValue
+        self.leafIndex = doc.body["leaf_index"]?.intValue
+        if case .array(let items)? = doc.body["inclusion"] {
+            var hashes: [[UInt8]] = []
+            for item in items {
+                guard let h = item.stringValue.flatMap({ Hex.decode($0, count: 32) }) else {
+                    throw EventError("not a push receipt: an inclusion proof hash is not 64 hex digits")
+                }
+                hashes.append(h)
+            }
+            self.inclusion = hashes
+        } else {
+            self.inclusion = nil
+        }
         self.document = doc
     }
 }

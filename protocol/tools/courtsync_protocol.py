@@ -831,3 +831,242 @@ def catalog_markdown(catalog: Optional[Catalog] = None) -> str:
                 out.append(f"| `{f.name}` | {f.kind} | {'yes' if f.required else 'no'} | {limits} |")
             out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Section 16: the transparency log (RFC 9162 tree, C2SP tlog-checkpoint / signed-note / tlog-tiles)
+
+import base64 as _b64
+import struct as _struct
+
+
+def tlog_entry(court: str, seq: int, event_hash_hex: str) -> bytes:
+    """Entry of an accepted event: 0x01 ‖ court (6 ASCII) ‖ seq (uint64 BE) ‖ event hash (32)."""
+    if not re.fullmatch(r"[0-9]{6}", court):
+        raise ProtocolError(f"court {court!r} is not 6 digits")
+    raw = bytes.fromhex(event_hash_hex)
+    if len(raw) != 32:
+        raise ProtocolError("event hash is not 32 bytes")
+    return b"\x01" + court.encode("ascii") + _struct.pack(">Q", seq) + raw
+
+
+def tlog_leaf_hash(entry: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + entry).digest()
+
+
+def tlog_node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def _split(n: int) -> int:
+    k = 1
+    while k << 1 < n:
+        k <<= 1
+    return k
+
+
+def tlog_mth(leaves: list) -> bytes:
+    """RFC 9162 §2.1.1 MTH over leaf hashes (already hashed)."""
+    n = len(leaves)
+    if n == 0:
+        return hashlib.sha256(b"").digest()
+    if n == 1:
+        return leaves[0]
+    k = _split(n)
+    return tlog_node_hash(tlog_mth(leaves[:k]), tlog_mth(leaves[k:]))
+
+
+def tlog_inclusion_proof(m: int, leaves: list) -> list:
+    """RFC 9162 §2.1.3.1 PATH(m, D[n])."""
+    n = len(leaves)
+    if n == 1:
+        return []
+    k = _split(n)
+    if m < k:
+        return tlog_inclusion_proof(m, leaves[:k]) + [tlog_mth(leaves[k:])]
+    return tlog_inclusion_proof(m - k, leaves[k:]) + [tlog_mth(leaves[:k])]
+
+
+def tlog_consistency_proof(m: int, leaves: list) -> list:
+    """RFC 9162 §2.1.4.1 PROOF(m, D[n])."""
+    def sub(m, d, b):
+        n = len(d)
+        if m == n:
+            return [] if b else [tlog_mth(d)]
+        k = _split(n)
+        if m <= k:
+            return sub(m, d[:k], b) + [tlog_mth(d[k:])]
+        return sub(m - k, d[k:], False) + [tlog_mth(d[:k])]
+    if m == 0 or m == len(leaves):
+        return []
+    return sub(m, leaves, True)
+
+
+def tlog_verify_inclusion(index: int, size: int, leaf: bytes, proof: list, root: bytes) -> bool:
+    """RFC 9162 §2.1.3.2."""
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = tlog_node_hash(p, r)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = tlog_node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def tlog_verify_consistency(m: int, n: int, first: bytes, second: bytes, proof: list) -> bool:
+    """RFC 9162 §2.1.4.2."""
+    if m > n:
+        return False
+    if m == n:
+        return not proof and first == second
+    if m == 0:
+        return not proof
+    if not proof:
+        return False
+    path = list(proof)
+    if m & (m - 1) == 0:
+        path.insert(0, first)
+    fn, sn = m - 1, n - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = tlog_node_hash(c, fr)
+            sr = tlog_node_hash(c, sr)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = tlog_node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return fr == first and sr == second and sn == 0
+
+
+def note_key_id(name: str, public_key: bytes) -> bytes:
+    """C2SP signed-note: first 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ key)."""
+    return hashlib.sha256(name.encode("utf-8") + b"\n\x01" + public_key).digest()[:4]
+
+
+def note_verifier_key(name: str, public_key: bytes) -> str:
+    encoded = _b64.b64encode(bytes([1]) + public_key).decode()
+    return f"{name}+{note_key_id(name, public_key).hex()}+{encoded}"
+
+
+def checkpoint_body(origin: str, size: int, root: bytes) -> str:
+    return f"{origin}\n{size}\n{_b64.b64encode(root).decode()}\n"
+
+
+def sign_note(seed, name: str, text: str) -> str:
+    key = Ed25519PrivateKey.from_private_bytes(_seed_bytes(seed))
+    pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    sig = key.sign(text.encode("utf-8"))
+    return text + "\n" + f"\u2014 {name} " + _b64.b64encode(note_key_id(name, pub) + sig).decode() + "\n"
+
+
+def verify_checkpoint(note: str, verifier_key: str) -> tuple:
+    """(origin, size, root bytes) of a checkpoint signed by verifier_key; raises ProtocolError."""
+    name, key_id_hex, key_b64 = verifier_key.split("+", 2)
+    raw = _b64.b64decode(key_b64)
+    if len(raw) != 33 or raw[0] != 1 or note_key_id(name, raw[1:]).hex() != key_id_hex:
+        raise ProtocolError("not an Ed25519 signed-note verifier key")
+    if "\n\n" not in note or not note.endswith("\n"):
+        raise ProtocolError("not a signed note")
+    cut = note.rindex("\n\n")
+    text, sigs = note[: cut + 1], note[cut + 2:].splitlines()
+    ok = False
+    for line in sigs:
+        if not line.startswith("\u2014 "):
+            raise ProtocolError("signature line without em dash")
+        sname, sig_b64 = line[2:].split(" ")
+        blob = _b64.b64decode(sig_b64)
+        if sname != name or blob[:4] != note_key_id(name, raw[1:]):
+            continue
+        try:
+            Ed25519PublicKey.from_public_bytes(raw[1:]).verify(blob[4:], text.encode("utf-8"))
+            ok = True
+        except InvalidSignature:
+            raise ProtocolError("checkpoint signature does not verify")
+    if not ok:
+        raise ProtocolError(f"no signature by {name}")
+    lines = text.split("\n")
+    if lines[0] != name:
+        raise ProtocolError(f"checkpoint origin {lines[0]!r} is not {name!r}")
+    root = _b64.b64decode(lines[2])
+    if len(root) != 32 or str(int(lines[1])) != lines[1]:
+        raise ProtocolError("malformed checkpoint")
+    return lines[0], int(lines[1]), root
+
+
+def tile_index(n: int) -> str:
+    """C2SP tlog-tiles: N as x001/x234/067."""
+    groups = []
+    while True:
+        groups.insert(0, f"{n % 1000:03d}")
+        n //= 1000
+        if n == 0:
+            break
+    return "/".join(["x" + g for g in groups[:-1]] + [groups[-1]])
+
+
+def tile_path(level, n: int, width: int) -> str:
+    return f"tile/{'entries' if level is None else level}/{tile_index(n)}" + (f".p/{width}" if width < 256 else "")
+
+
+def tile_data(level: int, n: int, size: int, leaves: list) -> bytes:
+    """Hashes of tree level 8·level, nodes n·256 … (as many as are complete in a tree of size)."""
+    step = 1 << (8 * level)
+    count = min(256, (size // step) - n * 256)
+    return b"".join(tlog_mth(leaves[(n * 256 + i) * step:(n * 256 + i + 1) * step]) for i in range(count))
+
+
+def entry_bundle(entries: list) -> bytes:
+    """tlog-tiles entry bundle: each entry prefixed by its uint16 big-endian length."""
+    return b"".join(_struct.pack(">H", len(e)) + e for e in entries)
+
+
+def cosignature_key_id(name: str, public_key: bytes) -> bytes:
+    """C2SP tlog-cosignature/v1: first 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x04 ‖ key)."""
+    return hashlib.sha256(name.encode("utf-8") + b"\n\x04" + public_key).digest()[:4]
+
+
+def cosign(seed, name: str, checkpoint_text: str, timestamp: int) -> str:
+    """The cosignature line: — name base64(key id ‖ uint64 BE time ‖ Ed25519 over 'cosignature/v1\\ntime T\\n' ‖ text)."""
+    key = Ed25519PrivateKey.from_private_bytes(_seed_bytes(seed))
+    pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    sig = key.sign(f"cosignature/v1\ntime {timestamp}\n{checkpoint_text}".encode("utf-8"))
+    blob = cosignature_key_id(name, pub) + _struct.pack(">Q", timestamp) + sig
+    return f"\u2014 {name} " + _b64.b64encode(blob).decode()
+
+
+def verify_cosignature(line: str, name: str, public_key: bytes, checkpoint_text: str):
+    """The timestamp of a valid cosignature line by (name, key) over the checkpoint text, else None."""
+    if not line.startswith("\u2014 "):
+        return None
+    fields = line[2:].split(" ")
+    if len(fields) != 2 or fields[0] != name:
+        return None
+    blob = _b64.b64decode(fields[1])
+    if len(blob) != 76 or blob[:4] != cosignature_key_id(name, public_key):
+        return None
+    (ts,) = _struct.unpack(">Q", blob[4:12])
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(blob[12:], f"cosignature/v1\ntime {ts}\n{checkpoint_text}".encode("utf-8"))
+    except InvalidSignature:
+        return None
+    return ts

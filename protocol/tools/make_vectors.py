@@ -368,6 +368,112 @@ def readme_with_catalog(text: str) -> str:
     return text[: begin + len(CATALOG_BEGIN)] + "\n" + cp.catalog_markdown() + "\n" + text[end:]
 
 
+SEED_CHECKPOINT = bytes(range(0x60, 0x80)).hex()  # 606162…7f: a checkpoint key for the vectors
+TLOG_ORIGIN = "hub.example/courtsync/410800"
+
+
+def tlog_leaves(count: int) -> list:
+    courts = ["410800", "410802", "410803"]
+    out = []
+    for i in range(count):
+        court = courts[i % 3]
+        seq = i // 3 + 1
+        h = hashlib.sha256(f"vector event {court} {seq}".encode()).hexdigest()
+        out.append((court, seq, h))
+    return out
+
+
+def build_tlog() -> dict:
+    """tlog.json: entries, roots, inclusion and consistency proofs (RFC 9162), a checkpoint, tiles."""
+    n = 13
+    rows = tlog_leaves(n)
+    entries = [cp.tlog_entry(c, s, h) for c, s, h in rows]
+    leaves = [cp.tlog_leaf_hash(e) for e in entries]
+    inclusion = []
+    for size in range(1, n + 1):
+        root = cp.tlog_mth(leaves[:size])
+        for i in range(size):
+            proof = cp.tlog_inclusion_proof(i, leaves[:size])
+            assert cp.tlog_verify_inclusion(i, size, leaves[i], proof, root)
+            inclusion.append({"index": i, "size": size, "proof": [p.hex() for p in proof]})
+    consistency = []
+    for new in range(1, n + 1):
+        for old in range(1, new):
+            proof = cp.tlog_consistency_proof(old, leaves[:new])
+            assert cp.tlog_verify_consistency(old, new, cp.tlog_mth(leaves[:old]), cp.tlog_mth(leaves[:new]), proof)
+            consistency.append({"old": old, "new": new, "proof": [p.hex() for p in proof]})
+    p6 = cp.tlog_inclusion_proof(5, leaves[:13])
+    c = cp.tlog_consistency_proof(6, leaves[:13])
+    flip = lambda h: bytes([h[0] ^ 1]) + h[1:]
+    invalid = [
+        {"name": "inclusion: a proof hash altered", "kind": "inclusion", "index": 5, "size": 13, "proof": [flip(p6[0]).hex()] + [x.hex() for x in p6[1:]]},
+        {"name": "inclusion: another leaf's index", "kind": "inclusion", "index": 4, "size": 13, "proof": [x.hex() for x in p6], "leaf_of": 5},
+        {"name": "inclusion: another tree size", "kind": "inclusion", "index": 5, "size": 6, "proof": [x.hex() for x in p6], "root_of": 13},
+        {"name": "inclusion: proof truncated", "kind": "inclusion", "index": 5, "size": 13, "proof": [x.hex() for x in p6[:-1]]},
+        {"name": "inclusion: extra hash appended", "kind": "inclusion", "index": 5, "size": 13, "proof": [x.hex() for x in p6] + [p6[0].hex()]},
+        {"name": "consistency: a proof hash altered", "kind": "consistency", "old": 6, "new": 13, "proof": [x.hex() for x in c[:-1]] + [flip(c[-1]).hex()]},
+        {"name": "consistency: sizes swapped", "kind": "consistency", "old": 13, "new": 6, "proof": [x.hex() for x in c]},
+        {"name": "consistency: empty proof", "kind": "consistency", "old": 6, "new": 13, "proof": []},
+        {"name": "consistency: a different old tree (split view)", "kind": "consistency", "old": 6, "new": 13, "proof": [x.hex() for x in c], "old_root": flip(cp.tlog_mth(leaves[:6])).hex()},
+    ]
+    for case in invalid:
+        pr = [bytes.fromhex(x) for x in case["proof"]]
+        if case["kind"] == "inclusion":
+            leaf = leaves[case.get("leaf_of", case["index"])]
+            root = cp.tlog_mth(leaves[:case.get("root_of", case["size"])])
+            assert not cp.tlog_verify_inclusion(case["index"], case["size"], leaf, pr, root), case["name"]
+        else:
+            old_root = bytes.fromhex(case["old_root"]) if "old_root" in case else cp.tlog_mth(leaves[:case["old"]])
+            assert not cp.tlog_verify_consistency(case["old"], case["new"], old_root, cp.tlog_mth(leaves[:case["new"]]), pr), case["name"]
+    pub = bytes.fromhex(cp.public_key_hex(SEED_CHECKPOINT))
+    body = cp.checkpoint_body(TLOG_ORIGIN, n, cp.tlog_mth(leaves))
+    note = cp.sign_note(SEED_CHECKPOINT, TLOG_ORIGIN, body)
+    vkey = cp.note_verifier_key(TLOG_ORIGIN, pub)
+    assert cp.verify_checkpoint(note, vkey)[1] == n
+    witness = cp.public_key_hex(SEED_410802)
+    wname = "courtsync/witness/410802"
+    cosig = cp.cosign(SEED_410802, wname, body, 1700000000)
+    assert cp.verify_cosignature(cosig, wname, bytes.fromhex(witness), body) == 1700000000
+    cosigned = {"witness": wname, "public_key": witness, "seed": SEED_410802, "time": 1700000000,
+                "key_id": cp.cosignature_key_id(wname, bytes.fromhex(witness)).hex(), "line": cosig,
+                "note": note + cosig + "\n"}
+    big = 300
+    big_rows = tlog_leaves(big)
+    big_entries = [cp.tlog_entry(c, s, h) for c, s, h in big_rows]
+    big_leaves = [cp.tlog_leaf_hash(e) for e in big_entries]
+    tiles = []
+    for level, idx in [(0, 0), (0, 1), (1, 0)]:
+        data = cp.tile_data(level, idx, big, big_leaves)
+        tiles.append({"level": level, "index": idx, "width": len(data) // 32,
+                      "path": cp.tile_path(level, idx, len(data) // 32), "sha256": hashlib.sha256(data).hexdigest()})
+    bundles = []
+    for idx in [0, 1]:
+        chunk = big_entries[idx * 256:(idx + 1) * 256]
+        bundles.append({"index": idx, "width": len(chunk), "path": cp.tile_path(None, idx, len(chunk)),
+                        "sha256": hashlib.sha256(cp.entry_bundle(chunk)).hexdigest()})
+    rfc_leaves = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
+    rfc_hashes = [cp.tlog_leaf_hash(bytes.fromhex(x)) for x in rfc_leaves]
+    return {
+        "rfc6962": {"about": "the 8-leaf tree of the Certificate Transparency test suite: leaf data (hex) and the root of each prefix",
+                    "leaves": rfc_leaves, "roots": [cp.tlog_mth(rfc_hashes[:k]).hex() for k in range(1, 9)]},
+        "about": "Section 16: RFC 9162 tree over CourtSync entries, proofs, a C2SP checkpoint and tlog-tiles. "
+                 "Entries are 0x01 || court || uint64be seq || event hash; leaf = SHA-256(0x00 || entry).",
+        "entries": [{"court": c, "seq": s, "event_hash": h, "entry": e.hex(), "leaf_hash": l.hex()}
+                    for (c, s, h), e, l in zip(rows, entries, leaves)],
+        "roots": [{"size": k, "root": cp.tlog_mth(leaves[:k]).hex()} for k in range(0, n + 1)],
+        "inclusion": inclusion,
+        "consistency": consistency,
+        "invalid_proofs": invalid,
+        "cosignature": cosigned,
+        "checkpoint": {"seed": SEED_CHECKPOINT, "origin": TLOG_ORIGIN, "public_key": pub.hex(),
+                       "key_id": cp.note_key_id(TLOG_ORIGIN, pub).hex(), "verifier_key": vkey, "body": body, "note": note},
+        "tile_indexes": [{"n": k, "path": cp.tile_index(k)} for k in [0, 7, 999, 1000, 1234067, 4294967296]],
+        "tiles": {"tree_size": big, "root": cp.tlog_mth(big_leaves).hex(),
+                  "about": "leaves as tlog_leaves(300): court 410800/410802/410803 in turn, seq i//3+1, event hash SHA-256('vector event <court> <seq>')",
+                  "tiles": tiles, "entry_bundles": bundles},
+    }
+
+
 def build_all() -> dict:
     """{path: bytes} of every generated file."""
     events, w802, _ = build_events()
@@ -375,6 +481,7 @@ def build_all() -> dict:
         VECTORS_DIR / "jcs.json": dump(build_jcs()),
         VECTORS_DIR / "events.json": dump(events),
         VECTORS_DIR / "invalid.json": dump(build_invalid(w802)),
+        VECTORS_DIR / "tlog.json": dump(build_tlog()),
     }
     if README_PATH.exists():
         out[README_PATH] = readme_with_catalog(README_PATH.read_text(encoding="utf-8")).encode("utf-8")

@@ -369,6 +369,65 @@ def test_cli():
 # --- runner ------------------------------------------------------------------------------------
 
 
+RFC6962_ROOTS = [  # from the Certificate Transparency test suite, not computed here
+    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+]
+
+
+def test_tlog_tree_proofs_checkpoint_and_tiles():
+    doc = load("tlog.json")
+    rfc = [cp.tlog_leaf_hash(bytes.fromhex(x)) for x in doc["rfc6962"]["leaves"]]
+    assert [cp.tlog_mth(rfc[:k]).hex() for k in range(1, 9)] == RFC6962_ROOTS == doc["rfc6962"]["roots"]
+    leaves = []
+    for e in doc["entries"]:
+        entry = cp.tlog_entry(e["court"], e["seq"], e["event_hash"])
+        assert entry.hex() == e["entry"] and len(entry) == 47
+        leaves.append(cp.tlog_leaf_hash(entry))
+        assert leaves[-1].hex() == e["leaf_hash"]
+    roots = {r["size"]: bytes.fromhex(r["root"]) for r in doc["roots"]}
+    assert roots[0] == hashlib.sha256(b"").digest()
+    for size, root in roots.items():
+        assert cp.tlog_mth(leaves[:size]) == root
+    for c in doc["inclusion"]:
+        proof = [bytes.fromhex(x) for x in c["proof"]]
+        assert proof == cp.tlog_inclusion_proof(c["index"], leaves[:c["size"]])
+        assert cp.tlog_verify_inclusion(c["index"], c["size"], leaves[c["index"]], proof, roots[c["size"]])
+    for c in doc["consistency"]:
+        proof = [bytes.fromhex(x) for x in c["proof"]]
+        assert proof == cp.tlog_consistency_proof(c["old"], leaves[:c["new"]])
+        assert cp.tlog_verify_consistency(c["old"], c["new"], roots[c["old"]], roots[c["new"]], proof)
+    for c in doc["invalid_proofs"]:
+        proof = [bytes.fromhex(x) for x in c["proof"]]
+        if c["kind"] == "inclusion":
+            ok = cp.tlog_verify_inclusion(c["index"], c["size"], leaves[c.get("leaf_of", c["index"])], proof,
+                                          roots[c.get("root_of", c["size"])])
+        else:
+            old_root = bytes.fromhex(c["old_root"]) if "old_root" in c else roots[c["old"]]
+            ok = cp.tlog_verify_consistency(c["old"], c["new"], old_root, roots.get(c["new"], b""), proof)
+        assert not ok, c["name"]
+    ck = doc["checkpoint"]
+    origin, size, root = cp.verify_checkpoint(ck["note"], ck["verifier_key"])
+    assert (origin, size, root) == (ck["origin"], 13, roots[13]) and ck["note"].startswith(ck["body"] + "\n")
+    assert cp.note_verifier_key(ck["origin"], bytes.fromhex(ck["public_key"])) == ck["verifier_key"]
+    tampered = ck["note"].replace("\n13\n", "\n12\n")
+    expect_error(lambda: cp.verify_checkpoint(tampered, ck["verifier_key"]), "does not verify")
+    for t in doc["tile_indexes"]:
+        assert cp.tile_index(t["n"]) == t["path"]
+    co = doc["cosignature"]
+    pub = bytes.fromhex(co["public_key"])
+    assert cp.cosign(co["seed"], co["witness"], ck["body"], co["time"]) == co["line"]
+    assert cp.verify_cosignature(co["line"], co["witness"], pub, ck["body"]) == co["time"]
+    assert cp.verify_cosignature(co["line"], co["witness"], pub, ck["body"].replace("\n13\n", "\n12\n")) is None
+    assert cp.verify_checkpoint(co["note"], ck["verifier_key"])[1] == 13  # cosignature lines do not disturb the hub's signature
+
+
 def main() -> int:
     tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
     passed = failed = 0

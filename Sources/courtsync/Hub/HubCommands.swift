@@ -56,6 +56,7 @@ struct HubInit: ParsableCommand {
               court        410800 焦作市中级人民法院 (its log starts with the signed plan)
               public key   \(hub.node.key.publicKey.hex)
               fingerprint  \(hub.node.key.publicKey.fingerprint)
+              checkpoints  \(try hub.checkpointVerifierKey)
               url          \(hub.url)
               tls          \(dir)/tls/ (ca.key and server.key are mode 0600)
             next: courtsync hub serve --dir \(dir)
@@ -151,9 +152,8 @@ struct HubAuditorAdd: ParsableCommand {
 struct HubStatus: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "汇总节点状态：计划内每个法院（已接入或未接入）的最后推送、滞后与告警 (every court of the plan, last push, lag, alarms).")
+        abstract: "汇总节点状态：计划内每个法院（已接入或未接入）的最后推送、滞后与告警，及透明日志 (every court of the plan, last push, lag, alarms, and the transparency log).")
     @OptionGroup var hub: HubOptions
-
     @Option(help: "table or json.")
     var format: String = "table"
 
@@ -177,8 +177,11 @@ struct HubStatus: ParsableCommand {
                 if let t = s.lastPush { o["last_push"] = .string(EventTime(beijing: t).text); o["last_push_age_seconds"] = .int(max(0, now - t)) }
                 return .object(o)
             }
+            let (size, note) = try hubDir.currentCheckpoint()
             let value: JSONValue = [
                 "hub": .string(hubDir.url), "fingerprint": .string(hubDir.node.key.publicKey.fingerprint), "courts": .array(courts),
+                "public_key": .string(hubDir.node.key.publicKey.hex), "origin": .string(hubDir.origin),
+                "checkpoint_verifier_key": .string(try hubDir.checkpointVerifierKey), "tree_size": .int(size), "checkpoint": .string(note),
                 "alarms": .array(alarms.map { a in
                     var o: [String: JSONValue] = ["court": .string(a.court), "kind": .string(a.kind), "detail": .string(a.detail), "at": .string(EventTime(beijing: a.at).text)]
                     if let seq = a.seq { o["seq"] = .int(seq) }
@@ -202,6 +205,7 @@ struct HubStatus: ParsableCommand {
             print("  ALARM \(a.kind) node \(a.court) seq \(a.seq.map(String.init) ?? "?"): \(a.detail)")
             if let evidence = a.evidence { print("    evidence (the conflicting event, validly signed): \(evidence)") }
         }
+        try printTransparencyStatus(hubDir)
     }
 }
 

@@ -1,0 +1,62 @@
+import CanonicalJSON
+import CourtLog
+import Foundation
+import Glibc
+import NodeStore
+import TransparencyLog
+
+/// The hub's checkpoint key: an Ed25519 key of 410800 used only to sign checkpoints of its
+/// transparency log (signed notes), kept apart from the event key so that the two kinds of
+/// signature can never be confused. Its name is the log's origin.
+extension HubDirectory {
+    public static let checkpointKeyName = "checkpoint.key"
+
+    /// The log's origin: `hub.json`'s `origin`, or `<host of url>/courtsync/410800` for a hub
+    /// made before there was one.
+    public var origin: String {
+        if let data = FileManager.default.contents(atPath: "\(path)/hub.json"), let config = try? StrictJSONParser.parse(Array(data)),
+           let origin = config["origin"]?.stringValue {
+            return origin
+        }
+        return Self.defaultOrigin(url: url)
+    }
+
+    static func defaultOrigin(url: String) -> String {
+        var host = url.hasPrefix("https://") ? String(url.dropFirst(8)) : url
+        if let slash = host.firstIndex(of: "/") { host = String(host[..<slash]) }
+        if let colon = host.lastIndex(of: ":"), !host.hasSuffix("]") { host = String(host[..<colon]) }
+        return "\(host.isEmpty ? "localhost" : host)/courtsync/410800"
+    }
+
+    /// The checkpoint signer, making its key (mode 0600) the first time a hub needs it.
+    public func checkpointSigner() throws -> NoteSigner {
+        let file = "\(path)/\(Self.checkpointKeyName)"
+        if FileManager.default.contents(atPath: file) == nil {
+            let key = NodeKey()
+            let fd = Glibc.open(file, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            if fd >= 0 {
+                let text = Array((Hex.encode(key.seed) + "\n").utf8)
+                let written = text.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+                let synced = fsync(fd)
+                close(fd)
+                guard written == text.count, synced == 0 else {
+                    unlink(file)
+                    throw StoreError("cannot write \(file): the disk may be full")
+                }
+            }
+        }
+        guard let data = FileManager.default.contents(atPath: file),
+              let seed = Hex.decode(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), count: 32) else {
+            throw StoreError("\(file) is damaged: restore it from the hub's backup (without it the hub cannot sign checkpoints its nodes accept)")
+        }
+        do { return try NoteSigner(name: origin, seed: seed) } catch { throw StoreError("\(error)") }
+    }
+
+    /// `<origin>+<key id>+<base64(0x01 ‖ key)>`: what nodes, auditors and witnesses verify checkpoints with.
+    public var checkpointVerifierKey: String { get throws { try checkpointSigner().verifier.encoded } }
+
+    /// Brings the transparency log up to date (410800's own appends included) and returns the latest checkpoint.
+    public func currentCheckpoint() throws -> (size: Int64, checkpoint: String) {
+        try store.updateTransparencyLog(signer: try checkpointSigner(), at: Int64(Date().timeIntervalSince1970))
+    }
+}

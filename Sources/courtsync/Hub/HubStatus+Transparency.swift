@@ -1,0 +1,17 @@
+import CanonicalJSON
+import Foundation
+import Hub
+import NodeStore
+import SyncProtocol
+import TransparencyLog
+
+/// What `hub status` says of the transparency log: its origin, size, latest checkpoint and
+/// the verifier key nodes, auditors and witnesses check checkpoints with.
+extension HubStatus {
+    func printTransparencyStatus(_ hubDir: HubDirectory) throws {
+        let (size, note) = try hubDir.currentCheckpoint()
+        print("transparency log \(hubDir.origin): \(size) entries")
+        print("  checkpoint verifier key  \(try hubDir.checkpointVerifierKey)")
+        print("  latest checkpoint root   \(note.split(separator: "\n").dropFirst(2).first ?? "")")
+    }
+}
