@@ -36,7 +36,7 @@ extension EventStore {
     /// replacing the last, and a review decided before it was submitted is now a data problem
     /// rather than a timely decision.
     static func registerRefoldMigration(_ m: inout DatabaseMigrator) {
-        m.registerMigration("v6-refold-department-rosters-and-impossible-delays") { db in
+        m.registerMigration("v7-refold-department-rosters-and-impossible-delays") { db in
             try db.execute(sql: "DELETE FROM proj_count; DELETE FROM proj_seen; DELETE FROM proj_roster; DELETE FROM proj_policy; DELETE FROM proj_cursor")
             _ = try foldNewEvents(db)
         }

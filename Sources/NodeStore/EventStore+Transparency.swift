@@ -12,7 +12,7 @@ import TransparencyLog
 /// events costs n leaf hashes and about n interior hashes, never a recomputation.
 extension EventStore {
     static func registerTransparencyMigration(_ m: inout DatabaseMigrator) {
-        m.registerMigration("v6-transparency-log") { db in
+        m.registerMigration("v8-transparency-log") { db in
             try db.execute(sql: """
                 CREATE TABLE tlog_entry (idx INTEGER PRIMARY KEY, node TEXT NOT NULL, seq INTEGER NOT NULL, entry BLOB NOT NULL);
                 CREATE UNIQUE INDEX tlog_entry_node_seq ON tlog_entry(node, seq);

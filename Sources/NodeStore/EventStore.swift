@@ -68,7 +68,7 @@ public final class EventStore: Sendable {
         registerProjectionMigration(&m)
         registerHubMigration(&m)
         // A stored column for system.used's system, read by indicators defined by policy.
-        m.registerMigration("v5-event-system-column") { db in
+        m.registerMigration("v6-event-system-column") { db in
             try db.execute(sql: """
                 ALTER TABLE event ADD COLUMN system TEXT;
                 CREATE INDEX event_indicator_defined ON event(node, seq) WHERE type = 'indicator.defined';
