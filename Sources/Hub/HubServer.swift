@@ -5,6 +5,7 @@ import Dispatch
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
@@ -50,10 +51,13 @@ public struct HubServer: Sendable {
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(try hub.caPEM.utf8)))
         tls.certificateVerification = .optionalVerification
         tls.shutdownTimeout = .milliseconds(300)
+        // Handshake and idle timeouts, a cap per client address and in all (ConnectionGuard.swift).
+        let limits = ConnectionLimits.fromEnvironment()
         let app = Application(
             router: router(),
-            server: try .tls(.http1(), tlsConfiguration: tls),
-            configuration: .init(address: .hostname(host, port: port), serverName: "courtsync-hub"),
+            server: try .guardedTLS(tlsConfiguration: tls, limits: limits, counter: ConnectionCounter(), logger: logger),
+            configuration: .init(address: .hostname(host, port: port), serverName: "courtsync-hub",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(limits.total, logger: logger)),
             logger: logger)
         try await app.runService()
     }

@@ -66,20 +66,24 @@ struct SyncHarness {
     }
 
     /// Starts `hub serve` and waits until it accepts connections.
-    mutating func startHub() throws {
+    mutating func startHub(environment: [String: String] = [:]) throws {
         let p = Process()
         // The test runner starts children with SIGTERM ignored (an ignored signal survives
         // exec); the hub must see SIGTERM as an operator's `kill` would deliver it.
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["--default-signal=TERM,INT", Self.binary, "hub", "serve", "--dir", hub, "--host", "127.0.0.1"]
+        p.arguments = ["--default-signal=TERM,INT"] + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            + [Self.binary, "hub", "serve", "--dir", hub, "--host", "127.0.0.1"]
         p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         let log = path("hub.log")
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         p.standardError = FileHandle(forWritingAtPath: log)
         try p.run()
         server = p
-        for _ in 0..<200 {
+        // A generous deadline: a loaded machine can take many seconds to start a debug build.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
             if Self.canConnect(port) { return }
+            if !p.isRunning { break }
             usleep(50_000)
         }
         Issue.record("the hub did not start listening on \(port): \(String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self))")
