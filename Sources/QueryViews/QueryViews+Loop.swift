@@ -8,7 +8,10 @@ extension QueryViews {
     /// past the answer limit on `day`, and a line per department that has open items.
     public static func suggestions(_ source: ProjectionSource, on day: CivilDate, all: Bool, dept: String?) throws -> QueryAnswer {
         let loop = source.policy.loop
-        let deptSlug = try dept.map { d in d == "office" ? d : try source.plan.department(d).slug }
+        let deptSlug: String? = try dept.map { (d: String) throws -> String in
+            if d == "office" { return d }
+            return try source.plan.department(d).slug
+        }
         let name: (String) -> String = { $0 == "office" ? "领导小组办公室" : source.projection.unitName($0) }
         var items = loop.suggestions.filter { all || $0.status != .closed }
         if let deptSlug { items = items.filter { $0.routedTo == deptSlug } }

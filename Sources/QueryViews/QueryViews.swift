@@ -38,7 +38,8 @@ public enum QueryViews {
                        e.explained ? "是 (\(e.explanations.count))" : "否", st.head ?? "—", st.deadline?.text ?? "—",
                        (st.standsOut ? "⚠ " : "") + st.chinese + (st.reason.map { "：\($0)" } ?? "")])
         }
-        let json: JSONValue = .array(zip(entries, statuses).map { e, st in
+        let json: JSONValue = .array(zip(entries, statuses).map { (pair: (AccountabilityEntry, ExplanationStatus)) -> JSONValue in
+            let (e, st) = pair
             var o: [String: JSONValue] = [
                 "period": .string(e.period), "unit": .string(e.unit), "unit_name": .string(e.unitName), "indicator": .string(e.indicator),
                 "indicator_name": .string(e.indicatorName), "reason": .string(e.reason.rawValue), "detail": .string(e.detail),

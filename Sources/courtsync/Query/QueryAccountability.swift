@@ -16,11 +16,6 @@ struct QueryAccountability: ParsableCommand {
     @Option(help: "The day to judge deadlines on (default: the day of the latest policy or explanation event).")
     var on: String?
 
-    func validate() throws {
-        _ = try Period(parsing: period)
-        if let on { _ = try CivilDate(parsing: on) }
-    }
-
     func run() throws {
         let day = try on.map { try CivilDate(parsing: $0) }
         try options.answer(path: ApiPaths.accountability, parameters: ["period": period, "on": on]) {

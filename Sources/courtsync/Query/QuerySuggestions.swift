@@ -20,12 +20,8 @@ struct QuerySuggestions: ParsableCommand {
     @Flag(help: "Include closed items.")
     var all = false
 
-    func validate() throws {
-        if let on { _ = try CivilDate(parsing: on) }
-        if options.hub != nil { throw ValidationError("query suggestions reads a local node or hub directory: give --dir, not --hub") }
-    }
-
     func run() throws {
+        if options.hub != nil { throw EventError("query suggestions reads a local node or hub directory: give --dir, not --hub") }
         let day = try on.map { try CivilDate(parsing: $0) } ?? CivilDate(utcSeconds: Int64(Date().timeIntervalSince1970) + 8 * 3600)
         try options.answer(path: "", parameters: [:]) { try QueryViews.suggestions($0, on: day, all: all, dept: dept) }
     }

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+
+/// Issue 11 through the command line: a grassroots court raises a problem, 410800 answers,
+/// escalates and reviews explanations; the queries show what is overdue and who stands out, and a
+/// replay from zero gives the same loop.
+@Suite("the working loop, end to end")
+struct WorkingLoopCommandTests {
+    func append(_ dir: String, _ type: String, _ at: String, _ fields: [String]) throws -> CLI.Result {
+        try CLI.run(["node", "append", "--dir", dir, "--type", type, "--at", at] + fields)
+    }
+
+    @Test func suggestionsAndReviewsAtTheHubAreQueriedRefusedWhenWrongAndReplayed() throws {
+        let s = try Scratch(); defer { s.remove() }
+        let hub = s.file("hub"), jiefang = s.file("jiefang")
+        #expect(try CLI.run(["hub", "init", "--dir", hub, "--port", "18451"]).status == 0)
+        #expect(try CLI.run(["node", "init", "--dir", jiefang, "--court", "410802"]).status == 0)
+        // 410802 raises a problem about 网上开庭 and misses online-filing in September (0 of 1 online).
+        let raised = try append(jiefang, "suggestion.raised", "2023-01-03T10:00:00+08:00",
+                                ["unit=410802", "suggestion=2023-01", "kind=problem", "system=online-hearing", "text=庭审平台掉线", "contact=张三"])
+        #expect(raised.status == 0, "\(raised.output)")
+        #expect(try append(jiefang, "case.filed", "2022-09-05T09:00:00+08:00", ["case_no=(2022)豫0802民初1号", "channel=offline"]).status == 0)
+        #expect(try append(jiefang, "explanation.filed", "2022-10-20T09:00:00+08:00",
+                           ["unit=410802", "indicator=online-filing", "period=2022-09", "text=线路故障", "head=王庭长"]).status == 0)
+        // Wrong inputs: another court's name, a misspelt system; nothing is appended.
+        let head = try headSeq(jiefang)
+        expectOneLineError(try append(jiefang, "suggestion.raised", "2023-01-04T10:00:00+08:00",
+                                      ["unit=410803", "suggestion=x", "kind=problem", "text=t"]), contains: "own name")
+        expectOneLineError(try append(jiefang, "suggestion.raised", "2023-01-04T10:00:00+08:00",
+                                      ["unit=410802", "suggestion=x", "kind=problem", "system=online-hearng", "text=t"]), contains: "online-hearing")
+        expectOneLineError(try append(jiefang, "suggestion.answered", "2023-01-04T10:00:00+08:00",
+                                      ["suggestion=410802/2023-01", "by=tech", "text=t"]), contains: "policy")
+        #expect(try headSeq(jiefang) == head)
+        // The hub receives 410802's log and sets the limits.
+        let out = s.file("802.jsonl")
+        #expect(try CLI.run(["node", "export", "--dir", jiefang, "--out", out]).status == 0)
+        let recv = try CLI.run(["node", "receive", "--dir", hub, "--public-key", try publicKey(jiefang), out])
+        #expect(recv.status == 0, "\(recv.output)")
+        #expect(try append(hub, "loop_limit.set", "2023-01-01T09:00:00+08:00",
+                           ["limit=suggestion-answer", "days=10", "effective=2023-01-01", "document=焦中法〔2023〕2号"]).status == 0)
+        #expect(try append(hub, "loop_limit.set", "2022-10-01T09:00:00+08:00",
+                           ["limit=explanation", "days=7", "effective=2022-10-01", "document=焦中法〔2022〕99号"]).status == 0)
+        #expect(try append(hub, "bulletin.issued", "2022-10-10T09:00:00+08:00",
+                           ["period=2022-09", "number=焦中法技〔2022〕9号", "issued=2022-10-10", "digest=\(String(repeating: "0", count: 64))"]).status == 0)
+        expectOneLineError(try append(hub, "explanation.reviewed", "2022-10-21T09:00:00+08:00",
+                                      ["unit=410802", "indicator=online-filing", "period=2022-09", "decision=returned"]), contains: "reason")
+        #expect(try append(hub, "explanation.reviewed", "2022-10-21T09:00:00+08:00",
+                           ["unit=410802", "indicator=online-filing", "period=2022-09", "decision=returned", "reason=未说明整改时限"]).status == 0)
+
+        // Routed to 审管办 (online-hearing's lead); 2023-01-14 is 11 days after raising → overdue.
+        let q = try CLI.run(["query", "suggestions", "--dir", hub, "--on", "2023-01-14", "--format", "json"])
+        #expect(q.status == 0, "\(q.output)")
+        let items = try #require(try JSONSerialization.jsonObject(with: Data(q.stdout.utf8)) as? [[String: Any]])
+        let item = try #require(items.first)
+        #expect(item["ref"] as? String == "410802/2023-01" && item["routed_to"] as? String == "trial-management", "\(item)")
+        #expect(item["age_days"] as? Int == 11 && item["overdue"] as? Bool == true, "\(item)")
+        let table = try CLI.run(["query", "suggestions", "--dir", hub, "--on", "2023-01-13"])
+        #expect(table.stdout.contains("审判管理办公室") || table.stdout.contains("审管办"), "\(table.output)")
+        #expect(table.stdout.contains("1 open, oldest 10 days, 0 overdue"), "\(table.output)")
+        expectOneLineError(try CLI.run(["query", "suggestions", "--dir", hub, "--on", "2023-13-01"]), contains: "2023-13-01")
+        expectOneLineError(try CLI.run(["query", "suggestions", "--dir", hub, "--dept", "nobody"]), contains: "nobody")
+
+        // The explanation was filed 10-20, after the 10-17 deadline, and returned: it stands out.
+        let acc = try CLI.run(["query", "accountability", "--dir", hub, "--period", "2022-09", "--on", "2022-10-25", "--format", "json"])
+        #expect(acc.status == 0, "\(acc.output)")
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(acc.stdout.utf8)) as? [[String: Any]])
+        let e = try #require(entries.first { $0["unit"] as? String == "410802" && $0["indicator"] as? String == "online-filing" })
+        #expect(e["review"] as? String == "returned, not answered" && e["late"] as? Bool == true && e["stands_out"] as? Bool == true, "\(e)")
+        #expect(e["deadline"] as? String == "2022-10-17" && e["head"] as? String == "王庭长" && e["returned_reason"] as? String == "未说明整改时限", "\(e)")
+
+        // Answering ends the clock; the replay from zero gives the same projections.
+        #expect(try append(hub, "suggestion.answered", "2023-01-15T09:00:00+08:00",
+                           ["suggestion=410802/2023-01", "by=trial-management", "text=已升级移动端"]).status == 0)
+        let after = try CLI.run(["query", "suggestions", "--dir", hub, "--on", "2023-02-01"])
+        #expect(after.stdout.contains("已答复") && !after.stdout.contains("逾期 overdue"), "\(after.output)")
+        let replay = try CLI.run(["audit", "replay", "--dir", hub])
+        #expect(replay.status == 0 && replay.stdout.contains("(identical)"), "\(replay.output)")
+    }
+}
