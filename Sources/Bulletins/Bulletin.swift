@@ -94,6 +94,8 @@ public struct Bulletin: Sendable {
     /// Where the data stands: "统计截至 …" as the caller knows it (record time or as-of).
     public let dataNote: String
     public let firstGroupRank: Int64
+    /// Misses of the period before whose explanation is still owed (issue 11).
+    public internal(set) var outstanding: [Outstanding] = []
 
     /// How a change is labelled: 较上月, 较2022年下半年, 较上年.
     public var previousLabel: String {
@@ -154,11 +156,13 @@ public struct Bulletin: Sendable {
             // 督导 systems are reported apart, in one table: they are not the plan's assessment.
             if ind.kind == "supervised" { supervised.append(section) } else { sections.append(section) }
         }
-        return Bulletin(kind: kind, period: period, previous: previous, plan: plan, sections: sections,
+        var bulletin = Bulletin(kind: kind, period: period, previous: previous, plan: plan, sections: sections,
                         accountability: projection.accountability(period: period, counts: current),
                         supervised: supervised, dataProblems: projection.dataProblems(counts: current),
                         departmentStandings: projection.departmentStandings(period: period, counts: current), dataNote: dataNote,
                         firstGroupRank: plan.firstGroupRank)
+        bulletin.outstanding = try outstanding(before: period, projection: projection, counts: counts)
+        return bulletin
     }
 
     /// The change between two values of one indicator, exactly, half away from zero:

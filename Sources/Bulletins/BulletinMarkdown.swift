@@ -98,6 +98,7 @@ public enum BulletinMarkdown {
                 }
             }
         }
+        out += b.outstandingMarkdown
         out.append("")
         out.append("## 四、有关要求")
         out.append("")

@@ -3,6 +3,7 @@ import CanonicalJSON
 import CourtLog
 import CourtPlan
 @testable import Projections
+@testable import Bulletins
 
 // Issue 11, the plan's working loop: 意见建议 routed, answered, closed and escalated; 说明情况 with a
 // deadline from the bulletin's issue date and a review. Expected values worked out by hand.
@@ -122,5 +123,27 @@ struct WorkingLoopTests {
         #expect(throws: EventError.self) { try check("410800", "bulletin.issued",
                                                      ["period": "2022-09", "number": "n", "issued": "2022-10-10", "digest": "xyz"]) }
         try check("410803", "suggestion.raised", raise.merging(["system": "online-hearing"]) { $1 })
+    }
+}
+
+@Suite("the working loop in the bulletin")
+struct WorkingLoopBulletinTests {
+    @Test func theNextBulletinListsUnitsThatNeverExplainedOrWereReturned() throws {
+        // twoCourtCity: June 410803 95/100 = 95.00% < 99% missed, never explained for June.
+        let p = try twoCourtCity()
+        let md = BulletinMarkdown.render(try bulletin(p, .monthly, "2023-07"))
+        #expect(md.contains("上期未说明或被退回未重新说明的单位"), "\(md)")
+        #expect(md.contains("| 网上立案率 | 2023-06 | **未说明** |"), "\(md)")
+        // July's own explanation by 410803 is not "outstanding" for the August bulletin until
+        // returned; returned (no new filing) it stands out with its reason.
+        var events = p.projection.policy.events
+        events.append(try policy(seq: 3, "explanation.reviewed", at: "2023-08-20T09:00:00+08:00",
+                                 ["unit": "410803", "indicator": "online-filing", "period": "2023-07", "decision": "returned", "reason": "缺整改时限"]))
+        var state = PolicyState(plan: .shipped, source: "test")
+        for e in events { state.fold(e) }
+        let returned = Projection(policy: state, rosters: p.projection.rosters)
+        let outstanding = try Bulletin.outstanding(before: try Period(parsing: "2023-08"), projection: returned, counts: { p.tally.counts(of: $0) })
+        let e = try #require(outstanding.first { $0.entry.unit == "410803" && $0.entry.indicator == "online-filing" })
+        #expect(e.status.state == .returned && e.status.reason == "缺整改时限")
     }
 }
