@@ -1,6 +1,7 @@
 import CanonicalJSON
 import CourtLog
 import CourtPlan
+import Crypto
 
 /// The plan's working loop (seed §五, §六; 技术处 duty 4) as a pure fold over the policy and
 /// explanation events: 意见建议 and problems from raising to closing, the review of 说明情况,
@@ -180,6 +181,9 @@ public struct WorkingLoop: Sendable {
         guard s.status == .open, let limit = limit("suggestion-answer", on: s.clockFrom) else { return false }
         return Self.days(from: s.clockFrom, to: day) > Int(limit)
     }
+
+    /// The digest `bulletin.issued` binds: hex SHA-256 of the bulletin's Markdown as UTF-8.
+    public static func digest(ofMarkdown text: String) -> String { Hex.encode(Array(SHA256.hash(data: Array(text.utf8)))) }
 
     /// The first issue of a period's bulletin (a reissue does not move the deadline).
     public func firstIssue(period: String) -> Issue? { issues.first { $0.period == period } }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CourtLog
 
 /// Issue 11 through the command line: a grassroots court raises a problem, 410800 answers,
 /// escalates and reviews explanations; the queries show what is overdue and who stands out, and a
@@ -41,7 +42,7 @@ struct WorkingLoopCommandTests {
         #expect(try append(hub, "loop_limit.set", "2022-10-01T09:00:00+08:00",
                            ["limit=explanation", "days=7", "effective=2022-10-01", "document=焦中法〔2022〕99号"]).status == 0)
         #expect(try append(hub, "bulletin.issued", "2022-10-10T09:00:00+08:00",
-                           ["period=2022-09", "number=焦中法技〔2022〕9号", "issued=2022-10-10", "digest=\(String(repeating: "0", count: 64))"]).status == 0)
+                           ["period=2022-09", "number=焦中法技〔2022〕9号", "issued=2022-10-10", "digest=\(String(repeating: "0", count: 64))", "as_of=2022-10-09T18:00:00+08:00"]).status == 0)
         expectOneLineError(try append(hub, "explanation.reviewed", "2022-10-21T09:00:00+08:00",
                                       ["unit=410802", "indicator=online-filing", "period=2022-09", "decision=returned"]), contains: "reason")
         #expect(try append(hub, "explanation.reviewed", "2022-10-21T09:00:00+08:00",
@@ -73,6 +74,39 @@ struct WorkingLoopCommandTests {
                            ["suggestion=410802/2023-01", "by=trial-management", "text=已升级移动端"]).status == 0)
         let after = try CLI.run(["query", "suggestions", "--dir", hub, "--on", "2023-02-01"])
         #expect(after.stdout.contains("已答复") && !after.stdout.contains("逾期 overdue"), "\(after.output)")
+        let replay = try CLI.run(["audit", "replay", "--dir", hub])
+        #expect(replay.status == 0 && replay.stdout.contains("(identical)"), "\(replay.output)")
+    }
+
+    @Test func aBulletinIsIssuedBoundByDigestReproducedAndReissuedWithItsChanges() throws {
+        let s = try Scratch(); defer { s.remove() }
+        let hub = s.file("hub")
+        #expect(try CLI.run(["hub", "init", "--dir", hub, "--port", "18452"]).status == 0)
+        // The intermediate court's own filings in September: 1 online of 2.
+        #expect(try append(hub, "case.filed", "2022-09-05T09:00:00+08:00", ["case_no=(2022)豫08民初1号", "channel=online"]).status == 0)
+        #expect(try append(hub, "case.filed", "2022-09-06T09:00:00+08:00", ["case_no=(2022)豫08民初2号", "channel=offline"]).status == 0)
+        let head = try headSeq(hub)
+        let issue = ["report", "monthly", "2022-09", "--dir", hub, "--issue", "焦中法技〔2022〕9号", "--issued", "2022-10-10"]
+        expectOneLineError(try CLI.run(issue), contains: "--approved-by")
+        expectOneLineError(try CLI.run(issue + ["--approved-by", "office", "--out", s.file("b.html")]), contains: ".md")
+        #expect(try headSeq(hub) == head)
+        let md = s.file("b.md")
+        let r = try CLI.run(issue + ["--approved-by", "双周例会 2022-10-07", "--out", md])
+        #expect(r.status == 0 && r.stdout.contains("issued 2022年9月月通报 焦中法技〔2022〕9号"), "\(r.output)")
+        let bytes = try #require(FileManager.default.contents(atPath: md))
+        let digest = EventHash(ofCanonicalBody: Array(bytes)).hex
+        #expect(r.stdout.contains("digest \(digest)"), "\(r.output)")
+        // Anyone with the log reproduces it: report --as-of the bound record time gives the same bytes.
+        let asOf = try #require(r.stdout.components(separatedBy: "figures as of ").last?.components(separatedBy: ",").first)
+        let again = try CLI.run(["report", "monthly", "2022-09", "--dir", hub, "--as-of", asOf])
+        #expect(EventHash(ofCanonicalBody: Array(again.stdout.utf8)).hex == digest, "\(again.output)")
+        // A reissue must say why, under a new 文号; it shows what changed against the first issue.
+        expectOneLineError(try CLI.run(issue.map { $0 == "焦中法技〔2022〕9号" ? "焦中法技〔2022〕12号" : $0 } + ["--approved-by", "office"]), contains: "--reason")
+        #expect(try append(hub, "case.filed", "2022-09-07T09:00:00+08:00", ["case_no=(2022)豫08民初3号", "channel=online"]).status == 0)
+        let re = try CLI.run(["report", "monthly", "2022-09", "--dir", hub, "--issue", "焦中法技〔2022〕12号", "--issued", "2022-10-30",
+                              "--approved-by", "office", "--reason", "迟到数据更正"])
+        #expect(re.status == 0 && re.stdout.contains("reissue of 焦中法技〔2022〕9号 (reproduced, digest matches)"), "\(re.output)")
+        #expect(re.stdout.contains("\n- ") && re.stdout.contains("\n+ "), "\(re.output)")
         let replay = try CLI.run(["audit", "replay", "--dir", hub])
         #expect(replay.status == 0 && replay.stdout.contains("(identical)"), "\(replay.output)")
     }

@@ -79,9 +79,9 @@ struct WorkingLoopTests {
                        ["limit": "explanation", "days": 7, "effective": "2022-10-01", "document": "d"]),
             // Issued 10-10: explanations are due by 10-17; a reissue later does not move that.
             try policy(seq: 2, "bulletin.issued", at: "2022-10-10T09:00:00+08:00",
-                       ["period": "2022-09", "number": "焦中法技〔2022〕9号", "issued": "2022-10-10", "digest": .string(String(repeating: "a", count: 64))]),
+                       ["period": "2022-09", "number": "焦中法技〔2022〕9号", "issued": "2022-10-10", "digest": .string(String(repeating: "a", count: 64)), "as_of": "2022-10-09T18:00:00+08:00"]),
             try policy(seq: 3, "bulletin.issued", at: "2022-10-30T09:00:00+08:00",
-                       ["period": "2022-09", "number": "焦中法技〔2022〕12号", "issued": "2022-10-30", "digest": .string(String(repeating: "b", count: 64)), "reason": "迟到数据"]),
+                       ["period": "2022-09", "number": "焦中法技〔2022〕12号", "issued": "2022-10-30", "digest": .string(String(repeating: "b", count: 64)), "as_of": "2022-10-29T18:00:00+08:00", "reason": "迟到数据"]),
             try explain("410803", 1, "2022-10-12T10:00:00+08:00"),   // on time, then returned
             try explain("410804", 1, "2022-10-18T10:00:00+08:00"),   // one day late, accepted
             try policy(seq: 4, "explanation.reviewed", at: "2022-10-20T09:00:00+08:00",
@@ -121,7 +121,7 @@ struct WorkingLoopTests {
         #expect(throws: EventError.self) { try check("410800", "explanation.reviewed",
                                                      ["unit": "410802", "indicator": "online-filing", "period": "2022-09", "decision": "returned"]) }
         #expect(throws: EventError.self) { try check("410800", "bulletin.issued",
-                                                     ["period": "2022-09", "number": "n", "issued": "2022-10-10", "digest": "xyz"]) }
+                                                     ["period": "2022-09", "number": "n", "issued": "2022-10-10", "digest": "xyz", "as_of": "2022-10-09T18:00:00+08:00"]) }
         try check("410803", "suggestion.raised", raise.merging(["system": "online-hearing"]) { $1 })
     }
 }

@@ -246,10 +246,12 @@ EVENTS_410800 = [
      {"unit": "case-filing", "indicator": "online-filing-timely", "period": "2022-08", "decision": "accepted"}),
     ("a bulletin issued, binding its figures by digest", "pol-0021", "bulletin.issued", "2023-01-10T09:00:00+08:00", "tech",
      {"period": "2022-12", "number": "焦中法技〔2023〕1号", "issued": "2023-01-10",
-      "digest": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "approved_by": "meeting 2023-01-05"}),
+      "digest": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+      "as_of": "2023-01-09T18:00:00+08:00", "approved_by": "meeting 2023-01-05"}),
     ("a bulletin reissued with a reason, required fields first", "pol-0022", "bulletin.issued", "2023-02-01T09:00:00+08:00", None,
      {"period": "2022-12", "number": "焦中法技〔2023〕3号", "issued": "2023-02-01",
-      "digest": "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752", "reason": "410803 的12月数据迟到同步，更正网上开庭率。"}),
+      "digest": "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752",
+      "as_of": "2023-01-31T18:00:00+08:00", "reason": "410803 的12月数据迟到同步，更正网上开庭率。"}),
 ]
 
 
