@@ -68,6 +68,18 @@ public struct WorkingLoop: Sendable {
         public let seq: Int64
     }
 
+    /// The minutes of a 双周例会 or an extra meeting.
+    public struct Meeting: Sendable, Equatable {
+        public let date: CivilDate
+        public let kind: String
+        public let attendees: [String]
+        public let minutes: String
+        /// `bulletin:PERIOD` or `policy:ID`.
+        public let approves: [String]
+        public let seq: Int64
+    }
+
+    public private(set) var meetings: [Meeting] = []
     public private(set) var suggestions: [Suggestion] = []
     /// Keyed by `unit|indicator|period` (unit as written: a court code or a department slug).
     public private(set) var reviews: [String: ExplanationReview] = [:]
@@ -136,6 +148,11 @@ public struct WorkingLoop: Sendable {
                       let issued = s("issued").flatMap({ try? CivilDate(parsing: $0) }), let digest = s("digest") else { continue }
                 issues.append(Issue(period: period, number: number, issued: issued, digest: digest, approvedBy: s("approved_by"),
                                     reason: s("reason"), node: e.node, seq: e.seq))
+            case "meeting.held":
+                guard e.node == PolicyAuthority.intermediateCourt, let date = s("date").flatMap({ try? CivilDate(parsing: $0) }),
+                      let kind = s("kind"), let minutes = s("minutes") else { continue }
+                let list: (String) -> [String] = { d[$0]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+                meetings.append(Meeting(date: date, kind: kind, attendees: list("attendees"), minutes: minutes, approves: list("approves"), seq: e.seq))
             case "loop_limit.set":
                 guard e.node == PolicyAuthority.intermediateCourt, let name = s("limit"), let days = d["days"]?.intValue,
                       let eff = s("effective").flatMap({ try? CivilDate(parsing: $0) }) else { continue }
@@ -166,6 +183,19 @@ public struct WorkingLoop: Sendable {
         guard let system, let ind = policy.plan.indicators.first(where: { $0.slug == system || $0.code == system }) else { return "tech" }
         return (policy.assignment(ind.slug, on: day)?.value.lead ?? ind.lead).first ?? "tech"
     }
+
+    /// The 双周例会 dates run every 14 days from the plan's date (焦中法〔2022〕77号, 2022-07-28).
+    public static func regularMeeting(onOrAfter day: CivilDate, planDate: CivilDate) -> CivilDate {
+        let offset = max(0, day.daysSinceEpoch - planDate.daysSinceEpoch)
+        let steps = (offset + 13) / 14
+        return adding(Int64(steps * 14), to: planDate)
+    }
+
+    /// The latest meeting held before `day`.
+    public func lastMeeting(before day: CivilDate) -> Meeting? { meetings.filter { $0.date < day }.max { ($0.date, $0.seq) < ($1.date, $1.seq) } }
+
+    /// The meeting that approved a period's bulletin, if one did.
+    public func approval(ofBulletin period: String) -> Meeting? { meetings.first { $0.approves.contains("bulletin:\(period)") } }
 
     /// A time limit in days in force on `day`, if policy set one.
     public func limit(_ name: String, on day: CivilDate) -> Int64? { PolicyState.inForce(limits[name], on: day)?.value }
