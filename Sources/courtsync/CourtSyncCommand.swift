@@ -6,7 +6,7 @@ struct CourtSyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "courtsync",
         abstract: "Signed, auditable records of court IT usage for 焦中法〔2022〕77号.",
-        subcommands: [NodeCommand.self, HubCommand.self, QueryCommand.self, ReportCommand.self, AuditCommand.self, DemoCommand.self, BenchCommand.self])
+        subcommands: [NodeCommand.self, HubCommand.self, QueryCommand.self, ReportCommand.self, MeetingCommand.self, AuditCommand.self, DemoCommand.self, BenchCommand.self])
 }
 
 struct NodeCommand: AsyncParsableCommand {

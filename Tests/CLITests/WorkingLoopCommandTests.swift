@@ -110,4 +110,45 @@ struct WorkingLoopCommandTests {
         let replay = try CLI.run(["audit", "replay", "--dir", hub])
         #expect(replay.status == 0 && replay.stdout.contains("(identical)"), "\(replay.output)")
     }
+
+    @Test func theAgendaIsBuiltFromTheRecordAndMinutesApproveADraft() throws {
+        let s = try Scratch(); defer { s.remove() }
+        let hub = s.file("hub")
+        #expect(try CLI.run(["hub", "init", "--dir", hub, "--port", "18453"]).status == 0)
+        // September at 410800: 0 of 1 online → online-filing missed; a problem raised by 民一庭.
+        #expect(try append(hub, "case.filed", "2022-09-05T09:00:00+08:00", ["case_no=(2022)豫08民初1号", "channel=offline"]).status == 0)
+        #expect(try append(hub, "suggestion.raised", "2022-09-20T09:00:00+08:00",
+                           ["unit=civil-1", "suggestion=S-1", "kind=problem", "text=送达平台卡顿"]).status == 0)
+        #expect(try append(hub, "threshold.set", "2022-09-28T09:00:00+08:00",
+                           ["indicator=online-hearing", "per_10k=4000", "effective=2022-10-01", "document=豫高法〔2022〕50号"]).status == 0)
+        let thresholdSeq = try headSeq(hub)
+        // Meetings fall every 14 days from 2022-07-28: …, 09-22, 10-06, 10-20. From 10-01 the next is 10-06.
+        let agenda = try CLI.run(["meeting", "agenda", "--dir", hub, "--on", "2022-10-01"])
+        #expect(agenda.status == 0, "\(agenda.output)")
+        #expect(agenda.stdout.contains("双周例会议程（2022-10-06）"), "\(agenda.stdout)")
+        #expect(agenda.stdout.contains("civil-1/S-1") && agenda.stdout.contains("| 2022-09 | 待审议 |"), "\(agenda.stdout)")
+        #expect(agenda.stdout.contains("| \(thresholdSeq) | threshold.set |"), "\(agenda.stdout)")
+        #expect(agenda.stdout.contains("网上立案率"), "\(agenda.stdout)")
+        let html = try CLI.run(["meeting", "agenda", "--dir", hub, "--on", "2022-10-01", "--format", "html"])
+        #expect(html.status == 0 && html.stdout.hasPrefix("<!DOCTYPE html>") && html.stdout.contains("<td>civil-1/S-1</td>"), "\(html.output)")
+        // Wrong inputs refused in one line, nothing appended.
+        let head = try headSeq(hub)
+        expectOneLineError(try CLI.run(["meeting", "minutes", "--dir", hub, "--date", "2022-10-05", "--attendee", "技术处", "--text", "t"]), contains: "2022-10-06")
+        expectOneLineError(try CLI.run(["meeting", "minutes", "--dir", hub, "--date", "2022-10-06", "--text", "t"]), contains: "--attendee")
+        expectOneLineError(try CLI.run(["meeting", "minutes", "--dir", hub, "--date", "2022-10-06", "--attendee", "技术处", "--text", "t",
+                                        "--approve", "bulletin:2022-13"]), contains: "2022-13")
+        expectOneLineError(try CLI.run(["meeting", "minutes", "--dir", hub, "--date", "2022-10-06", "--attendee", "技术处", "--text", "t",
+                                        "--approve", "policy:999"]), contains: "999")
+        expectOneLineError(try CLI.run(["meeting", "agenda", "--dir", hub, "--format", "docx"]), contains: "md or html")
+        #expect(try headSeq(hub) == head)
+        let minutes = try CLI.run(["meeting", "minutes", "--dir", hub, "--date", "2022-10-06", "--attendee", "技术处", "--attendee", "立案庭",
+                                   "--text", "审议9月通报草稿", "--approve", "bulletin:2022-09", "--approve", "policy:\(thresholdSeq)"])
+        #expect(minutes.status == 0, "\(minutes.output)")
+        // The next agenda (10-20) looks from 10-06: the draft is approved, the change too.
+        let next = try CLI.run(["meeting", "agenda", "--dir", hub, "--on", "2022-10-07"])
+        #expect(next.stdout.contains("双周例会议程（2022-10-20）") && next.stdout.contains("自上次例会 2022-10-06 以来"), "\(next.stdout)")
+        #expect(next.stdout.contains("| 2022-09 | 已于 2022-10-06 例会审议通过，待印发 |"), "\(next.stdout)")
+        let replay = try CLI.run(["audit", "replay", "--dir", hub])
+        #expect(replay.status == 0 && replay.stdout.contains("(identical)"), "\(replay.output)")
+    }
 }
