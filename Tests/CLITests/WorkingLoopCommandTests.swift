@@ -116,7 +116,7 @@ struct WorkingLoopCommandTests {
         let hub = s.file("hub")
         #expect(try CLI.run(["hub", "init", "--dir", hub, "--port", "18453"]).status == 0)
         // September at 410800: 0 of 1 online → online-filing missed; a problem raised by 民一庭.
-        #expect(try append(hub, "case.filed", "2022-09-05T09:00:00+08:00", ["case_no=(2022)豫08民初1号", "channel=offline"]).status == 0)
+        #expect(try append(hub, "case.filed", "2022-09-05T09:00:00+08:00", ["--dept", "case-filing", "case_no=(2022)豫08民初1号", "channel=offline"]).status == 0)
         #expect(try append(hub, "suggestion.raised", "2022-09-20T09:00:00+08:00",
                            ["unit=civil-1", "suggestion=S-1", "kind=problem", "text=送达平台卡顿"]).status == 0)
         #expect(try append(hub, "threshold.set", "2022-09-28T09:00:00+08:00",
