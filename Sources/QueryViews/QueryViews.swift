@@ -34,9 +34,12 @@ public enum QueryViews {
         let statuses = entries.map { source.projection.explanationStatus($0, loop: loop, on: today) }
         var table = TextTable(["单位", "指标", "原因", "情况", "已说明", "负责人", "期限", "审核"])
         for (e, st) in zip(entries, statuses) {
-            table.add([e.unitName, e.indicatorName, e.reason == .belowThreshold ? "未达标" : "未进入第一方阵", e.detail,
-                       e.explained ? "是 (\(e.explanations.count))" : "否", st.head ?? "—", st.deadline?.text ?? "—",
-                       (st.standsOut ? "⚠ " : "") + st.chinese + (st.reason.map { "：\($0)" } ?? "")])
+            let reason: String = e.reason == .belowThreshold ? "未达标" : "未进入第一方阵"
+            let explained: String = e.explained ? "是 (\(e.explanations.count))" : "否"
+            let mark: String = st.standsOut ? "⚠ " : ""
+            let returned: String = st.reason.map { "：\($0)" } ?? ""
+            let review: String = mark + st.chinese + returned
+            table.add([e.unitName, e.indicatorName, reason, e.detail, explained, st.head ?? "—", st.deadline?.text ?? "—", review])
         }
         let json: JSONValue = .array(zip(entries, statuses).map { (pair: (AccountabilityEntry, ExplanationStatus)) -> JSONValue in
             let (e, st) = pair

@@ -54,12 +54,14 @@ struct WorkingLoopTests {
         ]
         let loop = state(events).loop
         let s = try #require(loop.suggestions.first)
-        #expect(s.status == .open && s.routedTo == "office" && s.escalated && s.clockFrom == (try Self.day("2023-01-20")))
+        let jan20 = try Self.day("2023-01-20"), jan25 = try Self.day("2023-01-25"), jan26 = try Self.day("2023-01-26")
+        #expect(s.status == .open && s.routedTo == "office" && s.escalated && s.clockFrom == jan20)
         // 01-25 is 5 days after the escalation (not overdue); 01-26 is 6 (overdue).
-        #expect(!loop.isOverdue(s, on: try Self.day("2023-01-25")) && loop.isOverdue(s, on: try Self.day("2023-01-26")))
+        #expect(!loop.isOverdue(s, on: jan25) && loop.isOverdue(s, on: jan26))
         let closed = state(events + [try policy(seq: 5, "suggestion.closed", at: "2023-01-27T10:00:00+08:00",
                                                 ["suggestion": "civil-1/S-1", "outcome": "resolved"])]).loop
-        #expect(closed.suggestions.first?.status == .closed && !closed.isOverdue(closed.suggestions[0], on: try Self.day("2023-06-01")))
+        let june = try Self.day("2023-06-01")
+        #expect(closed.suggestions.first?.status == .closed && !closed.isOverdue(closed.suggestions[0], on: june))
     }
 
     @Test func explanationsLateReturnedAndMissingStandOut() throws {
