@@ -49,8 +49,12 @@ struct ReportIssue {
         if earlier.contains(where: { $0.number == number }) {
             throw EventError("文号 \(number) was already used for \(p): give the reissue a new 文号")
         }
-        // One second before now, so that the issue event (recorded now) is not inside its own figures.
-        let asOf = EventTime(beijing: nowSeconds - 1).text
+        // Record times are whole seconds: bind the figures as of this second, and render and record
+        // the issue only once it has passed, so that everything recorded up to it is in the
+        // figures and the issue event itself (recorded later) is not.
+        let cutoff = nowSeconds
+        while nowSeconds <= cutoff { usleep(50_000) }
+        let asOf = EventTime(beijing: cutoff).text
         let md = try markdown(asOf: asOf)
         let digest = Self.digest(md)
         var data: [String: JSONValue] = [
