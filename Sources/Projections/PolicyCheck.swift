@@ -99,6 +99,32 @@ public enum PolicyCheck {
             if d["decision"]?.stringValue == "returned" && d["reason"] == nil {
                 throw EventError("explanation.reviewed decision=returned needs reason=… (what the new explanation must say)")
             }
+        case "score_standard.set":
+            guard let ind = indicator else { break }
+            let lead = d["lead"]?.stringValue ?? ""
+            let leads = ind.lead + ind.stageLeads.flatMap(\.lead)
+            guard leads.contains(lead) else {
+                throw EventError("score_standard.set for \(ind.slug): '\(lead)' does not lead it; its 具体考核标准 is set by \(leads.joined(separator: " or "))")
+            }
+            let bands = d["bands"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            guard ScoreStandards.bands(bands) != nil else {
+                throw EventError("score_standard.set bands must be MIN_PER_10K:PERCENT with a percent of 0 to 100, e.g. bands=9900:100;9500:60")
+            }
+            if d["scoring"]?.stringValue == "bands" && bands.isEmpty {
+                throw EventError("score_standard.set scoring=bands needs bands, e.g. bands=9900:100;9500:60")
+            }
+        case "score_rules.set":
+            if let w = d["external_per_10k"]?.intValue, w > 10_000 {
+                throw EventError("score_rules.set external_per_10k \(w) is above 10000 (100%)")
+            }
+        case "external_score.recorded":
+            let unit = d["unit"]?.stringValue ?? ""
+            guard plan.courts.contains(where: { $0.code == unit }) || plan.departments.contains(where: { $0.slug == unit }) else {
+                throw EventError("external_score.recorded for unknown unit '\(unit)': give a court code or a department slug")
+            }
+            if let v = d["score"]?.intValue, v > 10_000 {
+                throw EventError("external_score.recorded score \(v) is above 10000 (100.00 points, in hundredths)")
+            }
         case "bulletin.issued":
             let digest = d["digest"]?.stringValue ?? ""
             guard digest.count == 64, digest.allSatisfy({ "0123456789abcdef".contains($0) }) else {

@@ -28,5 +28,5 @@ struct QueryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
         abstract: "Ask the projections: compliance, assignments, trends, accountability.",
-        subcommands: [QueryCompliance.self, QueryAssignments.self, QueryTrend.self, QueryAccountability.self, QuerySuggestions.self])
+        subcommands: [QueryCompliance.self, QueryAssignments.self, QueryTrend.self, QueryAccountability.self, QuerySuggestions.self, QueryScores.self])
 }
