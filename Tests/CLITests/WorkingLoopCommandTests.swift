@@ -151,4 +151,41 @@ struct WorkingLoopCommandTests {
         let replay = try CLI.run(["audit", "replay", "--dir", hub])
         #expect(replay.status == 0 && replay.stdout.contains("(identical)"), "\(replay.output)")
     }
+
+    @Test func scoresAreQueriedFromStandardsSetAtTheHubAndBadStandardsRefused() throws {
+        let s = try Scratch(); defer { s.remove() }
+        let hub = s.file("hub"), jiefang = s.file("jiefang")
+        #expect(try CLI.run(["hub", "init", "--dir", hub, "--port", "18454"]).status == 0)
+        #expect(try CLI.run(["node", "init", "--dir", jiefang, "--court", "410802"]).status == 0)
+        // 410802 in January: 3 of 4 filings online = 75.00%.
+        for (i, channel) in ["online", "online", "online", "offline"].enumerated() {
+            #expect(try append(jiefang, "case.filed", "2023-01-0\(i + 2)T09:00:00+08:00", ["case_no=(2023)豫0802民初\(i)号", "channel=\(channel)"]).status == 0)
+        }
+        let out = s.file("802.jsonl")
+        #expect(try CLI.run(["node", "export", "--dir", jiefang, "--out", out]).status == 0)
+        #expect(try CLI.run(["node", "receive", "--dir", hub, "--public-key", try publicKey(jiefang), out]).status == 0)
+        let head = try headSeq(hub)
+        expectOneLineError(try append(hub, "score_standard.set", "2023-01-02T09:00:00+08:00",
+                                      ["lead=tech", "indicator=online-filing", "weight=10", "scoring=met", "effective=2023-01-01", "document=d"]),
+                           contains: "case-filing")
+        expectOneLineError(try append(hub, "score_standard.set", "2023-01-02T09:00:00+08:00",
+                                      ["lead=case-filing", "indicator=online-filing", "weight=10", "scoring=bands", "effective=2023-01-01", "document=d"]),
+                           contains: "bands=")
+        #expect(try headSeq(hub) == head)
+        let set = try append(hub, "score_standard.set", "2023-01-02T09:00:00+08:00",
+                             ["lead=case-filing", "indicator=online-filing", "weight=10", "scoring=bands", "bands=9900:100;7000:50",
+                              "effective=2023-01-01", "document=焦中法立〔2023〕1号"])
+        #expect(set.status == 0, "\(set.output)")
+        // 7500 ≥ 7000 → 50% of 10 points = 5.00 of 10.00 → 50.00 on the 100 scale.
+        let r = try CLI.run(["query", "scores", "--dir", hub, "--period", "2023-01", "--format", "json"])
+        #expect(r.status == 0, "\(r.output)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        let row = try #require(rows.first { $0["unit"] as? String == "410802" })
+        #expect(row["internal_points"] as? Int == 500 && row["possible"] as? Int == 1000 && row["total"] as? Int == 5000 && row["rank"] as? Int == 1, "\(row)")
+        let table = try CLI.run(["query", "scores", "--dir", hub, "--period", "2023-01"])
+        #expect(table.stdout.contains("50.00") && table.stdout.contains("网上立案率 5.00/10"), "\(table.output)")
+        expectOneLineError(try CLI.run(["query", "scores", "--dir", hub, "--period", "2023-13"]), contains: "2023-13")
+        let replay = try CLI.run(["audit", "replay", "--dir", hub])
+        #expect(replay.status == 0 && replay.stdout.contains("(identical)"), "\(replay.output)")
+    }
 }

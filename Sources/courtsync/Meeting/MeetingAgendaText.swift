@@ -13,12 +13,20 @@ enum MeetingAgendaText {
             ("二、待审核的说明情况", ["期间", "单位", "指标", "负责人"],
              a.awaitingReview.map { [$0.period, $0.unitName, $0.indicator, $0.head ?? "—"] }, "无待审核的说明。"),
             ("三、意见建议和问题（未办结）", ["编号", "提出单位", "承办部门", "状态", "逾期"],
-             a.suggestions.map { [$0.item.ref, name($0.item.unit), name($0.item.routedTo), $0.item.status.rawValue, $0.overdue ? "逾期" : ""] }, "无未办结事项。"),
+             a.suggestions.map { [$0.item.ref, name($0.item.unit), name($0.item.routedTo), status($0.item.status), $0.overdue ? "逾期" : ""] }, "无未办结事项。"),
             ("四、待审议的通报草稿", ["期间", "审议情况"],
              a.drafts.map { [$0.period, $0.approvedOn.map { "已于 \($0.text) 例会审议通过，待印发" } ?? "待审议"] }, "无待审议的通报。"),
             ("五、制度和指标调整", ["seq", "类型", "内容", "审议情况"],
              a.changes.map { ["\($0.seq)", $0.type, $0.summary, $0.approvedOn.map { "已于 \($0.text) 审议通过" } ?? "待审议"] }, "无。"),
         ]
+    }
+
+    static func status(_ s: WorkingLoop.Suggestion.Status) -> String {
+        switch s {
+        case .open: "待办"
+        case .answered: "已答复"
+        case .closed: "已办结"
+        }
     }
 
     static func title(_ a: MeetingAgenda) -> String { "信息化应用推进双周例会议程（\(a.date.text)）" }
