@@ -96,6 +96,8 @@ public struct Bulletin: Sendable {
     public let firstGroupRank: Int64
     /// Misses of the period before whose explanation is still owed (issue 11).
     public internal(set) var outstanding: [Outstanding] = []
+    /// 考核 scores of the period, where lead departments have set standards (issue 11).
+    public internal(set) var scores: [UnitScore] = []
 
     /// How a change is labelled: 较上月, 较2022年下半年, 较上年.
     public var previousLabel: String {
@@ -162,6 +164,7 @@ public struct Bulletin: Sendable {
                         departmentStandings: projection.departmentStandings(period: period, counts: current), dataNote: dataNote,
                         firstGroupRank: plan.firstGroupRank)
         bulletin.outstanding = try outstanding(before: period, projection: projection, counts: counts)
+        bulletin.scores = projection.scores(period: period, counts: current, on: recordDay(projection, period: period))
         return bulletin
     }
 

@@ -99,6 +99,7 @@ public enum BulletinHTML {
             }
         }
         h += b.outstandingHTML
+        h += b.scoresHTML
         h += "<h2>四、有关要求</h2>\n<p>\(e(BulletinText.requirement(b)))</p>\n"
         h += "<p class=\"signature\">\(e(b.plan.document.issuer))信息化应用领导小组办公室（技术处）</p>\n</body>\n</html>\n"
         return h

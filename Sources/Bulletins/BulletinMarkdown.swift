@@ -99,6 +99,7 @@ public enum BulletinMarkdown {
             }
         }
         out += b.outstandingMarkdown
+        out += b.scoresMarkdown
         out.append("")
         out.append("## 四、有关要求")
         out.append("")

@@ -148,4 +148,20 @@ struct WorkingLoopBulletinTests {
         let e = try #require(outstanding.first { $0.entry.unit == "410803" && $0.entry.indicator == "online-filing" })
         #expect(e.status.state == .returned && e.status.reason == "缺整改时限")
     }
+
+    @Test func theBulletinShowsScoresWhenAStandardIsInForce() throws {
+        let p = try twoCourtCity()
+        var state = PolicyState(plan: .shipped, source: "test")
+        for e in p.projection.policy.events { state.fold(e) }
+        state.fold(try policy(seq: 9, "score_standard.set", at: "2023-07-01T09:00:00+08:00",
+                              ["lead": "case-filing", "indicator": "online-filing", "weight": 10, "scoring": "met", "effective": "2023-07-01", "document": "d"]))
+        let scored = Projection(policy: state, rosters: p.projection.rosters)
+        let b = try Bulletin.make(kind: .monthly, period: try Period(parsing: "2023-07"), projection: scored,
+                                  counts: { p.tally.counts(of: $0) }, dataNote: "数据来源：测试")
+        // July: 410802 198/200 = 99.00% met → 10.00 of 10 → 100.00; 410803 97/100 missed → 0.00.
+        let md = BulletinMarkdown.render(b)
+        #expect(md.contains("## 考核得分"), "\(md)")
+        #expect(md.contains("| 法院1/2 | ") && md.contains("| 100.00 | 100.00 | 0 | — | 网上立案率 10.00/10 |"), "\(md)")
+        #expect(BulletinHTML.render(b).contains("<h2>考核得分</h2>"))
+    }
 }
