@@ -212,8 +212,13 @@ public struct WorkingLoop: Sendable {
         return Self.days(from: s.clockFrom, to: day) > Int(limit)
     }
 
-    /// The digest `bulletin.issued` binds: hex SHA-256 of the bulletin's Markdown as UTF-8.
-    public static func digest(ofMarkdown text: String) -> String { Hex.encode(Array(SHA256.hash(data: Array(text.utf8)))) }
+    /// The digest `bulletin.issued` binds: hex SHA-256 of the bulletin's Markdown as UTF-8 without
+    /// its provenance line (`> 数据来源：…`, which names the directory and record time the copy was
+    /// made from): the figures and words, wherever and whenever they are reproduced.
+    public static func digest(ofMarkdown text: String) -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("> 数据来源") }
+        return Hex.encode(Array(SHA256.hash(data: Array(lines.joined(separator: "\n").utf8))))
+    }
 
     /// The first issue of a period's bulletin (a reissue does not move the deadline).
     public func firstIssue(period: String) -> Issue? { issues.first { $0.period == period } }

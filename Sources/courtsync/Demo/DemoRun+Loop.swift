@@ -1,9 +1,13 @@
+import Bulletins
 import CanonicalJSON
 import CitySimulation
 import CourtLog
 import CourtPlan
 import Projections
 import QueryViews
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the demo remembers of the working loop between months.
 struct DemoLoopState {
@@ -104,6 +108,7 @@ extension DemoRun {
         // The 双周例会 of the month (every 14 days from the plan's date).
         let planDate = (try? CivilDate(parsing: plan.document.effective)) ?? CivilDate(year: 2022, month: 7, day: 28)
         var meetings = 0
+        var firstMeeting: CivilDate?
         var d = WorkingLoop.regularMeeting(onOrAfter: CivilDate(year: y, month: m, day: 1), planDate: planDate)
         while d.year == y && d.month == m {
             var data: [String: JSONValue] = ["date": .string(d.text), "kind": "regular", "attendees": ["技术处", "立案庭", "审管办", "办公室"],
@@ -111,11 +116,31 @@ extension DemoRun {
             if meetings == 0 && k > 0 { data["approves"] = .array([.string("bulletin:\(simulation.period(k - 1))")]) }
             policy.append(try EventDraft(id: "meeting-\(d.text)", type: "meeting.held", at: EventTime(parsing: "\(d.text)T16:00:00+08:00"), dept: "tech", data: data))
             meetings += 1
+            if firstMeeting == nil { firstMeeting = d }
             d = WorkingLoop.regularMeeting(onOrAfter: CivilDate(utcSeconds: Int64(d.daysSinceEpoch + 1) * 86400), planDate: planDate)
         }
         try append(policy, to: ic)
         for (code, drafts) in refiled { try append(drafts, to: node(code)) }
+        // Last month's bulletin, approved at the first meeting, is issued the day after it: its
+        // Markdown as of a whole second that has passed (so a replay as of then gives exactly it).
+        var issuedNote: String?
+        if k > 0, let meeting = firstMeeting {
+            let cutoff = nowSeconds
+            while nowSeconds <= cutoff { usleep(20_000) }
+            let src = try ProjectionSource.stored(hub.store)
+            let prev = simulation.period(k - 1)
+            let bulletin = try Bulletin.make(kind: .monthly, period: prev, projection: src.projection, counts: src.counts, dataNote: "数据来源：演示")
+            let digest = WorkingLoop.digest(ofMarkdown: BulletinMarkdown.render(bulletin))
+            let issued = CivilDate(utcSeconds: Int64(meeting.daysSinceEpoch + 1) * 86400)
+            let number = "焦中法技〔\(y)〕演示\(m)号"
+            try append([try EventDraft(id: "issue-\(prev)", type: "bulletin.issued", at: EventTime(parsing: "\(issued.text)T09:00:00+08:00"), dept: "tech",
+                                       data: ["period": .string(prev.description), "number": .string(number), "issued": .string(issued.text),
+                                              "digest": .string(digest), "as_of": .string(EventTime(beijing: cutoff).text),
+                                              "approved_by": .string("双周例会 \(meeting.text)")])], to: ic)
+            issuedNote = "\(prev) 月通报 issued as \(number) on \(issued.text) after the 双周例会 of \(meeting.text) approved it"
+        }
         var notes = ["working loop: \(raised) 意见建议 raised, \(answered) answered, \(escalated) escalated; \(accepted + returned) explanations reviewed (\(returned) returned, \(refiled.values.reduce(0) { $0 + $1.count }) explained again); \(meetings) 双周例会"]
+        if let issuedNote { notes.append(issuedNote) }
         // This month's 考核 scores, as the hub knows them now.
         let now = try ProjectionSource.stored(hub.store)
         let p = simulation.period(k)

@@ -86,7 +86,7 @@ struct ReportIssue {
         let events = try ProjectionSource.stored(NodeDirectory.open(at: dir).store).policy.events
         guard let asOf = events.first(where: { $0.node == last.node && $0.seq == last.seq })?.data["as_of"]?.stringValue else { return }
         let old = try markdown(asOf: asOf)
-        let check = Self.digest(old) == last.digest ? "reproduced, digest matches" : "reproduced, but its digest does not match (was it issued from another directory path?)"
+        let check = Self.digest(old) == last.digest ? "reproduced, digest matches" : "reproduced, but its digest does not match: the figures as of then differ from what was issued"
         print("reissue of \(last.number) (\(check)); reason: \(reason ?? "")")
         let oldLines = old.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let newLines = md.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
