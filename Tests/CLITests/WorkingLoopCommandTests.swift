@@ -192,4 +192,29 @@ struct WorkingLoopCommandTests {
         let replay = try CLI.run(["audit", "replay", "--dir", hub])
         #expect(replay.status == 0 && replay.stdout.contains("(identical)"), "\(replay.output)")
     }
+
+    @Test func theDemoPlaysTheLoopAndItsIssuedBulletinReproducesFromTheLog() throws {
+        let s = try Scratch(); defer { s.remove() }
+        let dir = s.file("city")
+        let r = try CLI.run(["demo", "--dir", dir, "--months", "2", "--scale", "0.01", "--seed", "3", "--port", "\(freePort())"])
+        #expect(r.status == 0, "demo failed: \(r.output)")
+        #expect(r.stdout.contains("working loop:") && r.stdout.contains("2022-08 月通报 issued as"), "\(r.stdout)")
+        let hub = "\(dir)/hub"
+        let export = s.file("ic.jsonl")
+        #expect(try CLI.run(["node", "export", "--dir", hub, "--out", export]).status == 0)
+        let lines = try String(contentsOfFile: export, encoding: .utf8).split(separator: "\n")
+        let issue = try #require(lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .first { $0["type"] as? String == "bulletin.issued" })
+        let data = try #require(issue["data"] as? [String: Any])
+        let period = try #require(data["period"] as? String), asOf = try #require(data["as_of"] as? String)
+        // The bulletin reproduced as of the bound record time has the bound digest.
+        let again = try CLI.run(["report", "monthly", period, "--dir", hub, "--as-of", asOf])
+        let bound = again.stdout.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("> 数据来源") }.joined(separator: "\n")
+        #expect(EventHash(ofCanonicalBody: Array(bound.utf8)).hex == data["digest"] as? String, "\(again.output)")
+        #expect(try CLI.run(["query", "suggestions", "--dir", hub, "--on", "2022-10-01", "--all"]).status == 0)
+        #expect(try CLI.run(["meeting", "agenda", "--dir", hub, "--on", "2022-10-01"]).stdout.contains("双周例会议程"))
+        #expect(try CLI.run(["query", "scores", "--dir", hub, "--period", "2022-09"]).stdout.contains("网上立案率"))
+        let replay = try CLI.run(["audit", "replay", "--dir", hub])
+        #expect(replay.status == 0 && replay.stdout.contains("(identical)"), "\(replay.output)")
+    }
 }
