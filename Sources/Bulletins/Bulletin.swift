@@ -117,6 +117,10 @@ public struct Bulletin: Sendable {
         if unit == Attribution.city || plan.courts.contains(where: { $0.code == unit }) || name.hasPrefix("中院") { return name }
         return "中院" + name
     }
+    /// Misses of the period before whose explanation is still owed (issue 11).
+    public internal(set) var outstanding: [Outstanding] = []
+    /// 考核 scores of the period, where lead departments have set standards (issue 11).
+    public internal(set) var scores: [UnitScore] = []
 
     /// How a change is labelled: 较上月, 较2022年下半年, 较上年.
     public var previousLabel: String {
@@ -185,11 +189,14 @@ public struct Bulletin: Sendable {
             // 督导 systems are reported apart, in one table: they are not the plan's assessment.
             if ind.kind == "supervised" { supervised.append(section) } else { sections.append(section) }
         }
-        return Bulletin(kind: kind, period: period, previous: previous, plan: plan, sections: sections,
+        var bulletin = Bulletin(kind: kind, period: period, previous: previous, plan: plan, sections: sections,
                         accountability: projection.accountability(period: period, counts: current),
                         supervised: supervised, dataProblems: projection.dataProblems(counts: current),
                         departmentStandings: projection.departmentStandings(period: period, counts: current), dataNote: dataNote,
                         firstGroupRank: plan.firstGroupRank)
+        bulletin.outstanding = try outstanding(before: period, projection: projection, counts: counts)
+        bulletin.scores = projection.scores(period: period, counts: current, on: recordDay(projection, period: period))
+        return bulletin
     }
 
     /// The change between two values of one indicator, exactly, half away from zero:

@@ -131,6 +131,8 @@ public enum BulletinHTML {
                 for (unit, indicator, text) in texts { h += "<p>\(e(unit))（\(e(indicator))）：\(e(text))</p>\n" }
             }
         }
+        h += b.outstandingHTML
+        h += b.scoresHTML
         h += "<h2>四、有关要求</h2>\n<p>\(e(BulletinText.requirement(b)))</p>\n"
         h += "<p class=\"signature\">\(e(doc.issuer))信息化应用推广领导小组办公室<br>（技术处）"
         if !b.issued.isEmpty { h += "<br>\(e(b.issued))" }

@@ -101,6 +101,8 @@ public enum BulletinMarkdown {
                 }
             }
         }
+        out += b.outstandingMarkdown
+        out += b.scoresMarkdown
         out.append("")
         out.append("## 四、有关要求")
         out.append("")

@@ -145,7 +145,7 @@ public struct HubServer: Sendable {
         }
         return [
             (ApiPaths.compliance, { s, p in try QueryViews.compliance(s, period: try required(p, "period"), court: p["court"], dept: p["dept"], indicator: p["indicator"]) }),
-            (ApiPaths.accountability, { s, p in try QueryViews.accountability(s, period: try required(p, "period")) }),
+            (ApiPaths.accountability, { s, p in try QueryViews.accountability(s, period: try required(p, "period"), on: try p["on"].map { try CivilDate(parsing: $0) }) }),
             (ApiPaths.trend, { s, p in
                 try QueryViews.trend(s, indicator: try required(p, "indicator"), from: try required(p, "from"), to: try required(p, "to"),
                                      by: p["by"] ?? "month", court: p["court"], dept: p["dept"])

@@ -71,6 +71,65 @@ public enum PolicyCheck {
                 let hint = court?.code == node ? "write unit=\(node) (the court code, not its slug)" : "it may explain only for its own court: write unit=\(node)"
                 throw EventError("explanation.filed refused: node \(node) may not explain for '\(unit)'; \(hint)")
             }
+        case "suggestion.raised":
+            let unit = d["unit"]?.stringValue ?? ""
+            if node != PolicyAuthority.intermediateCourt && unit != node {
+                throw EventError("suggestion.raised refused: node \(node) raises suggestions in its own name: write unit=\(node)")
+            }
+            guard plan.courts.contains(where: { $0.code == unit }) || plan.departments.contains(where: { $0.slug == unit }) else {
+                throw EventError("suggestion.raised by unknown unit '\(unit)': give a court code or a department slug\(Plan.suggest(unit, among: plan.departments.map(\.slug) + plan.courts.map(\.code)))")
+            }
+            if let system = d["system"]?.stringValue, !plan.indicators.contains(where: { $0.slug == system }) {
+                throw EventError("suggestion.raised names unknown system '\(system)'\(Plan.suggest(system, among: plan.indicators.map(\.slug))); give the slug of an indicator or supervised system, or leave system out")
+            }
+        case "suggestion.routed", "suggestion.escalated", "suggestion.answered":
+            let key = draft.type == "suggestion.answered" ? "by" : "to"
+            let to = d[key]?.stringValue ?? ""
+            guard to == "office" || plan.departments.contains(where: { $0.slug == to }) else {
+                throw EventError("\(draft.type) \(key)='\(to)' is no department of the plan\(Plan.suggest(to, among: plan.departments.map(\.slug))); give a department slug\(key == "to" ? " or office (the leading group's office)" : "")")
+            }
+            guard let ref = d["suggestion"]?.stringValue, ref.contains("/") else {
+                throw EventError("\(draft.type): suggestion must be the item's reference unit/id, e.g. suggestion=410802/2023-01")
+            }
+        case "explanation.reviewed":
+            let unit = d["unit"]?.stringValue ?? ""
+            guard plan.courts.contains(where: { $0.code == unit || $0.slug == unit }) || plan.departments.contains(where: { $0.slug == unit }) else {
+                throw EventError("explanation.reviewed for unknown unit '\(unit)': give a court code or a department slug")
+            }
+            if d["decision"]?.stringValue == "returned" && d["reason"] == nil {
+                throw EventError("explanation.reviewed decision=returned needs reason=… (what the new explanation must say)")
+            }
+        case "score_standard.set":
+            guard let ind = indicator else { break }
+            let lead = d["lead"]?.stringValue ?? ""
+            let leads = ind.lead + ind.stageLeads.flatMap(\.lead)
+            guard leads.contains(lead) else {
+                throw EventError("score_standard.set for \(ind.slug): '\(lead)' does not lead it; its 具体考核标准 is set by \(leads.joined(separator: " or "))")
+            }
+            let bands = d["bands"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            guard ScoreStandards.bands(bands) != nil else {
+                throw EventError("score_standard.set bands must be MIN_PER_10K:PERCENT with a percent of 0 to 100, e.g. bands=9900:100;9500:60")
+            }
+            if d["scoring"]?.stringValue == "bands" && bands.isEmpty {
+                throw EventError("score_standard.set scoring=bands needs bands, e.g. bands=9900:100;9500:60")
+            }
+        case "score_rules.set":
+            if let w = d["external_per_10k"]?.intValue, w > 10_000 {
+                throw EventError("score_rules.set external_per_10k \(w) is above 10000 (100%)")
+            }
+        case "external_score.recorded":
+            let unit = d["unit"]?.stringValue ?? ""
+            guard plan.courts.contains(where: { $0.code == unit }) || plan.departments.contains(where: { $0.slug == unit }) else {
+                throw EventError("external_score.recorded for unknown unit '\(unit)': give a court code or a department slug")
+            }
+            if let v = d["score"]?.intValue, v > 10_000 {
+                throw EventError("external_score.recorded score \(v) is above 10000 (100.00 points, in hundredths)")
+            }
+        case "bulletin.issued":
+            let digest = d["digest"]?.stringValue ?? ""
+            guard digest.count == 64, digest.allSatisfy({ "0123456789abcdef".contains($0) }) else {
+                throw EventError("bulletin.issued digest must be 64 lowercase hex digits (SHA-256 of the bulletin's Markdown); use `courtsync report issue`")
+            }
         default:
             break
         }

@@ -24,23 +24,39 @@ public enum QueryViews {
         return QueryAnswer(title: title, table: table, json: .array(rows.map(\.json)))
     }
 
-    public static func accountability(_ source: ProjectionSource, period: String) throws -> QueryAnswer {
+    /// Who must explain for a period, and where each explanation stands in the loop on `day`
+    /// (default: the day of the latest policy or explanation event, so the answer is the record's).
+    public static func accountability(_ source: ProjectionSource, period: String, on day: CivilDate? = nil) throws -> QueryAnswer {
         let p = try Period(parsing: period)
         let entries = source.projection.accountability(period: p, counts: try source.counts(p.description))
-        var table = TextTable(["单位", "指标", "原因", "情况", "已说明"])
-        for e in entries {
-            table.add([e.unitName, e.indicatorName, e.reason == .belowThreshold ? "未达标" : "未进入第一方阵", e.detail,
-                       e.explained ? "是 (\(e.explanations.count))" : "否"])
+        let loop = source.policy.loop
+        let today = day ?? source.policy.events.map(\.at).max().map { CivilDate(utcSeconds: $0.utcSeconds + 8 * 3600) } ?? p.lastDay
+        let statuses = entries.map { source.projection.explanationStatus($0, loop: loop, on: today) }
+        var table = TextTable(["单位", "指标", "原因", "情况", "已说明", "负责人", "期限", "审核"])
+        for (e, st) in zip(entries, statuses) {
+            let reason: String = e.reason == .belowThreshold ? "未达标" : "未进入第一方阵"
+            let explained: String = e.explained ? "是 (\(e.explanations.count))" : "否"
+            let mark: String = st.standsOut ? "⚠ " : ""
+            let returned: String = st.reason.map { "：\($0)" } ?? ""
+            let review: String = mark + st.chinese + returned
+            table.add([e.unitName, e.indicatorName, reason, e.detail, explained, st.head ?? "—", st.deadline?.text ?? "—", review])
         }
-        let json: JSONValue = .array(entries.map { e in
-            [
+        let json: JSONValue = .array(zip(entries, statuses).map { (pair: (AccountabilityEntry, ExplanationStatus)) -> JSONValue in
+            let (e, st) = pair
+            var o: [String: JSONValue] = [
                 "period": .string(e.period), "unit": .string(e.unit), "unit_name": .string(e.unitName), "indicator": .string(e.indicator),
                 "indicator_name": .string(e.indicatorName), "reason": .string(e.reason.rawValue), "detail": .string(e.detail),
                 "explained": .bool(e.explained),
                 "explanations": .array(e.explanations.map { ["text": .string($0.text), "node": .string($0.node), "seq": .int($0.seq), "at": .string($0.at)] }),
+                "review": .string(st.state.rawValue), "late": .bool(st.late), "stands_out": .bool(st.standsOut),
             ]
+            if let v = st.deadline { o["deadline"] = .string(v.text) }
+            if let v = st.head { o["head"] = .string(v) }
+            if let v = st.reason { o["returned_reason"] = .string(v) }
+            return .object(o)
         })
-        return QueryAnswer(title: "说明情况 accountability \(p): \(entries.count) to explain, \(entries.filter(\.explained).count) explained", table: table, json: json)
+        let out = statuses.filter(\.standsOut).count
+        return QueryAnswer(title: "说明情况 accountability \(p) on \(today.text): \(entries.count) to explain, \(entries.filter(\.explained).count) explained, \(out) not explained or returned", table: table, json: json)
     }
 
     public static func trend(_ source: ProjectionSource, indicator: String, from: String, to: String, by: String, court: String?, dept: String?) throws -> QueryAnswer {

@@ -8,10 +8,10 @@ struct CourtSyncCommand: AsyncParsableCommand {
         abstract: "焦作法院信息化应用推进（焦中法〔2022〕77号）：签名、可审计的使用记录 (signed, auditable records of court IT usage).",
         discussion: """
             节点 node：各院记录与同步；汇总节点 hub：中院技术处接收、核验、提供数据看板；查询 query：合规、分工、趋势、说明情况；
-            通报 report：月通报、半年通报、年通报（md、html、docx、pdf）；省法院排名 standings：导入排名表；审计 audit：核验签名与重放。法院可用代码、拼音或名称（410802、jiefang、解放区人民法院）。
+            通报 report：月通报、半年通报、年通报（md、html、docx、pdf）；省法院排名 standings：导入排名表；双周例会 meeting：议程与纪要；审计 audit：核验签名与重放。法院可用代码、拼音或名称（410802、jiefang、解放区人民法院）。
             """,
         version: CourtSyncVersion.text,
-        subcommands: [NodeCommand.self, HubCommand.self, QueryCommand.self, ReportCommand.self, StandingsCommand.self, AuditCommand.self, DemoCommand.self, BenchCommand.self])
+        subcommands: [NodeCommand.self, HubCommand.self, QueryCommand.self, ReportCommand.self, StandingsCommand.self, MeetingCommand.self, AuditCommand.self, DemoCommand.self, BenchCommand.self])
 }
 
 struct NodeCommand: AsyncParsableCommand {
@@ -32,6 +32,6 @@ struct AuditCommand: ParsableCommand {
 struct QueryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
-        abstract: "查询：合规 compliance、分工 assignments、趋势 trend、说明情况 accountability.",
-        subcommands: [QueryCompliance.self, QueryAssignments.self, QueryTrend.self, QueryAccountability.self])
+        abstract: "查询：合规 compliance、分工 assignments、趋势 trend、说明情况 accountability、意见建议 suggestions、考核得分 scores.",
+        subcommands: [QueryCompliance.self, QueryAssignments.self, QueryTrend.self, QueryAccountability.self, QuerySuggestions.self, QueryScores.self])
 }

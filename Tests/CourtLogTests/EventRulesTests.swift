@@ -31,7 +31,7 @@ struct EventRulesTests {
     @Test func catalogRefusesUnknownMissingAndMistypedFields() throws {
         let c = EventCatalog.shipped
         // 15 usage types and system.used; 6 policy types with indicator.defined and indicator.retired; explanation.filed.
-        #expect(c.types.count == 24)
+        #expect(c.types.count == 36)
         #expect(throws: EventError.self) { try c.validate(type: "system.used", data: ["case_no": "x"]) }
         #expect(throws: EventError.self) { try c.validate(type: "case.filed", data: ["case_no": "x", "channel": "online", "x": 1]) }
         #expect(throws: EventError.self) { try c.validate(type: "case.filed", data: ["case_no": "x"]) }

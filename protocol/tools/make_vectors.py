@@ -169,6 +169,11 @@ EVENTS_410802 = [
      {"system": "one-click-archive", "case_no": CASE1, "channel": "online", "outcome": "success"}),
     ("a staff member's use of a system, required fields only", "vec-0024", "system.used", "2023-01-11T08:30:00+08:00", None,
      {"system": "intranet", "staff_id": "s-3f9a"}),
+    ("a problem raised by a grassroots court about a system", "vec-0025", "suggestion.raised", "2023-01-12T10:00:00+08:00", "tech-office",
+     {"unit": "410802", "suggestion": "2023-01", "kind": "problem", "system": "online-hearing",
+      "text": "互联网庭审平台在当事人手机端频繁掉线。", "contact": "张三 0391-1234567"}),
+    ("an explanation naming its 部门负责人", "vec-0026", "explanation.filed", "2023-01-13T09:00:00+08:00", None,
+     {"unit": "410802", "indicator": "online-hearing", "period": "2022-12", "text": "12月网上开庭率未达标，已整改。", "head": "李四"}),
 ]
 
 SMALL_PLAN = {
@@ -221,6 +226,47 @@ EVENTS_410800 = [
       "effective": "2023-01-01", "document": "焦中法〔2022〕120号"}),
     ("indicator retired", "pol-0012", "indicator.retired", "2023-06-20T09:00:00+08:00", None,
      {"indicator": "one-click-archive", "effective": "2023-07-01", "document": "焦中法〔2023〕30号"}),
+    ("a time limit of the working loop", "pol-0013", "loop_limit.set", "2023-01-02T09:00:00+08:00", "tech",
+     {"limit": "suggestion-answer", "days": 10, "effective": "2023-01-01", "document": "焦中法〔2023〕2号"}),
+    ("a suggestion raised by a department of the intermediate court", "pol-0014", "suggestion.raised",
+     "2023-01-12T11:00:00+08:00", "civil-1",
+     {"unit": "civil-1", "suggestion": "S-1", "kind": "suggestion", "text": "建议电子送达平台增加批量送达功能。"}),
+    ("a suggestion routed by hand", "pol-0015", "suggestion.routed", "2023-01-13T09:00:00+08:00", "tech",
+     {"suggestion": "410802/2023-01", "to": "tech", "note": "平台问题由技术处处理"}),
+    ("a suggestion answered", "pol-0016", "suggestion.answered", "2023-01-16T09:00:00+08:00", "tech",
+     {"suggestion": "410802/2023-01", "by": "tech", "text": "已联系厂商升级移动端。"}),
+    ("a suggestion closed", "pol-0017", "suggestion.closed", "2023-01-20T09:00:00+08:00", "tech",
+     {"suggestion": "410802/2023-01", "outcome": "resolved"}),
+    ("a suggestion escalated to the office", "pol-0018", "suggestion.escalated", "2023-01-30T09:00:00+08:00", "tech",
+     {"suggestion": "civil-1/S-1", "to": "office", "reason": "涉及全市批量送达，需领导小组研究。"}),
+    ("an explanation returned with a reason", "pol-0019", "explanation.reviewed", "2023-01-18T09:00:00+08:00", None,
+     {"unit": "410802", "indicator": "online-hearing", "period": "2022-12", "decision": "returned",
+      "reason": "未说明整改时限。", "reviewer": "信息化领导小组办公室"}),
+    ("an explanation accepted, required fields only", "pol-0020", "explanation.reviewed", "2023-01-19T09:00:00+08:00", None,
+     {"unit": "case-filing", "indicator": "online-filing-timely", "period": "2022-08", "decision": "accepted"}),
+    ("minutes of a regular meeting approving a draft bulletin", "pol-0023", "meeting.held", "2023-01-05T16:00:00+08:00", "tech",
+     {"date": "2023-01-05", "kind": "regular", "attendees": ["技术处", "立案庭", "审管办"],
+      "minutes": "审议2022年12月通报草稿，同意印发。", "approves": ["bulletin:2022-12", "policy:13"]}),
+    ("minutes of an extra meeting, required fields only", "pol-0024", "meeting.held", "2023-01-09T10:00:00+08:00", None,
+     {"date": "2023-01-09", "kind": "extra", "attendees": ["技术处"], "minutes": "专网中断应急处置。"}),
+    ("a lead department's scoring standard by bands", "pol-0025", "score_standard.set", "2023-01-06T09:00:00+08:00", "case-filing",
+     {"lead": "case-filing", "indicator": "online-filing", "weight": 10, "scoring": "bands", "bands": ["9900:100", "9500:60"],
+      "effective": "2023-01-01", "document": "焦中法立〔2023〕1号"}),
+    ("a scoring standard by rank, no bands", "pol-0026", "score_standard.set", "2023-01-06T09:10:00+08:00", None,
+     {"lead": "trial-management", "indicator": "online-hearing", "weight": 5, "scoring": "rank",
+      "effective": "2023-01-01", "document": "焦中法审管〔2023〕1号"}),
+    ("the office's rules for deductions and the external weight", "pol-0027", "score_rules.set", "2023-01-06T10:00:00+08:00", "tech",
+     {"late_explanation": 100, "missing_explanation": 300, "external_per_10k": 3000, "effective": "2023-01-01", "document": "焦中法〔2023〕3号"}),
+    ("a business line's own score", "pol-0028", "external_score.recorded", "2023-02-10T10:00:00+08:00", None,
+     {"unit": "410802", "period": "2023-01", "line": "审判管理", "score": 8850, "document": "焦中法审管〔2023〕5号"}),
+    ("a bulletin issued, binding its figures by digest", "pol-0021", "bulletin.issued", "2023-01-10T09:00:00+08:00", "tech",
+     {"period": "2022-12", "number": "焦中法技〔2023〕1号", "issued": "2023-01-10",
+      "digest": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+      "as_of": "2023-01-09T18:00:00+08:00", "approved_by": "meeting 2023-01-05"}),
+    ("a bulletin reissued with a reason, required fields first", "pol-0022", "bulletin.issued", "2023-02-01T09:00:00+08:00", None,
+     {"period": "2022-12", "number": "焦中法技〔2023〕3号", "issued": "2023-02-01",
+      "digest": "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752",
+      "as_of": "2023-01-31T18:00:00+08:00", "reason": "410803 的12月数据迟到同步，更正网上开庭率。"}),
 ]
 
 
@@ -345,6 +391,13 @@ def build_invalid(w802: cp.Writer) -> dict:
          lines[:2] + [signed(body3("explanation.filed", {"unit": "410803", "indicator": "online-filing",
                                                          "period": "2022-08", "text": "代为说明"}))], 3, 3,
          "explanation for another unit")
+    case("suggestion raised by a grassroots court in another court's name",
+         lines[:2] + [signed(body3("suggestion.raised", {"unit": "410803", "suggestion": "1", "kind": "problem",
+                                                         "text": "代为反映"}))], 3, 3,
+         "explanation for another unit")
+    case("suggestion answered by a grassroots court (410800 only)",
+         lines[:2] + [signed(body3("suggestion.answered", {"suggestion": "410802/1", "by": "tech", "text": "已处理"}))],
+         3, 3, "policy event")
     case("id used twice in one log", lines[:2] + [signed(body3("case.filed", good, id=e[0]["id"]))], 3, 3,
          "duplicate id")
     return {

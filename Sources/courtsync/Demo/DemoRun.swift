@@ -26,6 +26,8 @@ struct DemoRun {
     var carried: [String: [EventDraft]] = [:]
     /// Misses already considered for an explanation: `unit|indicator|period`.
     var considered: Set<String> = []
+    /// The working loop's items and reviews (issue 11).
+    var loop = DemoLoopState()
     private(set) var recorded = 0
     var plan: Plan { simulation.plan }
 
@@ -133,6 +135,7 @@ struct DemoRun {
         let outside = monthly.filter { ($0.data["rank"]?.intValue ?? 0) > plan.firstGroupRank }.count
         source = try ProjectionSource.stored(hub.store)
         let (filed, unexplained) = try explain(source, upTo: k)
+        notes += try workingLoop(month: k, source: source)
         status.clear()
         let held = try Self.eventsHeld(by: hub)
         // Progress: month k+1 of N, the time so far, and the time left at this month's pace.

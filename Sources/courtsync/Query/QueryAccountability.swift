@@ -13,9 +13,13 @@ struct QueryAccountability: ParsableCommand {
     @Option(help: "The period: \(Period.acceptedForms).")
     var period: String
 
+    @Option(help: "The day to judge deadlines on (default: the day of the latest policy or explanation event).")
+    var on: String?
+
     func run() throws {
-        try options.answer(path: ApiPaths.accountability, parameters: ["period": period]) {
-            try QueryViews.accountability($0, period: period)
+        let day = try on.map { try CivilDate(parsing: $0) }
+        try options.answer(path: ApiPaths.accountability, parameters: ["period": period, "on": on]) {
+            try QueryViews.accountability($0, period: period, on: day)
         }
     }
 }

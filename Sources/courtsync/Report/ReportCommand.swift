@@ -20,7 +20,15 @@ struct ReportCommand: ParsableCommand {
 
     @OptionGroup var options: ReportOptions
 
-    func run() throws { try options.write(kind: kind, periodText: period) }
+    @OptionGroup var issue: ReportIssueOptions
+
+    func run() throws {
+        if let number = issue.issue {
+            try issue.issuing(number: number, dir: options.dir, kind: kind, period: period, out: options.out, format: options.format).run()
+            return
+        }
+        try options.write(kind: kind, periodText: period)
+    }
 }
 
 extension Bulletin.Kind: ExpressibleByArgument {}
@@ -61,7 +69,7 @@ struct ReportOptions: ParsableArguments {
     var resolvedFormat: String { format ?? out.flatMap(Self.format(ofFile:)) ?? "md" }
 
     /// Builds, renders and writes (or prints) the bulletin of `periodText`.
-    func write(kind: Bulletin.Kind, periodText: String) throws {
+    func write(kind: Bulletin.Kind, periodText: String, quiet: Bool = false) throws {
         if let format, let out, let implied = Self.format(ofFile: out), implied != format {
             throw EventError("--format \(format) does not match --out \(out) (a .\(implied) file): change one of them")
         }
@@ -98,6 +106,6 @@ struct ReportOptions: ParsableArguments {
             return
         }
         try BulletinFile.write(bulletin, format: resolvedFormat, to: out)
-        printError("\(Bulletin.chinese(period))\(kind.title) written to \(out)")
+        if !quiet { printError("\(Bulletin.chinese(period))\(kind.title) written to \(out)") }
     }
 }
