@@ -92,7 +92,7 @@ public struct Bulletin: Sendable {
     /// The intermediate court's departments, judged and ranked one by one (the plan's 责任部门).
     public let departmentStandings: [DepartmentStanding]
     /// Where the data stands: "统计截至 …" as the caller knows it (record time or as-of).
-    public let dataNote: String
+    public var dataNote: String
     public let firstGroupRank: Int64
     /// How to reproduce the bulletin exactly (the record time to replay to), for the appendix.
     public var reproduction: String = ""
@@ -100,6 +100,18 @@ public struct Bulletin: Sendable {
     public var issued: String = ""
     /// The document number (文号 / 期号); empty means the default, e.g. 2023年第7期.
     public var number: String = ""
+
+    /// The bulletin as a `bulletin.issued` digest binds it: its figures and words, without what
+    /// names one copy or one issue (文号, issue date, data note, reproduction appendix), so that
+    /// anyone replaying the log to the bound record time gets the same text.
+    public var bound: Bulletin {
+        var b = self
+        b.number = ""
+        b.issued = ""
+        b.dataNote = ""
+        b.reproduction = ""
+        return b
+    }
 
     /// The 文号 shown under the title: the given number, else the issue's place in its series.
     public var documentNumber: String {

@@ -213,11 +213,19 @@ public struct WorkingLoop: Sendable {
     }
 
     /// The digest `bulletin.issued` binds: hex SHA-256 of the bulletin's Markdown as UTF-8 without
-    /// its provenance line (`> 数据来源：…`, which names the directory and record time the copy was
-    /// made from): the figures and words, wherever and whenever they are reproduced.
+    /// its provenance — the data note (a line `> 数据来源：…` or `> 数据说明：…`) and the appendix
+    /// `## 附：数据复核信息` to the end,
+    /// which name the directory and record time the copy was made from: the figures and words,
+    /// wherever and whenever they are reproduced.
     public static func digest(ofMarkdown text: String) -> String {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("> 数据来源") }
-        return Hex.encode(Array(SHA256.hash(data: Array(lines.joined(separator: "\n").utf8))))
+        Hex.encode(Array(SHA256.hash(data: Array(boundText(ofMarkdown: text).utf8))))
+    }
+
+    /// The part of a bulletin's Markdown that ``digest(ofMarkdown:)`` binds.
+    public static func boundText(ofMarkdown text: String) -> String {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if let appendix = lines.firstIndex(where: { $0.hasPrefix("## 附：数据复核信息") }) { lines.removeSubrange(appendix...) }
+        return lines.filter { !$0.hasPrefix("> 数据来源") && !$0.hasPrefix("> 数据说明") }.joined(separator: "\n")
     }
 
     /// The first issue of a period's bulletin (a reissue does not move the deadline).

@@ -93,17 +93,17 @@ struct WorkingLoopCommandTests {
         let md = s.file("b.md")
         let r = try CLI.run(issue + ["--approved-by", "双周例会 2022-10-07", "--out", md])
         #expect(r.status == 0 && r.stdout.contains("issued 2022年9月月通报 焦中法技〔2022〕9号"), "\(r.output)")
-        let bytes = try #require(FileManager.default.contents(atPath: md))
-        // The digest leaves out the provenance line (it names the directory and time of the copy).
-        let bound = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-            .filter { !$0.hasPrefix("> 数据来源") }.joined(separator: "\n")
-        let digest = EventHash(ofCanonicalBody: Array(bound.utf8)).hex
-        #expect(r.stdout.contains("digest \(digest)"), "\(r.output)")
-        // Anyone with the log reproduces it: report --as-of the bound record time gives the same bytes.
+        let written = String(decoding: try #require(FileManager.default.contents(atPath: md)), as: UTF8.self)
+        #expect(written.contains("焦中法技〔2022〕9号"), "the issued document carries its 文号")
+        // Anyone with the log reproduces the digest: the bound text (figures and words, without
+        // 文号, date, data note and appendix) as of the bound record time, hashed with SHA-256.
         let asOf = try #require(r.stdout.components(separatedBy: "figures as of ").last?.components(separatedBy: ",").first)
-        let again = try CLI.run(["report", "monthly", "2022-09", "--dir", hub, "--as-of", asOf])
-        #expect(again.stdout.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("> 数据来源") }
-                    .joined(separator: "\n") == bound, "\(again.output)")
+        let again = try CLI.run(["report", "monthly", "2022-09", "--dir", hub, "--as-of", asOf, "--bound"])
+        #expect(again.status == 0 && !again.stdout.contains("焦中法技〔2022〕9号") && !again.stdout.contains("数据复核"), "\(again.output)")
+        let digest = EventHash(ofCanonicalBody: Array(again.stdout.utf8)).hex
+        #expect(r.stdout.contains("digest \(digest)"), "\(r.output)")
+        // The figures of the issued document are the bound ones.
+        #expect(written.contains(again.stdout.components(separatedBy: "## 一、总体情况").last!.components(separatedBy: "## 四、").first!))
         // A reissue must say why, under a new 文号; it shows what changed against the first issue.
         expectOneLineError(try CLI.run(issue.map { $0 == "焦中法技〔2022〕9号" ? "焦中法技〔2022〕12号" : $0 } + ["--approved-by", "office"]), contains: "--reason")
         #expect(try append(hub, "case.filed", "2022-09-07T09:00:00+08:00", ["case_no=(2022)豫08民初3号", "channel=online"]).status == 0)
@@ -208,9 +208,8 @@ struct WorkingLoopCommandTests {
         let data = try #require(issue["data"] as? [String: Any])
         let period = try #require(data["period"] as? String), asOf = try #require(data["as_of"] as? String)
         // The bulletin reproduced as of the bound record time has the bound digest.
-        let again = try CLI.run(["report", "monthly", period, "--dir", hub, "--as-of", asOf])
-        let bound = again.stdout.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("> 数据来源") }.joined(separator: "\n")
-        #expect(EventHash(ofCanonicalBody: Array(bound.utf8)).hex == data["digest"] as? String, "\(again.output)")
+        let again = try CLI.run(["report", "monthly", period, "--dir", hub, "--as-of", asOf, "--bound"])
+        #expect(EventHash(ofCanonicalBody: Array(again.stdout.utf8)).hex == data["digest"] as? String, "\(again.output)")
         #expect(try CLI.run(["query", "suggestions", "--dir", hub, "--on", "2022-10-01", "--all"]).status == 0)
         #expect(try CLI.run(["meeting", "agenda", "--dir", hub, "--on", "2022-10-01"]).stdout.contains("双周例会议程"))
         #expect(try CLI.run(["query", "scores", "--dir", hub, "--period", "2022-09"]).stdout.contains("网上立案率"))

@@ -127,10 +127,11 @@ extension DemoRun {
         if k > 0, let meeting = firstMeeting {
             let cutoff = nowSeconds
             while nowSeconds <= cutoff { usleep(20_000) }
-            let src = try ProjectionSource.stored(hub.store)
+            // The figures as of the cutoff, by the same replay `report --as-of` makes.
+            let src = try ProjectionSource.replayed(hub.store, recordedBy: cutoff)
             let prev = simulation.period(k - 1)
             let bulletin = try Bulletin.make(kind: .monthly, period: prev, projection: src.projection, counts: src.counts, dataNote: "数据来源：演示")
-            let digest = WorkingLoop.digest(ofMarkdown: BulletinMarkdown.render(bulletin))
+            let digest = WorkingLoop.digest(ofMarkdown: BulletinMarkdown.render(bulletin.bound))
             let issued = CivilDate(utcSeconds: Int64(meeting.daysSinceEpoch + 1) * 86400)
             let number = "焦中法技〔\(y)〕演示\(m)号"
             try append([try EventDraft(id: "issue-\(prev)", type: "bulletin.issued", at: EventTime(parsing: "\(issued.text)T09:00:00+08:00"), dept: "tech",

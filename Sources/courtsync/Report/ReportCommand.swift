@@ -46,12 +46,16 @@ struct ReportOptions: ParsableArguments {
     @Option(help: "Write the bulletin to this file (default: standard output).")
     var out: String?
 
+    @Flag(help: "Print only what an issued bulletin's digest binds (Markdown without 文号, issue date, data note and appendix): its SHA-256 is the digest of bulletin.issued.")
+    var bound = false
+
     @Option(name: .customLong("as-of"), help: "Report the data as it stood at this record time (RFC 3339 with offset, or a date YYYY-MM-DD meaning its end in UTC+08:00), to reproduce a bulletin as published.")
     var asOf: String?
 
     func validate() throws {
         if let format, !BulletinFile.formats.contains(format) { throw ValidationError("--format must be md, html, docx or pdf, not '\(format)'") }
         if let format, !BulletinFile.isText(format), out == nil { throw ValidationError("--format \(format) writes a file: give --out FILE.\(format)") }
+        if bound, resolvedFormat != "md" { throw ValidationError("--bound prints Markdown: leave out --format or give md") }
     }
 
     /// The format a file's extension names, if it names one.
@@ -100,6 +104,7 @@ struct ReportOptions: ParsableArguments {
         bulletin.reproduction = BulletinNote.reproduction(time: time, command: "courtsync report \(kind.rawValue) \(period) --dir \(dir) --as-of \(time)", plan: source.policy.planSource)
         bulletin.issued = BulletinNote.chineseDate(cutoff)
         bulletin.number = number ?? ""
+        if bound { bulletin = bulletin.bound }
         guard let out else {
             let text = BulletinFile.render(bulletin, format: resolvedFormat)
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")

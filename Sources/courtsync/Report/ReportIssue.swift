@@ -25,14 +25,16 @@ struct ReportIssue {
     /// The SHA-256 of a bulletin's Markdown, hex.
     static func digest(_ markdown: String) -> String { WorkingLoop.digest(ofMarkdown: markdown) }
 
-    /// The Markdown `courtsync report KIND PERIOD --dir DIR --as-of AS_OF` writes.
+    /// The Markdown `courtsync report KIND PERIOD --dir DIR --as-of AS_OF --bound` writes: what the digest binds.
     func markdown(asOf: String) throws -> String {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("courtsync-issue-\(UUID().uuidString).md").path
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let options = try ReportOptions.parse(["--dir", dir, "--as-of", asOf, "--format", "md", "--out", file])
+        let options = try ReportOptions.parse(["--dir", dir, "--as-of", asOf, "--format", "md", "--out", file, "--bound"])
         try options.write(kind: kind, periodText: period, quiet: true)
         guard let data = FileManager.default.contents(atPath: file) else { throw EventError("cannot read the bulletin just written to \(file)") }
-        return String(decoding: data, as: UTF8.self)
+        // Exactly what `report … --bound` prints: the text, ending with one newline.
+        let text = String(decoding: data, as: UTF8.self)
+        return text.hasSuffix("\n") ? text : text + "\n"
     }
 
     func run() throws {
@@ -65,8 +67,12 @@ struct ReportIssue {
         let draft = try EventRecordReader().draft(id: "issue-\(p)-\(digest.prefix(16))", type: "bulletin.issued",
                                                   at: "\(day.text)T09:00:00+08:00", dept: "tech", data: data)
         if let out {
-            do { try Data(md.utf8).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
-                throw EventError("cannot write \(out): \(error.localizedDescription); choose a writable path (nothing was issued)")
+            // The document itself: the same figures, with its 文号, data note and appendix.
+            do {
+                let options = try ReportOptions.parse(["--dir", dir, "--as-of", asOf, "--number", number, "--out", out])
+                try options.write(kind: kind, periodText: period, quiet: true)
+            } catch {
+                throw EventError("cannot write \(out): \(error); choose a writable path (nothing was issued)")
             }
         }
         let outcome: EventStore.AppendOutcome
@@ -88,12 +94,13 @@ struct ReportIssue {
         let old = try markdown(asOf: asOf)
         let check = Self.digest(old) == last.digest ? "reproduced, digest matches" : "reproduced, but its digest does not match: the figures as of then differ from what was issued"
         print("reissue of \(last.number) (\(check)); reason: \(reason ?? "")")
-        let oldLines = old.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let newLines = md.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Only what the digest binds: the provenance (数据来源, the appendix) carries the record time
+        // and the directory, and always differs: not a change of figures.
+        let oldLines = WorkingLoop.boundText(ofMarkdown: old).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let newLines = WorkingLoop.boundText(ofMarkdown: md).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let oldSet = Set(oldLines), newSet = Set(newLines)
-        // 数据来源 carries the record time and always differs: not a change of figures.
-        let removed = oldLines.filter { !newSet.contains($0) && !$0.hasPrefix("数据来源") }
-        let added = newLines.filter { !oldSet.contains($0) && !$0.hasPrefix("数据来源") }
+        let removed = oldLines.filter { !newSet.contains($0) }
+        let added = newLines.filter { !oldSet.contains($0) }
         if removed.isEmpty && added.isEmpty { print("no figure changed"); return }
         for l in removed { print("- \(l)") }
         for l in added { print("+ \(l)") }
