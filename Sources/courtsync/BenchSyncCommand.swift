@@ -54,7 +54,15 @@ struct BenchSyncCommand: AsyncParsableCommand {
         server.standardError = FileHandle.nullDevice
         try server.run()
         defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
-        try await Task.sleep(nanoseconds: 1_500_000_000)
+        // Wait until the hub answers /healthz (a generous deadline: a loaded machine starts slowly).
+        let probe = try HubClient(baseURL: "https://localhost:\(hub.port)", caPEM: try hub.caPEM, certificatePEM: nil, privateKeyPEM: nil)
+        let deadline = Date().addingTimeInterval(60)
+        var up = false
+        while !up && Date() < deadline && server.isRunning {
+            if let reply = try? await probe.get(ApiPaths.health), reply.status == 200 { up = true } else { try await Task.sleep(nanoseconds: 100_000_000) }
+        }
+        await probe.shutdown()
+        guard up else { throw EventError("bench: the hub did not answer on port \(hub.port) within 60 s; is the port free?") }
         let syncer = try NodeSyncer(node: node)
         let t1 = Date()
         let report = try await syncer.syncOnce()
