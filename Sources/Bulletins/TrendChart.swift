@@ -109,14 +109,17 @@ public enum TrendChart {
         return svg + "</svg>"
     }
 
-    static func escape(_ s: String) -> String {
+    /// Text made safe for HTML and SVG: the one escape that every page and bulletin uses.
+    public static func escape(_ s: String) -> String {
         var out = ""
+        out.reserveCapacity(s.utf8.count)
         for c in s {
             switch c {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
+            case "'": out += "&#39;"
             default: out.append(c)
             }
         }

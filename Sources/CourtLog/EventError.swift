@@ -9,6 +9,8 @@ public struct EventError: Error, Sendable, Equatable, CustomStringConvertible {
     public var line: Int?
     /// What is wrong and what to do.
     public var reason: String
+    /// For a report of several bad records of one input (each located by line), the records.
+    public var records: [EventError] = []
 
     public init(_ reason: String, seq: Int64? = nil, line: Int? = nil) {
         self.reason = reason

@@ -143,8 +143,13 @@ public struct Plan: Sendable {
     /// The plan with one more indicator, given in the plan file's form (an `indicator.defined`
     /// policy event's): its slug must be new and every unit it names must exist.
     public func adding(indicatorJSON: JSONValue) throws(PlanError) -> Plan {
+        try adding(indicatorJSONs: [indicatorJSON])
+    }
+
+    /// The plan with several more indicators, read in one pass.
+    public func adding(indicatorJSONs: [JSONValue]) throws(PlanError) -> Plan {
         guard case .object(var root) = json, case .array(var list)? = root["indicators"] else { throw PlanError("plan document has no indicators array") }
-        list.append(indicatorJSON)
+        list += indicatorJSONs
         root["indicators"] = .array(list)
         return try Plan(json: .object(root))
     }

@@ -1,3 +1,4 @@
+import CourtLog
 /// One court of the plan as the hub sees it: enrolled or not, what it holds of the court's log,
 /// what the node last reported holding, when it last pushed, and its alarms. Built by the hub,
 /// shown by the dashboard and by `courtsync hub status`.
@@ -50,19 +51,8 @@ public struct CourtSyncState: Sendable, Equatable {
     /// Beijing time of the last push, `2023-08-01 09:30:00`.
     public static func beijing(_ seconds: Int64) -> String {
         let t = seconds + 8 * 3600
-        var days = t >= 0 ? t / 86400 : (t - 86399) / 86400
-        let rem = t - days * 86400
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        days += 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let doe = days - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        let rem = t - (t >= 0 ? t / 86400 : (t - 86399) / 86400) * 86400
         func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(y)-\(two(m))-\(two(d)) \(two(rem / 3600)):\(two(rem % 3600 / 60)):\(two(rem % 60))"
+        return "\(CivilDate(utcSeconds: t).text) \(two(rem / 3600)):\(two(rem % 3600 / 60)):\(two(rem % 60))"
     }
 }

@@ -29,15 +29,6 @@ public enum Dashboard {
         return try Period(parsing: last)
     }
 
-    static func mark(_ s: ComplianceStatus) -> String {
-        switch s {
-        case .met: "✓"
-        case .missed: "✗"
-        case .notAssessed: "–"
-        case .noData: "·"
-        case .dataProblem: "!"
-        }
-    }
 
     static func cssClass(_ s: ComplianceStatus) -> String {
         switch s {
@@ -86,7 +77,7 @@ public enum Dashboard {
                 : #"<tr class="court" data-court="\#(HTML.escape(unit))"><td class="name"><a href="/dashboard/court/\#(HTML.escape(unit))\#(q)">\#(HTML.escape(name))</a></td>"#
             for r in rows {
                 let tip = "\(r.indicatorName)：\(r.valueText)（标准 \(r.thresholdText)）\(r.status.chinese)"
-                body += #"<td class="\#(cssClass(r.status))" title="\#(HTML.escape(tip))">\#(mark(r.status))</td>"#
+                body += #"<td class="\#(cssClass(r.status))" title="\#(HTML.escape(tip))">\#(r.status.mark)</td>"#
             }
             body += "<td>\(rows.filter { $0.status == .met }.count)/\(assessed)</td></tr>"
         }

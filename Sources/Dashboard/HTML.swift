@@ -1,21 +1,8 @@
+import Bulletins
 /// Escaped HTML building. Every piece of text that reaches a page goes through `escape`, so a
 /// court name, an explanation's text or a query parameter can never become markup.
 enum HTML {
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { TrendChart.escape(s) }
 
     /// A query-string value (periods, slugs and codes are ASCII already; this keeps them so).
     static func query(_ s: String) -> String {

@@ -244,8 +244,11 @@ public struct HubServer: Sendable {
                 }
             }
             for e in events where e.seq > head.seq {
+                // Decided on the data: a validly signed event whose prev is not the hash the hub
+                // holds before it is a second history of this court.
+                let forks = e.prev != verifier.head.hash
                 do throws(EventError) { try verifier.link(e) } catch {
-                    if error.reason.hasPrefix("prev does not match"), let seq = error.seq {
+                    if forks, let seq = error.seq {
                         try hub.store.recordAlarm(court: court, seq: seq, kind: "fork", detail: error.reason,
                                                   evidence: String(decoding: e.exportLine, as: UTF8.self), at: received)
                         return .failure(PushRefusal(.conflict, "fork: \(error.description)", "fork", cursor: head.seq))

@@ -218,7 +218,9 @@ struct ImportProblems {
         guard !errors.isEmpty else { return }
         if errors.count == 1 && !more { throw errors[0] }
         let count = more ? "at least \(errors.count) records are wrong (the first \(errors.count) shown)" : "\(errors.count) records are wrong"
-        throw EventError(count + "; fix them and import again:\n" + errors.map { "  \($0.description)" }.joined(separator: "\n"))
+        var report = EventError(count + "; fix them and import again:\n" + errors.map { "  \($0.description)" }.joined(separator: "\n"))
+        report.records = errors
+        throw report
     }
 }
 

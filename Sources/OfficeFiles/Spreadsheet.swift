@@ -114,7 +114,7 @@ public enum Spreadsheet {
         let days = Int(v.rounded(.down))
         let seconds = Int(((v - Double(days)) * 86400).rounded())
         // 1899-12-30 is day 0; days from 1970-01-01 = days - 25569.
-        var z = days - 25569 + 719468 + seconds / 86400
+        let z = days - 25569 + 719468 + seconds / 86400
         let era = (z >= 0 ? z : z - 146096) / 146097
         let doe = z - era * 146097
         let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
@@ -122,7 +122,6 @@ public enum Spreadsheet {
         let mp = (5 * doy + 2) / 153
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
-        z = 0
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d, seconds % 86400)
     }
 

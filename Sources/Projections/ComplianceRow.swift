@@ -22,6 +22,18 @@ public enum ComplianceStatus: String, Sendable, Equatable {
         case .dataProblem: "数据异常"
         }
     }
+
+    /// The one-character mark of a compliance matrix: ✓ met, ✗ missed, – not assessed, · no
+    /// data, ! data problem.
+    public var mark: String {
+        switch self {
+        case .met: "✓"
+        case .missed: "✗"
+        case .notAssessed: "–"
+        case .noData: "·"
+        case .dataProblem: "!"
+        }
+    }
 }
 
 /// One indicator for one unit in one period.

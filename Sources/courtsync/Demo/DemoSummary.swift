@@ -14,15 +14,6 @@ struct DemoSummary {
     let dir: String
     let simulation: CitySimulation
 
-    static func mark(_ s: ComplianceStatus) -> String {
-        switch s {
-        case .met: "✓"
-        case .missed: "✗"
-        case .notAssessed: "–"
-        case .noData: "·"
-        case .dataProblem: "!"
-        }
-    }
 
     func print(totalEvents: Int, elapsed: Double) throws {
         let source = try ProjectionSource.stored(hub.store)
@@ -39,7 +30,7 @@ struct DemoSummary {
         for unit in plan.courts.map(\.code) + [Attribution.city] {
             let rows = indicators.map { projection.row($0, unit: unit, counts: counts, period: last) }
             let assessed = rows.filter { $0.status == .met || $0.status == .missed }.count
-            table.add([projection.unitName(unit)] + rows.map { Self.mark($0.status) } + ["\(rows.filter { $0.status == .met }.count)/\(assessed)"])
+            table.add([projection.unitName(unit)] + rows.map(\.status.mark) + ["\(rows.filter { $0.status == .met }.count)/\(assessed)"])
         }
         Swift.print(table.render())
         Swift.print(indicators.map { "\($0.code) \($0.name)\($0.kind == "supervised" ? "（督导）" : "")" }.joined(separator: "  "))

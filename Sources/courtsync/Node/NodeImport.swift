@@ -58,7 +58,7 @@ struct NodeImport: ParsableCommand {
                 }
             }
         } catch let error as EventError {
-            if error.description.contains("\n") { throw EventError("\(file): nothing was imported; \(error.description)") }
+            if !error.records.isEmpty { throw EventError("\(file): nothing was imported; \(error.description)") }
             throw EventError("\(file): \(error.description) (nothing was imported)")
         }
         // Open the node only after the file is known good: a bad file touches nothing.

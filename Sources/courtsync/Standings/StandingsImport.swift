@@ -57,7 +57,7 @@ struct StandingsImport: ParsableCommand {
                 return try Self.drafts(rows, plan: plan, at: time)
             }
         } catch let error as EventError {
-            if error.description.contains("\n") { throw EventError("\(file): nothing was recorded; \(error.description)") }
+            if !error.records.isEmpty { throw EventError("\(file): nothing was recorded; \(error.description)") }
             throw EventError("\(file): \(error.description) (nothing was recorded)")
         }
         let node = try NodeDirectory.open(at: dir)
@@ -127,7 +127,9 @@ struct StandingsImport: ParsableCommand {
         }
         if errors.count == 1 { throw errors[0] }
         if !errors.isEmpty {
-            throw EventError("\(errors.count >= EventRecordReader.reportLimit ? "at least " : "")\(errors.count) rows are wrong; fix them and import again:\n" + errors.map { "  \($0.description)" }.joined(separator: "\n"))
+            var report = EventError("\(errors.count >= EventRecordReader.reportLimit ? "at least " : "")\(errors.count) rows are wrong; fix them and import again:\n" + errors.map { "  \($0.description)" }.joined(separator: "\n"))
+            report.records = errors
+            throw report
         }
         guard !out.isEmpty else { throw EventError("the sheet has a header but no rows: add one row per indicator and period") }
         return out
