@@ -174,6 +174,10 @@ EVENTS_410802 = [
       "text": "互联网庭审平台在当事人手机端频繁掉线。", "contact": "张三 0391-1234567"}),
     ("an explanation naming its 部门负责人", "vec-0026", "explanation.filed", "2023-01-13T09:00:00+08:00", None,
      {"unit": "410802", "indicator": "online-hearing", "period": "2022-12", "text": "12月网上开庭率未达标，已整改。", "head": "李四"}),
+    ("a role roster: the court's 员额法官", "vec-0027", "roster.set", "2023-02-01T00:00:00+08:00", None,
+     {"headcount": 10, "role": "judge"}),
+    ("a 法官助理 active in OA, with role", "vec-0028", "staff.active", "2023-02-02T18:00:00+08:00", "civil-1",
+     {"staff_id": "s-7c21", "app": "oa", "day": "2023-02-02", "role": "judge_assistant"}),
 ]
 
 SMALL_PLAN = {
@@ -351,6 +355,8 @@ def build_invalid(w802: cp.Writer) -> dict:
     case("string where a boolean is required",
          lines[:2] + [signed(body3("hearing.held", {"case_no": CASE1, "mode": "online", "streamed": "yes"}))], 3, 3,
          "must be a boolean")
+    case("a role that is not one of the catalog's",
+         lines[:2] + [signed(body3("roster.set", {"headcount": 3, "role": "员额法官"}))], 3, 3, "must be one of")
     roster = signed(body3("roster.set", {"headcount": 12}))
     assert '"headcount":12}' in roster
     case("floating-point number in data", lines[:2] + [roster.replace('"headcount":12}', '"headcount":12.5}')],
