@@ -133,6 +133,9 @@ public struct Bulletin: Sendable {
     public internal(set) var outstanding: [Outstanding] = []
     /// 考核 scores of the period, where lead departments have set standards (issue 11).
     public internal(set) var scores: [UnitScore] = []
+    /// Staff measures by role (员额法官, 法官助理, 书记员) for the city and each court whose
+    /// rosters give roles (审管办 duty 1); empty where no roster gives roles.
+    public internal(set) var roleBreakdown: [ComplianceRow] = []
 
     /// How a change is labelled: 较上月, 较2022年下半年, 较上年.
     public var previousLabel: String {
@@ -208,6 +211,11 @@ public struct Bulletin: Sendable {
                         firstGroupRank: plan.firstGroupRank)
         bulletin.outstanding = try outstanding(before: period, projection: projection, counts: counts)
         bulletin.scores = projection.scores(period: period, counts: current, on: recordDay(projection, period: period))
+        bulletin.roleBreakdown = sections.map(\.indicator).filter(projection.isStaffMeasure).flatMap { ind in
+            ([Attribution.city] + plan.courts.map(\.code)).flatMap { unit in
+                projection.rolesOnRoster(unit: unit, period: period).map { projection.row(ind, unit: unit, role: $0, counts: current, period: period) }
+            }
+        }
         return bulletin
     }
 

@@ -59,6 +59,14 @@ public enum BulletinDocx {
                                                s.city.valueText, s.city.thresholdText, "\(s.courts.filter { $0.row.denominator > 0 }.count)"] },
                     widthsPercent: [36, 18, 16, 14, 16])
         }
+        if !b.roleBreakdown.isEmpty {
+            d.paragraph("分角色人员活跃情况", bold: true, keepWithNext: true, indentFirstLine: true)
+            d.paragraph(BulletinText.roleLead, keepWithNext: true, indentFirstLine: true)
+            d.table(header: ["指标", "单位", "角色", "活跃/在册", "值", "状态"],
+                    rows: b.roleBreakdown.map { r in [r.indicatorCode + " " + r.indicatorName, r.unitName, ComplianceRow.roleName(r.role ?? ""),
+                                                      "\(r.numerator)/\(r.denominator)", r.valueText, r.status.chinese] },
+                    widthsPercent: [26, 22, 14, 14, 12, 12])
+        }
         d.paragraph("三、需向领导小组说明情况的单位", face: .heading, keepWithNext: true, indentFirstLine: true)
         if b.accountability.isEmpty {
             d.paragraph("本期无需说明情况的单位。", indentFirstLine: true)

@@ -114,6 +114,14 @@ public enum BulletinHTML {
             }
             h += "</table></section>\n"
         }
+        if !b.roleBreakdown.isEmpty {
+            h += "<section class=\"indicator\"><h3>分角色人员活跃情况</h3>\n<p>\(e(BulletinText.roleLead))</p>\n"
+            h += "<table><tr><th>指标</th><th>单位</th><th>角色</th><th>活跃/在册</th><th>值</th><th>状态</th></tr>\n"
+            for r in b.roleBreakdown {
+                h += "<tr><td>\(e(r.indicatorCode)) \(e(r.indicatorName))</td><td>\(e(r.unitName))</td><td>\(e(ComplianceRow.roleName(r.role ?? "")))</td><td class=\"num\">\(r.numerator)/\(r.denominator)</td><td class=\"num\">\(e(r.valueText))</td><td class=\"\(css(r.status))\">\(r.status.chinese)</td></tr>\n"
+            }
+            h += "</table></section>\n"
+        }
         h += "<h2>三、需向领导小组说明情况的单位</h2>\n"
         if b.accountability.isEmpty {
             h += "<p>本期无需说明情况的单位。</p>\n"

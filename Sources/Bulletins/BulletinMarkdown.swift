@@ -76,6 +76,18 @@ public enum BulletinMarkdown {
             }
             out.append("")
         }
+        if !b.roleBreakdown.isEmpty {
+            out.append("### 分角色人员活跃情况")
+            out.append("")
+            out.append(BulletinText.roleLead)
+            out.append("")
+            out.append("| 指标 | 单位 | 角色 | 活跃/在册 | 值 | 状态 |")
+            out.append("|---|---|---|---:|---:|---|")
+            for r in b.roleBreakdown {
+                out.append("| \(r.indicatorCode) \(r.indicatorName) | \(r.unitName) | \(ComplianceRow.roleName(r.role ?? "")) | \(r.numerator)/\(r.denominator) | \(r.valueText) | \(r.status.chinese) |")
+            }
+            out.append("")
+        }
         out.append("## 三、需向领导小组说明情况的单位")
         out.append("")
         if b.accountability.isEmpty {

@@ -61,6 +61,9 @@ enum BulletinText {
         return "依照方案第五部分第4项，本期共\(n)项需由部门（法院）负责人向领导小组说明情况，已说明\(done)项，尚未说明\(n - done)项。"
     }
 
+    /// The sentence above the role table.
+    static let roleLead = "按在册名单所列角色（员额法官、法官助理、书记员），各角色在岗人员的活跃比例如下（仅列出按角色报送名单的单位）："
+
     static func requirement(_ b: Bulletin) -> String {
         var seen = Set<String>()
         let pending = b.accountability.filter { !$0.explained }.map { b.unitLabel($0.unit, $0.unitName) }.filter { seen.insert($0).inserted }

@@ -20,6 +20,9 @@ public struct CitySimulation: Sendable {
 
     /// The court that loses its link to the hub for two months, then syncs its backlog.
     public static let offlineCourt = "410804"
+    /// The courts whose department rosters give roles (员额法官, 法官助理, 书记员, other), so that
+    /// the bulletins break their staff measures down by role.
+    public static let roleRosterCourts: Set<String> = ["410803", "410822", "410883"]
     /// The court that hires staff mid-year (its roster grows before the new staff are active).
     public static let hiringCourt = "410802"
     /// The threshold the provincial notice raises mid-year, and to what.

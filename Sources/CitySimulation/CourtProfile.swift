@@ -30,6 +30,13 @@ public struct CourtProfile: Sendable {
         return [("case-filing", filing), ("civil-1", civil), ("general-office", staff - filing - civil)]
     }
 
+    /// The staff of a department by role, for the courts whose rosters give roles: 员额法官 two
+    /// fifths, 法官助理 three tenths, 书记员 a fifth, other staff the rest (in that order).
+    public static func roles(staff: Int) -> [(role: String, staff: Int)] {
+        let judges = staff * 2 / 5, assistants = staff * 3 / 10, clerks = staff / 5
+        return [("judge", judges), ("judge_assistant", assistants), ("clerk", clerks), ("other", staff - judges - assistants - clerks)]
+    }
+
     public static let intermediateRosters: [(dept: String, staff: Int)] = [
         ("tech", 12), ("trial-management", 8), ("case-filing", 25), ("enforcement-general", 10), ("general-office", 15),
         ("petitions", 8), ("personnel", 8), ("publicity", 6), ("civil-1", 18), ("civil-2", 14), ("civil-3", 8),

@@ -68,27 +68,37 @@ struct MonthGenerator {
                 try emit("roster.set", at: monthStart + 60, dept: dept, ["headcount": .int(Int64(staff))])
             }
         } else {
-            // A grassroots court keeps a roster per department (its headcount is their sum).
+            // A grassroots court keeps a roster per department (its headcount is their sum), a
+            // few of them per role within each department (the sum of the roles).
             for (dept, n) in CourtProfile.grassrootsDepartments(staff: profile.staff) {
-                try emit("roster.set", at: monthStart + 60, dept: dept, ["headcount": .int(Int64(n))])
+                if CitySimulation.roleRosterCourts.contains(court) {
+                    for (role, m) in CourtProfile.roles(staff: n) where m > 0 {
+                        try emit("roster.set", at: monthStart + 60, dept: dept, ["headcount": .int(Int64(m)), "role": .string(role)])
+                    }
+                } else {
+                    try emit("roster.set", at: monthStart + 60, dept: dept, ["headcount": .int(Int64(n))])
+                }
             }
         }
     }
 
     /// Each staff member on the roster uses OA and mobile office at least once, or not, this month.
     mutating func staffActivity(_ profile: CourtProfile) throws {
-        var staff: [(id: String, dept: String?, unit: String, joinedMonth: Int)] = []
+        var staff: [(id: String, dept: String?, unit: String, joinedMonth: Int, role: String?)] = []
         if court == PolicyAuthority.intermediateCourt {
             for (dept, n) in CourtProfile.intermediateRosters {
-                for i in 1...n { staff.append(("\(court)-\(dept)-s\(i)", dept, dept, 0)) }
+                for i in 1...n { staff.append(("\(court)-\(dept)-s\(i)", dept, dept, 0, nil)) }
             }
         } else {
             var i = 0
+            let byRole = CitySimulation.roleRosterCourts.contains(court)
             for (dept, n) in CourtProfile.grassrootsDepartments(staff: profile.staff) {
-                for _ in 0..<n { i += 1; staff.append(("\(court)-s\(i)", dept, court, 0)) }
+                // Where rosters give roles, each staff member's activity carries the role.
+                let roles = byRole ? CourtProfile.roles(staff: n).flatMap { Array(repeating: Optional($0.role), count: $0.staff) } : Array(repeating: nil, count: n)
+                for r in roles { i += 1; staff.append(("\(court)-s\(i)", dept, court, 0, r)) }
             }
             if court == CitySimulation.hiringCourt, k >= simulation.hiringMonth, simulation.hiringMonth > 0 {
-                for i in (profile.staff + 1)...(profile.staff + 6) { staff.append(("\(court)-s\(i)", "civil-1", court, simulation.hiringMonth)) }
+                for i in (profile.staff + 1)...(profile.staff + 6) { staff.append(("\(court)-s\(i)", "civil-1", court, simulation.hiringMonth, nil)) }
             }
         }
         let days = CivilDate.daysIn(year: year, month: month)
@@ -98,9 +108,11 @@ struct MonthGenerator {
                 let ready = k >= s.joinedMonth + (s.joinedMonth == 0 ? 0 : app == "oa" ? 1 : 2)
                 guard ready, rng.chance(simulation.activity(s.unit, app, k)) else { continue }
                 let day = rng.int(1...days)
-                try emit("staff.active", at: monthStart + Int64(day - 1) * 86400 + Int64(rng.int(8 * 3600...(18 * 3600 - 1))), dept: s.dept, [
+                var data: [String: JSONValue] = [
                     "staff_id": .string(s.id), "app": .string(app), "day": .string(CivilDate(year: year, month: month, day: day).text),
-                ])
+                ]
+                if let role = s.role { data["role"] = .string(role) }
+                try emit("staff.active", at: monthStart + Int64(day - 1) * 86400 + Int64(rng.int(8 * 3600...(18 * 3600 - 1))), dept: s.dept, data)
             }
             // The office system (办公/办文/办会/政务), supervised by 办公室: most staff use it.
             if rng.chance(simulation.rate(s.unit, "oa-office", k)) {

@@ -18,14 +18,19 @@ public struct ProjectionColumns: Sendable, Equatable {
     public var amount: Int64?
     /// `system` of `system.used`: which supervised system was used.
     public var system: String?
+    /// `role` of `staff.active` and `roster.set` (员额法官 `judge`, 法官助理 `judge_assistant`,
+    /// 书记员 `clerk`, `other`): breaks staff measures down by role.
+    public var role: String?
 
-    public init(subject: String? = nil, channel: String? = nil, ok: Bool? = nil, delaySeconds: Int64? = nil, amount: Int64? = nil, system: String? = nil) {
+    public init(subject: String? = nil, channel: String? = nil, ok: Bool? = nil, delaySeconds: Int64? = nil, amount: Int64? = nil,
+                system: String? = nil, role: String? = nil) {
         self.subject = subject
         self.channel = channel
         self.ok = ok
         self.delaySeconds = delaySeconds
         self.amount = amount
         self.system = system
+        self.role = role
     }
 
     /// Derives the columns of validated data.
@@ -42,5 +47,6 @@ public struct ProjectionColumns: Sendable, Equatable {
         }
         amount = data["headcount"]?.intValue
         system = data["system"]?.stringValue
+        role = data["role"]?.stringValue
     }
 }

@@ -42,11 +42,26 @@ extension EventStore {
         }
     }
 
-    static let factColumns = "node, seq, type, month, at_utc, dept, subject, channel, ok, delay_s, amount, recorded_at, system"
+    /// Staff roles (`role` of `staff.active` and `roster.set`) get a stored column, and events
+    /// dated more than ``Attribution/futureSkew`` after they were recorded become data problems
+    /// (`problem/future-dated`) instead of usage: both change what a replay folds, so the
+    /// projections are folded again from zero here, like v7.
+    static func registerStaffRoleMigration(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v9-staff-roles-and-future-dated-events") { db in
+            try db.execute(sql: """
+                ALTER TABLE event ADD COLUMN role TEXT;
+                ALTER TABLE proj_roster ADD COLUMN role TEXT;
+                DELETE FROM proj_count; DELETE FROM proj_seen; DELETE FROM proj_roster; DELETE FROM proj_policy; DELETE FROM proj_cursor;
+                """)
+            _ = try foldNewEvents(db)
+        }
+    }
+
+    static let factColumns = "node, seq, type, month, at_utc, dept, subject, channel, ok, delay_s, amount, recorded_at, system, role"
 
     static func fact(_ row: Row) -> Fact {
         Fact(node: row[0], seq: row[1], type: row[2], month: row[3], atUTC: row[4], dept: row[5],
-             columns: ProjectionColumns(subject: row[6], channel: row[7], ok: row[8], delaySeconds: row[9], amount: row[10], system: row[12]),
+             columns: ProjectionColumns(subject: row[6], channel: row[7], ok: row[8], delaySeconds: row[9], amount: row[10], system: row[12], role: row[13]),
              recordedAt: row[11])
     }
 
@@ -100,6 +115,8 @@ extension EventStore {
 
     /// The fold itself, inside the caller's transaction (the hub folds in the ingest's).
     static func foldNewEvents(_ db: Database, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> Int64 {
+            // v7 folds before v9 adds the role columns; v9 folds again from zero, so v7 need not.
+            guard try db.columns(in: "proj_roster").contains(where: { $0.name == "role" }) else { return 0 }
 
             let (plan, _) = try Self.measuresPlan(db)
             let planDigest = Hex.encode(Array(SHA256.hash(data: CanonicalEncoder.encode(plan.json))))
@@ -119,7 +136,7 @@ extension EventStore {
                 """)
             let addSeen = try db.cachedStatement(sql: "INSERT OR IGNORE INTO proj_seen (period, unit, measure, subject) VALUES (?, ?, ?, ?)")
             let addRoster = try db.cachedStatement(sql: """
-                INSERT INTO proj_roster (node, seq, unit, at_utc, headcount, recorded_at) VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO proj_roster (node, seq, unit, at_utc, headcount, recorded_at, role) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """)
             let addPolicy = try db.cachedStatement(sql: "INSERT INTO proj_policy (node, seq) VALUES (?, ?)")
             for node in try String.fetchAll(db, sql: "SELECT node FROM log_head ORDER BY node") {
@@ -143,7 +160,7 @@ extension EventStore {
                                 try addSeen.execute(arguments: [k.period, k.unit, k.measure, subject])
                                 if db.changesCount > 0 { counts[k, default: 0] += 1 }
                             case .roster(let r):
-                                try addRoster.execute(arguments: [r.node, r.seq, r.unit, r.atUTC, r.headcount, r.recordedAt])
+                                try addRoster.execute(arguments: [r.node, r.seq, r.unit, r.atUTC, r.headcount, r.recordedAt, r.role])
                             }
                         }
                     }
@@ -180,8 +197,8 @@ extension EventStore {
     /// The rosters folded so far.
     public func storedRosters() throws -> [RosterEntry] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT node, seq, unit, at_utc, headcount, recorded_at FROM proj_roster ORDER BY node, seq").map {
-                RosterEntry(node: $0[0], unit: $0[2], atUTC: $0[3], headcount: $0[4], seq: $0[1], recordedAt: $0[5])
+            try Row.fetchAll(db, sql: "SELECT node, seq, unit, at_utc, headcount, recorded_at, role FROM proj_roster ORDER BY node, seq").map {
+                RosterEntry(node: $0[0], unit: $0[2], atUTC: $0[3], headcount: $0[4], seq: $0[1], recordedAt: $0[5], role: $0[6])
             }
         }
     }
@@ -212,8 +229,8 @@ extension EventStore {
             let rows = try Row.fetchCursor(db, sql: "SELECT period, unit, measure, bucket, n FROM proj_count")
             while let row = try rows.next() { counts[CounterKey(period: row[0], unit: row[1], measure: row[2], bucket: row[3])] = row[4] }
             let policy = try Row.fetchAll(db, sql: "SELECT node, seq FROM proj_policy").map { (node: $0[0] as String, seq: $0[1] as Int64) }
-            let rosters = try Row.fetchAll(db, sql: "SELECT node, seq, unit, at_utc, headcount, recorded_at FROM proj_roster").map {
-                RosterEntry(node: $0[0], unit: $0[2], atUTC: $0[3], headcount: $0[4], seq: $0[1], recordedAt: $0[5])
+            let rosters = try Row.fetchAll(db, sql: "SELECT node, seq, unit, at_utc, headcount, recorded_at, role FROM proj_roster").map {
+                RosterEntry(node: $0[0], unit: $0[2], atUTC: $0[3], headcount: $0[4], seq: $0[1], recordedAt: $0[5], role: $0[6])
             }
             return ProjectionDigest.compute(counts: counts, rosters: rosters, policy: policy)
         }

@@ -76,6 +76,7 @@ public final class EventStore: Sendable {
         }
         registerRefoldMigration(&m)
         registerTransparencyMigration(&m)
+        registerStaffRoleMigration(&m)
         return m
     }
 
@@ -143,7 +144,7 @@ public final class EventStore: Sendable {
             ("dept", row["dept"] as String? == event.dept), ("subject", row["subject"] as String? == columns.subject),
             ("channel", row["channel"] as String? == columns.channel), ("ok", okValue == columns.ok),
             ("delay_s", row["delay_s"] as Int64? == columns.delaySeconds), ("amount", row["amount"] as Int64? == columns.amount),
-            ("system", row["system"] as String? == columns.system),
+            ("system", row["system"] as String? == columns.system), ("role", row["role"] as String? == columns.role),
             ("prev", Array(prevData) == event.prev.bytes), ("content", Array(contentData) == event.draft.contentDigest),
         ]
         if let bad = mismatches.first(where: { !$0.1 }) {
@@ -255,8 +256,8 @@ public final class EventStore: Sendable {
     static func insertStatement(_ db: Database) throws -> Statement {
         try db.cachedStatement(sql: """
             INSERT INTO event (node, seq, id, type, at, at_utc, month, dept, subject, channel, ok, delay_s, amount,
-                               content, hash, prev, sig, body, recorded_at, system)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               content, hash, prev, sig, body, recorded_at, system, role)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
     }
 
@@ -267,7 +268,7 @@ public final class EventStore: Sendable {
             e.at.utcSeconds.databaseValue, e.at.beijingMonth.databaseValue, e.dept.databaseValue,
             c.subject.databaseValue, c.channel.databaseValue, c.ok.databaseValue, c.delaySeconds.databaseValue, c.amount.databaseValue,
             Data(digest).databaseValue, Data(e.hash.bytes).databaseValue, Data(e.prev.bytes).databaseValue,
-            Data(e.sig).databaseValue, Data(e.body).databaseValue, recordedAt.databaseValue, c.system.databaseValue,
+            Data(e.sig).databaseValue, Data(e.body).databaseValue, recordedAt.databaseValue, c.system.databaseValue, c.role.databaseValue,
         ] as [DatabaseValue])
     }
 

@@ -57,6 +57,19 @@ public struct ComplianceRow: Sendable, Equatable {
     public let status: ComplianceStatus
     /// For ``ComplianceStatus/dataProblem``: what is wrong and what to record.
     public let problem: String?
+    /// For the role rows of a staff measure: `judge`, `judge_assistant`, `clerk` or `other`.
+    public var role: String? = nil
+
+    /// 员额法官, 法官助理, 书记员, 其他人员: a role as the court writes it.
+    public static func roleName(_ role: String) -> String {
+        switch role {
+        case "judge": "员额法官"
+        case "judge_assistant": "法官助理"
+        case "clerk": "书记员"
+        case "other": "其他人员"
+        default: role
+        }
+    }
 
     /// The value ×10,000, rounded half up like ``valueText`` (protocol "Rounding"); nil without
     /// data. Thresholds are compared on the exact fraction, never on a rounded value.

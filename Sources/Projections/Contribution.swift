@@ -29,14 +29,18 @@ public struct RosterEntry: Sendable, Hashable {
     public let headcount: Int64
     public let seq: Int64
     public let recordedAt: Int64
+    /// A role roster counts the staff of one role of the unit (`judge`, `judge_assistant`,
+    /// `clerk`, `other`); nil is the unit's whole roster.
+    public let role: String?
 
-    public init(node: String, unit: String, atUTC: Int64, headcount: Int64, seq: Int64, recordedAt: Int64) {
+    public init(node: String, unit: String, atUTC: Int64, headcount: Int64, seq: Int64, recordedAt: Int64, role: String? = nil) {
         self.node = node
         self.unit = unit
         self.atUTC = atUTC
         self.headcount = headcount
         self.seq = seq
         self.recordedAt = recordedAt
+        self.role = role
     }
 }
 
@@ -82,6 +86,20 @@ public enum Attribution {
         return [periodName(c.0), periodName(c.1), periodName(c.2)]
     }
 
+    /// How far (seconds) an event's `at` may lie after the time its store recorded it before it
+    /// is a data problem rather than usage: clock skew between a court's machines and the hub.
+    /// Node import and append refuse the same (`EventRecordReader.futureSkew`).
+    public static let futureSkew: Int64 = 600
+
+    /// The event claims to have happened after it was recorded (beyond ``futureSkew``). Decided
+    /// on the stored `recorded_at` (on the hub: the hub's clock when it first stored the event),
+    /// which never changes afterwards, so a replay of the store decides the same. A record time
+    /// of 0 means unknown (events stored from export files): nothing is checked.
+    @inline(__always)
+    public static func isFutureDated(_ f: Fact) -> Bool {
+        f.recordedAt > 0 && f.atUTC > f.recordedAt + futureSkew
+    }
+
     /// The largest review-time bucket: delays beyond about 114 years share it (no review limit
     /// is that long), which keeps the bucket inside its 20 bits of a packed counter key.
     public static let maxBucket = 999_999
@@ -111,7 +129,8 @@ public enum Attribution {
     /// department, `<court>/<dept>` (part of that court's headcount, not a unit of the plan).
     public static func roster(of f: Fact) -> RosterEntry? {
         guard f.type == "roster.set", let headcount = f.columns.amount else { return nil }
-        return RosterEntry(node: f.node, unit: rosterUnit(node: f.node, dept: f.dept), atUTC: f.atUTC, headcount: headcount, seq: f.seq, recordedAt: f.recordedAt)
+        return RosterEntry(node: f.node, unit: rosterUnit(node: f.node, dept: f.dept), atUTC: f.atUTC, headcount: headcount, seq: f.seq,
+                           recordedAt: f.recordedAt, role: f.columns.role)
     }
 
     /// The unit a roster of `node` with `dept` is kept under (see ``roster(of:)``).
@@ -121,9 +140,13 @@ public enum Attribution {
     }
 
     public static func contributions(of f: Fact, measures: MeasureSet) -> [Contribution] {
+        let units = units(of: f), periods = periods(ofMonth: f.month)
+        if isFutureDated(f) {
+            // Counted only as a problem of the period it claims, in no indicator or roster.
+            return periods.flatMap { p in units.map { .count(CounterKey(period: p, unit: $0, measure: Measure.futureDated)) } }
+        }
         if let r = roster(of: f) { return [.roster(r)] }
         var out: [Contribution] = []
-        let units = units(of: f), periods = periods(ofMonth: f.month)
         visit(f, measures: measures) { _, m, bucket in
             for p in periods {
                 for u in units {

@@ -16,12 +16,20 @@ public struct Measure: Sendable {
     let stage: String?
     /// For `system.used`: the system whose uses count.
     var system: String? = nil
+    /// For the role rows of a staff measure: only staff of this role count.
+    var role: String? = nil
     /// Counts impossible facts (a decision before its submission) instead of usage: such a fact
     /// counts here and in no indicator.
     let isProblem: Bool
 
     /// The measure that counts decisions dated before their submission, per unit and period.
     public static let negativeDelay = "problem/negative-delay"
+    /// The measure that counts events dated after they were recorded (beyond
+    /// ``Attribution/futureSkew``), per unit and the period they claim.
+    public static let futureDated = "problem/future-dated"
+
+    /// The name of a staff measure's numerator for one role: `<indicator>/num#<role>`.
+    public static func roleNumerator(_ indicator: String, role: String) -> String { "\(indicator)/num#\(role)" }
 
     /// Whether the fact counts for this measure.
     public func matches(_ f: Fact) -> Bool {
@@ -30,6 +38,7 @@ public struct Measure: Sendable {
         if let ok, f.columns.ok != ok { return false }
         if let stage, f.columns.channel != stage { return false }
         if let system, f.columns.system != system { return false }
+        if let role, f.columns.role != role { return false }
         return true
     }
 
@@ -73,6 +82,14 @@ public struct MeasureSet: Sendable {
     /// Per event type, the measures with their index in `all`.
     public let indexedByType: [String: [(Int, Measure)]]
     public let all: [Measure]
+    /// The index in `all` of ``Measure/futureDated``.
+    public let futureDatedIndex: Int
+
+    /// The staff roles of the catalog (`role` of `staff.active`), in catalog order.
+    public static let staffRoles: [String] = {
+        if case .enumeration(let values)? = EventCatalog.shipped.types["staff.active"]?.fields["role"]?.kind { return values }
+        return []
+    }()
 
     public init(plan: Plan) throws(PlanError) {
         var all: [Measure] = []
@@ -83,13 +100,26 @@ public struct MeasureSet: Sendable {
                 all.append(try Measure.compile(i.numerator, name: "\(i.slug)/num@\(s.stage)", stage: s.stage, indicator: i.slug))
                 all.append(try Measure.compile(i.denominator, name: "\(i.slug)/den@\(s.stage)", stage: s.stage, indicator: i.slug))
             }
+            // A staff share (over the roster) whose events can carry a role is also counted per
+            // role, for the role rows (protocol/plan/README.md, Rosters).
+            if i.denominator.count == "roster", EventCatalog.shipped.types[i.numerator.type]?.fields["role"] != nil {
+                for role in Self.staffRoles {
+                    var m = try Measure.compile(i.numerator, name: Measure.roleNumerator(i.slug, role: role), indicator: i.slug)
+                    m.role = role
+                    all.append(m)
+                }
+            }
         }
         // One problem measure per event type that carries a review delay.
         for type in Set(all.filter { $0.count == .timely }.map(\.type)).sorted() {
             all.append(Measure(name: Measure.negativeDelay, type: type, count: .events, channel: nil, ok: nil, stage: nil, isProblem: true))
         }
+        futureDatedIndex = all.count
+        all.append(Measure(name: Measure.futureDated, type: "", count: .events, channel: nil, ok: nil, stage: nil, isProblem: true))
         self.all = all
-        self.byType = Dictionary(grouping: all.filter { $0.count != .roster }, by: \.type)
-        self.indexedByType = Dictionary(grouping: all.enumerated().filter { $0.element.count != .roster }.map { ($0.offset, $0.element) }, by: \.1.type)
+        // The future-dated measure (type "") is counted by time, not matched by type.
+        self.byType = Dictionary(grouping: all.filter { $0.count != .roster && !$0.type.isEmpty }, by: \.type)
+        self.indexedByType = Dictionary(grouping: all.enumerated().filter { $0.element.count != .roster && !$0.element.type.isEmpty }
+            .map { ($0.offset, $0.element) }, by: \.1.type)
     }
 }

@@ -11,8 +11,9 @@ public enum ProjectionDigest {
         let counters: [JSONValue] = counts.filter { $0.value != 0 }.sorted { $0.key < $1.key }.map { k, v in
             [.string(k.period), .string(k.unit), .string(k.measure), .int(Int64(k.bucket)), .int(v)]
         }
+        // A role roster adds its role; rosters without one hash as before roles existed.
         let rosterValues: [JSONValue] = rosters.sorted { ($0.node, $0.seq) < ($1.node, $1.seq) }.map {
-            [.string($0.node), .int($0.seq), .string($0.unit), .int($0.atUTC), .int($0.headcount)]
+            .array([.string($0.node), .int($0.seq), .string($0.unit), .int($0.atUTC), .int($0.headcount)] + ($0.role.map { [.string($0)] } ?? []))
         }
         let policyValues: [JSONValue] = policy.sorted { ($0.node, $0.seq) < ($1.node, $1.seq) }.map { [.string($0.node), .int($0.seq)] }
         let doc: JSONValue = ["format": "courtsync-projection-digest/1", "counters": .array(counters),

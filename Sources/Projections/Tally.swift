@@ -29,11 +29,21 @@ public struct Tally: Sendable {
 
     /// `(state, fact) -> state`.
     public mutating func fold(_ f: Fact) {
-        if let r = Attribution.roster(of: f) { rosters.append(r); return }
-        guard measures.indexedByType[f.type] != nil else { return }
+        let future = Attribution.isFutureDated(f)
+        if !future, let r = Attribution.roster(of: f) { rosters.append(r); return }
+        guard future || measures.indexedByType[f.type] != nil else { return }
         let court = unit(f.node), city = unit(Attribution.city)
         let dept = f.node == PolicyAuthority.intermediateCourt ? f.dept.map { unit($0) } : nil
         let periods = Attribution.periodCodes(ofMonth: f.month)
+        if future {
+            // Counted only as a problem of the period it claims (see Attribution.contributions).
+            for p in [periods.0, periods.1, periods.2] {
+                for u in [court, city, dept ?? -1] where u >= 0 {
+                    packed[Self.pack(period: p, unit: u, measure: measures.futureDatedIndex, bucket: -1), default: 0] += 1
+                }
+            }
+            return
+        }
         let subject = f.columns.subject
         var packed = self.packed, seen = self.seen
         self.packed = [:]; self.seen = [:]

@@ -11,7 +11,7 @@ public enum QueryViews {
         let courtCode = try court.map { try source.plan.court($0).code }
         let deptSlug = try dept.map { try source.plan.department($0).slug }
         let indicatorSlug = try indicator.map { try source.plan.indicator($0).slug }
-        var rows = source.projection.compliance(period: p, counts: try source.counts(p.description), court: courtCode, department: deptSlug)
+        var rows = source.projection.compliance(period: p, counts: try source.counts(p.description), court: courtCode, department: deptSlug, byRole: true)
         if let indicatorSlug { rows = rows.filter { $0.indicator == indicatorSlug } }
         var table = TextTable(["指标", "单位", "分子", "分母", "值", "标准", "状态"])
         for r in rows {
@@ -19,7 +19,7 @@ public enum QueryViews {
         }
         var title = "合规情况 compliance \(p) — plan: \(source.policy.planSource)"
         for problem in source.projection.dataProblems(counts: try source.counts(p.description)) where courtCode == nil || problem.unit == courtCode {
-            title += "\n数据异常 data problem: \(problem.unitName) \(problem.chinese) (\(problem.count) reviews decided before they were submitted)"
+            title += "\n数据异常 data problem: \(problem.unitName) \(problem.chinese) (\(problem.english))"
         }
         return QueryAnswer(title: title, table: table, json: .array(rows.map(\.json)))
     }
@@ -134,8 +134,11 @@ extension ComplianceRow {
         if let h = reviewLimitHours { o["review_limit_hours"] = .int(h) }
         if let s = stage { o["stage"] = .string(s) }
         if let p = problem { o["problem"] = .string(p) }
+        if let r = role { o["role"] = .string(r) }
         return .object(o)
     }
 
-    public var indicatorLabel: String { "\(indicatorCode) \(indicatorName)" + (stage.map { "（\($0 == "filing" ? "立案阶段" : "审判阶段")）" } ?? "") }
+    public var indicatorLabel: String {
+        "\(indicatorCode) \(indicatorName)" + (stage.map { "（\($0 == "filing" ? "立案阶段" : "审判阶段")）" } ?? "") + (role.map { "（\(Self.roleName($0))）" } ?? "")
+    }
 }
