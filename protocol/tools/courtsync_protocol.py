@@ -794,6 +794,71 @@ def verify_export(data: bytes, public_key_hex: str, expected_node: str, start_se
 # Documentation helper: the catalog as Markdown tables (kept in protocol/README.md)
 
 
+# ---------------------------------------------------------------------------------------------
+# Two projection rules that decide what counts (plan/README.md §3): events dated in the future,
+# and how role, department and court-wide rosters combine. Pure functions over plain values.
+
+FUTURE_SKEW_SECONDS = 600
+STAFF_ROLES = ("judge", "judge_assistant", "clerk", "other")
+
+
+def timestamp_utc_seconds(text: str) -> int:
+    """The instant of a valid protocol timestamp, in Unix seconds."""
+    import calendar
+    err = timestamp_error("at", text)
+    if err:
+        raise ProtocolError(err)
+    m = _TS_RE.fullmatch(text)
+    y, mo, d, h, mi, s = (int(m.group(i)) for i in range(1, 7))
+    t = calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0))
+    if m.group(7) != "Z":
+        offset = int(m.group(9)) * 3600 + int(m.group(10)) * 60
+        t -= offset if m.group(8) == "+" else -offset
+    return t
+
+
+def is_future_dated(at: str, recorded_at: int) -> bool:
+    """An event whose `at` is more than FUTURE_SKEW_SECONDS after the second its store recorded
+    it counts in no indicator (problem/future-dated); recorded_at 0 means unknown."""
+    return recorded_at > 0 and timestamp_utc_seconds(at) > recorded_at + FUTURE_SKEW_SECONDS
+
+
+def headcount(rosters: list, court: str, end: int, role: Optional[str] = None,
+              intermediate: str = "410800") -> Optional[int]:
+    """Staff on the roster of `court` (a court code) at instant `end`, or of one role.
+
+    `rosters` are dicts {node, seq, at_utc, dept (or None), headcount, role (or None)}, already
+    without future-dated ones. Rosters in force have at_utc < end; the latest wins by (at_utc, seq).
+    A roster unit is the court as a whole (dept None) or one department. Per unit: a role's figure
+    is its latest roster of that role; the whole figure is the later of the latest roster without
+    role and the unit's role rosters (then their sum). A court keeping department rosters (for a
+    role: of that role) is the sum of its departments, else its court-wide figure."""
+    in_force = [r for r in rosters if r["node"] == court and r["at_utc"] < end]
+
+    def latest(dept, r_role):
+        rs = [r for r in in_force if r.get("dept") == dept and r.get("role") == r_role]
+        return max(rs, key=lambda r: (r["at_utc"], r["seq"])) if rs else None
+
+    def single(dept):
+        if role is not None:
+            r = latest(dept, role)
+            return r["headcount"] if r else None
+        whole = latest(dept, None)
+        roles = [r for r in (latest(dept, x) for x in STAFF_ROLES) if r]
+        if not roles:
+            return whole["headcount"] if whole else None
+        newest = max(roles, key=lambda r: (r["at_utc"], r["seq"]))
+        if whole and (whole["at_utc"], whole["seq"]) > (newest["at_utc"], newest["seq"]):
+            return whole["headcount"]
+        return sum(r["headcount"] for r in roles)
+
+    depts = sorted({r["dept"] for r in in_force if r.get("dept") and (role is None or r.get("role") == role)})
+    if depts:
+        parts = [v for v in (single(d) for d in depts) if v is not None]
+        return sum(parts)
+    return single(None)
+
+
 def catalog_markdown(catalog: Optional[Catalog] = None) -> str:
     catalog = catalog or default_catalog()
     out = []

@@ -428,6 +428,41 @@ def test_tlog_tree_proofs_checkpoint_and_tiles():
     assert cp.verify_checkpoint(co["note"], ck["verifier_key"])[1] == 13  # cosignature lines do not disturb the hub's signature
 
 
+def test_future_dated_and_role_rosters():
+    # The same hand-computed cases as Tests/ProjectionsTests/StaffRoleTests.swift.
+    t = cp.timestamp_utc_seconds
+    assert t("2022-09-08T10:10:00+08:00") == t("2022-09-08T02:10:00Z") == 1662603000
+    rec = t("2022-09-08T10:00:00+08:00")
+    assert not cp.is_future_dated("2022-09-08T10:10:00+08:00", rec)      # exactly 600 s: within the skew
+    assert cp.is_future_dated("2022-09-08T10:10:01+08:00", rec)          # 601 s: a data problem
+    assert not cp.is_future_dated("2030-01-01T00:00:00+08:00", 0)        # record time unknown
+    end_aug, end_sep, end_oct = (t(x) for x in ("2022-09-01T00:00:00+08:00", "2022-10-01T00:00:00+08:00",
+                                                "2022-11-01T00:00:00+08:00"))
+    seq = iter(range(1, 100))
+
+    def r(node, at, n, dept=None, role=None):
+        return {"node": node, "seq": next(seq), "at_utc": t(at), "dept": dept, "headcount": n, "role": role}
+    # 中站区 by role only: 10 + 8 + 6 = 24; judges 10
+    zz = [r("410803", "2022-09-01T08:00:00+08:00", n, role=x) for x, n in (("judge", 10), ("judge_assistant", 8), ("clerk", 6))]
+    assert cp.headcount(zz, "410803", end_sep) == 24 and cp.headcount(zz, "410803", end_sep, "judge") == 10
+    assert cp.headcount(zz, "410803", end_sep, "other") is None
+    # 博爱县: whole 30 (Aug); roles 10/8/6/4 (Sep) → 28; whole 27 (Oct 15) → 27, judges still 10
+    ba = [r("410822", "2022-08-01T08:00:00+08:00", 30)]
+    ba += [r("410822", "2022-09-01T08:00:00+08:00", n, role=x) for x, n in (("judge", 10), ("judge_assistant", 8), ("clerk", 6), ("other", 4))]
+    ba += [r("410822", "2022-10-15T08:00:00+08:00", 27)]
+    assert [cp.headcount(ba, "410822", e) for e in (end_aug, end_sep, end_oct)] == [30, 28, 27]
+    assert cp.headcount(ba, "410822", end_oct, "judge") == 10
+    # 孟州市: court-wide judges 20 (Aug); 立案庭 judges 3, 民一庭 judges 4 + clerks 2, 民一庭 whole 9 later
+    mz = [r("410883", "2022-08-01T08:00:00+08:00", 20, role="judge"),
+          r("410883", "2022-09-01T08:00:00+08:00", 3, dept="case-filing", role="judge"),
+          r("410883", "2022-09-01T08:00:00+08:00", 4, dept="civil-1", role="judge"),
+          r("410883", "2022-09-01T08:00:00+08:00", 2, dept="civil-1", role="clerk"),
+          r("410883", "2022-09-02T08:00:00+08:00", 9, dept="civil-1")]
+    assert cp.headcount(mz, "410883", end_sep, "judge") == 7 and cp.headcount(mz, "410883", end_sep, "clerk") == 2
+    assert cp.headcount(mz, "410883", end_sep) == 12                      # 3 + 9
+    assert cp.headcount(mz, "410883", end_aug) == 20 and cp.headcount(mz, "410883", end_aug, "judge") == 20
+
+
 def main() -> int:
     tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
     passed = failed = 0
