@@ -94,7 +94,7 @@ struct MonthGenerator {
             let byRole = CitySimulation.roleRosterCourts.contains(court)
             for (dept, n) in CourtProfile.grassrootsDepartments(staff: profile.staff) {
                 // Where rosters give roles, each staff member's activity carries the role.
-                let roles = byRole ? CourtProfile.roles(staff: n).flatMap { Array(repeating: Optional($0.role), count: $0.staff) } : Array(repeating: nil, count: n)
+                let roles: [String?] = byRole ? CourtProfile.roles(staff: n).flatMap { Array(repeating: Optional($0.role), count: $0.staff) } : Array(repeating: nil, count: n)
                 for r in roles { i += 1; staff.append(("\(court)-s\(i)", dept, court, 0, r)) }
             }
             if court == CitySimulation.hiringCourt, k >= simulation.hiringMonth, simulation.hiringMonth > 0 {

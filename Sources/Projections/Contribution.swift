@@ -143,7 +143,7 @@ public enum Attribution {
         let units = units(of: f), periods = periods(ofMonth: f.month)
         if isFutureDated(f) {
             // Counted only as a problem of the period it claims, in no indicator or roster.
-            return periods.flatMap { p in units.map { .count(CounterKey(period: p, unit: $0, measure: Measure.futureDated)) } }
+            return periods.flatMap { p in units.map { u in Contribution.count(CounterKey(period: p, unit: u, measure: Measure.futureDated)) } }
         }
         if let r = roster(of: f) { return [.roster(r)] }
         var out: [Contribution] = []

@@ -33,11 +33,13 @@ extension Projection {
     /// Every court's impossible records in the period, in the plan's court order, decisions
     /// before submissions first.
     public func dataProblems(counts: PeriodCounts) -> [DataProblem] {
-        plan.courts.flatMap { court in
-            [("negative-delay", Measure.negativeDelay), ("future-dated", Measure.futureDated)].compactMap { kind, measure in
+        var out: [DataProblem] = []
+        for court in plan.courts {
+            for (kind, measure) in [("negative-delay", Measure.negativeDelay), ("future-dated", Measure.futureDated)] {
                 let n = counts.count(unit: court.code, measure: measure)
-                return n > 0 ? DataProblem(period: counts.period, unit: court.code, unitName: court.name, kind: kind, count: n) : nil
+                if n > 0 { out.append(DataProblem(period: counts.period, unit: court.code, unitName: court.name, kind: kind, count: n)) }
             }
         }
+        return out
     }
 }
