@@ -45,11 +45,13 @@ extension EventStore {
     /// Staff roles (`role` of `staff.active` and `roster.set`) get a stored column, and events
     /// dated more than ``Attribution/futureSkew`` after they were recorded become data problems
     /// (`problem/future-dated`) instead of usage: both change what a replay folds, so the
-    /// projections are folded again from zero here, like v7.
+    /// projections are folded again from zero here, like v7. The column is filled from the signed
+    /// bodies (a build before roles refused the field, so it is null everywhere in practice).
     static func registerStaffRoleMigration(_ m: inout DatabaseMigrator) {
         m.registerMigration("v9-staff-roles-and-future-dated-events") { db in
             try db.execute(sql: """
                 ALTER TABLE event ADD COLUMN role TEXT;
+                UPDATE event SET role = json_extract(CAST(body AS TEXT), '$.data.role') WHERE type IN ('staff.active', 'roster.set');
                 ALTER TABLE proj_roster ADD COLUMN role TEXT;
                 DELETE FROM proj_count; DELETE FROM proj_seen; DELETE FROM proj_roster; DELETE FROM proj_policy; DELETE FROM proj_cursor;
                 """)
