@@ -50,4 +50,30 @@ struct StaffRoleMigrationTests {
         #expect(try n.store.storedRosters().map { $0.role } == ["judge"])
         #expect(try n.store.storedDigest() == n.store.replay().digest)
     }
+
+    /// The push path: `ingest` (what the hub's push handler calls) records the batch at the
+    /// hub's time, folds it in the same transaction, and a batch sent again later is stored once
+    /// and keeps its first record time, so the decision never changes.
+    @Test func thePushIngestDecidesOnTheHubsRecordTimeOnce() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("courtsync-future-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let court = try NodeDirectory.create(at: "\(root)/shanyang", court: Plan.shipped.court("410811"))
+        let hub = try NodeDirectory.create(at: "\(root)/hub", court: Plan.shipped.court("410800"))
+        let at = try EventTime(parsing: "2022-09-20T09:00:00+08:00")
+        let draft = try EventDraft(id: "f1", type: "case.filed", at: at, dept: nil, data: ["case_no": "(2022)豫0811民初1号", "channel": "online"])
+        let ok = try EventDraft(id: "f2", type: "case.filed", at: try EventTime(parsing: "2022-09-02T09:00:00+08:00"), dept: nil,
+                                data: ["case_no": "(2022)豫0811民初2号", "channel": "offline"])
+        _ = try court.append([ok, draft], recordedAt: at.utcSeconds)
+        let events = try court.store.events(of: "410811")
+        // The hub receives them on 2022-09-05: f1 claims 09-20, 15 days ahead of the hub's clock.
+        let received = try EventTime(parsing: "2022-09-05T10:00:00+08:00").utcSeconds
+        _ = try hub.store.ingest(events, nodeHead: 2, recordedAt: received)
+        // Sent again on 2022-09-21: stored once, so still recorded on 09-05 and still a problem.
+        _ = try hub.store.ingest(events, nodeHead: 2, recordedAt: received + 16 * 86_400)
+        let counts = try hub.store.storedCounts(period: "2022-09")
+        #expect(counts.count(unit: "410811", measure: "online-filing/den") == 1, "only f2 counts")
+        #expect(counts.count(unit: "410811", measure: "online-filing/num") == 0)
+        #expect(counts.count(unit: "410811", measure: "problem/future-dated") == 1)
+        #expect(try hub.store.storedDigest() == hub.store.replay().digest)
+    }
 }
