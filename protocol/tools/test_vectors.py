@@ -428,6 +428,27 @@ def test_tlog_tree_proofs_checkpoint_and_tiles():
     assert cp.verify_checkpoint(co["note"], ck["verifier_key"])[1] == 13  # cosignature lines do not disturb the hub's signature
 
 
+def test_keylog_replay_and_refusals():
+    doc = load("keylog.json")
+    log = cp.KeyLog()
+    for r in doc["records"]:
+        entry = bytes.fromhex(r["entry"])
+        assert entry == cp.keylog_entry(r["record"]) and cp.keylog_record(entry) == r["record"]
+        assert cp.tlog_leaf_hash(entry).hex() == r["leaf_hash"]
+        assert log.apply(r["record"]) is None, r["record"]["body"]["n"]
+    assert log.registry() == doc["registry"]
+    for case in doc["invalid"]:
+        before = log.registry()
+        err = log.apply(case["record"])
+        assert err is not None and case["error_contains"] in err, (case["name"], err)
+        assert log.registry() == before, case["name"]  # a refused record changes nothing
+    altered = json.loads(json.dumps(doc["records"][1]["record"]))
+    altered["body"]["public_key"] = doc["registry"]["410803"]["public_key"]
+    fresh = cp.KeyLog()
+    assert fresh.apply(doc["records"][0]["record"]) is None
+    assert "not countersigned" in fresh.apply(altered)  # a hand-edited key breaks 410800's countersignature
+
+
 def main() -> int:
     tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
     passed = failed = 0
