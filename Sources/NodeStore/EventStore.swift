@@ -76,6 +76,7 @@ public final class EventStore: Sendable {
         }
         registerRefoldMigration(&m)
         registerTransparencyMigration(&m)
+        registerKeyLogMigration(&m)
         return m
     }
 

@@ -13,7 +13,7 @@ struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub",
         abstract: "汇总节点（中院技术处）：本院节点、CA、接入登记与 HTTPS 服务 (the hub: its node, CA, registry, HTTPS server and dashboard).",
-        subcommands: [HubInit.self, HubEnroll.self, HubRevoke.self, HubAuditorCommand.self, HubStatus.self, HubServe.self])
+        subcommands: [HubInit.self, HubEnroll.self, HubRotate.self, HubRevoke.self, HubAuditorCommand.self, HubStatus.self, HubServe.self])
 }
 
 struct HubOptions: ParsableArguments {
@@ -90,32 +90,59 @@ struct HubEnroll: ParsableCommand {
         guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalEncoder.encode(bundle.json) + [0x0A])) else {
             throw EventError("cannot write \(path): choose a writable path with --out")
         }
-        if let registry {
-            try FileManager.default.createDirectory(atPath: registry, withIntermediateDirectories: true)
-            // The mirror gets 410800's record too, so that it alone verifies every export.
-            for (code, record) in [(bundle.court, entry), (PolicyAuthority.intermediateCourt, hubDir.ownRegistryEntry)] {
-                guard FileManager.default.createFile(atPath: "\(registry)/\(code).json", contents: Data(CanonicalEncoder.encode(record) + [0x0A])) else {
-                    throw EventError("cannot write \(registry)/\(code).json: check that the registry directory is writable")
-                }
-            }
-        }
+        // The mirror is the whole registry the key log makes, 410800 included, so that it alone
+        // verifies every export.
+        if let registry { try hubDir.writeRegistry(to: registry) }
         print("enrolled \(bundle.court) \(entry["court_name"]?.stringValue ?? ""), key fingerprint \(entry["fingerprint"]?.stringValue ?? ""); bundle written to \(path) (carry it to the court)")
     }
 }
 
 struct HubRevoke: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "吊销节点 revoke — Refuse a node's certificate from now on.")
+    static let configuration = CommandConfiguration(
+        commandName: "revoke",
+        abstract: "吊销节点 revoke — Revoke a court's key for good (a key-log record with the reason) and refuse its certificate from now on.")
     @OptionGroup var hub: HubOptions
+    @Option(help: "Why the key is revoked (recorded in the key log for every auditor), e.g. \"node.key lost with the server's disk\".")
+    var reason: String
     @Argument(help: "The court (code, slug or name).")
     var court: String
+
+    func validate() throws {
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--reason must say why the key is revoked") }
+    }
 
     func run() throws {
         let hubDir = try HubDirectory.open(at: hub.dir)
         let c = try hubDir.node.plan.court(court)
-        guard try hubDir.store.revoke(court: c.code, at: Int64(Date().timeIntervalSince1970)) else {
-            throw EventError("\(c.code) \(c.name) is not enrolled at this hub: nothing to revoke")
+        let record = try hubDir.revoke(court: c.code, reason: reason)
+        print("revoked \(c.code) \(c.name) (key-log record \(record.n)): its pushes and reads are refused; its key is never admitted again, the court may enroll a new key")
+    }
+}
+
+struct HubRotate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate",
+        abstract: "更换节点密钥 rotate — Give a court a new key from its rotation request (signed by its current key); writes the new bundle.")
+    @OptionGroup var hub: HubOptions
+    @Option(help: "Where to write the bundle (default: <court>.bundle.json here).")
+    var out: String?
+    @Option(help: "Also write the key log's registry into this directory (e.g. the repository's nodes/).")
+    var registry: String?
+    @Argument(help: "The rotation request from `courtsync node rotate-request`.")
+    var request: String
+
+    func run() throws {
+        let hubDir = try HubDirectory.open(at: hub.dir)
+        guard let data = FileManager.default.contents(atPath: request) else { throw EventError("cannot read \(request): check the path") }
+        let json: JSONValue
+        do { json = try StrictJSONParser.parse(Array(data)) } catch { throw EventError("\(request) is not valid JSON (\(error.description)): use the file `courtsync node rotate-request` wrote") }
+        let (bundle, entry) = try hubDir.rotate(requestJSON: json)
+        let path = out ?? "\(bundle.court).bundle.json"
+        guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalEncoder.encode(bundle.json) + [0x0A])) else {
+            throw EventError("cannot write \(path): choose a writable path with --out")
         }
-        print("revoked \(c.code) \(c.name): its pushes and reads are refused until it enrolls again")
+        if let registry { try hubDir.writeRegistry(to: registry) }
+        print("rotated \(bundle.court) to key fingerprint \(entry["fingerprint"]?.stringValue ?? ""); the old key is retired for good; bundle written to \(path) (carry it to the court: `courtsync node join`)")
     }
 }
 

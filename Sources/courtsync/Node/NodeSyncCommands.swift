@@ -120,3 +120,22 @@ final class SyncProgress: Sendable {
 
     func finish() { progress.withLock { $0.finish() } }
 }
+
+struct NodeRotateRequest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate-request",
+        abstract: "申请更换密钥 rotate-request — Make a new key (node.next.key) and a rotation request signed by the current key, to carry to the hub (`hub rotate`).")
+    @OptionGroup var node: NodeOptions
+    @Option(help: "Where to write it (default: <court>.rotate.json here).")
+    var out: String?
+
+    func run() throws {
+        let dir = try NodeDirectory.open(at: node.dir)
+        let rotation = try NodeEnrollment.rotationRequest(dir)
+        let path = out ?? "\(dir.court.code).rotate.json"
+        guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalEncoder.encode(rotation.json) + [0x0A])) else {
+            throw EventError("cannot write \(path): choose a writable path with --out")
+        }
+        print("rotation request for \(dir.court.code) written to \(path): signed by the current key \(dir.key.publicKey.fingerprint), new key \(rotation.request.nodePublicKey.fingerprint) kept in \(dir.path)/\(NodeEnrollment.nextKeyName) (read both fingerprints to the hub's operator)")
+    }
+}
