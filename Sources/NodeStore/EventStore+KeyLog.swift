@@ -19,8 +19,8 @@ extension EventStore {
         // Standalone witnesses the hub sends its checkpoints to (protocol §16.11).
         m.registerMigration("v10-hub-witnesses") { db in
             try db.execute(sql: """
-                CREATE TABLE hub_witness (name TEXT PRIMARY KEY, url TEXT NOT NULL, verifier_key TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0,
-                                          added_at INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE hub_witness (name TEXT PRIMARY KEY, url TEXT NOT NULL, verifier_key TEXT NOT NULL, ca_pem TEXT,
+                                          size INTEGER NOT NULL DEFAULT 0, added_at INTEGER NOT NULL) WITHOUT ROWID;
                 """)
         }
     }
@@ -119,28 +119,31 @@ extension EventStore {
         }
     }
 
-    /// A standalone witness the hub sends its checkpoints to.
+    /// A standalone witness the hub sends its checkpoints to (protocol §16.11).
     public struct HubWitness: Sendable {
         public let name: String
         public let url: String
         public let verifierKey: String
+        /// The CA that issued the witness's HTTPS certificate (nil: the system's roots).
+        public let caPEM: String?
         /// The size the witness last cosigned, as far as the hub knows.
         public let size: Int64
     }
 
-    public func addWitness(name: String, url: String, verifierKey: String, at: Int64) throws {
+    public func addWitness(name: String, url: String, verifierKey: String, caPEM: String?, at: Int64) throws {
         try write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM hub_witness WHERE name = ?", arguments: [name]) == true {
-                throw StoreError("a witness named '\(name)' is already added: each witness key name is added once")
+                throw StoreError("a witness named '\(name)' is already added: each witness is added once")
             }
-            try db.execute(sql: "INSERT INTO hub_witness (name, url, verifier_key, added_at) VALUES (?, ?, ?, ?)", arguments: [name, url, verifierKey, at])
+            try db.execute(sql: "INSERT INTO hub_witness (name, url, verifier_key, ca_pem, added_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [name, url, verifierKey, caPEM, at])
         }
     }
 
     public func witnesses() throws -> [HubWitness] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT name, url, verifier_key, size FROM hub_witness ORDER BY name").map {
-                HubWitness(name: $0[0], url: $0[1], verifierKey: $0[2], size: $0[3])
+            try Row.fetchAll(db, sql: "SELECT name, url, verifier_key, ca_pem, size FROM hub_witness ORDER BY name").map {
+                HubWitness(name: $0[0], url: $0[1], verifierKey: $0[2], caPEM: $0[3], size: $0[4])
             }
         }
     }

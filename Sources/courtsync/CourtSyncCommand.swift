@@ -11,7 +11,7 @@ struct CourtSyncCommand: AsyncParsableCommand {
             通报 report：月通报、半年通报、年通报（md、html、docx、pdf）；省法院排名 standings：导入排名表；双周例会 meeting：议程与纪要；审计 audit：核验签名与重放。法院可用代码、拼音或名称（410802、jiefang、解放区人民法院）。
             """,
         version: CourtSyncVersion.text,
-        subcommands: [NodeCommand.self, HubCommand.self, QueryCommand.self, ReportCommand.self, StandingsCommand.self, MeetingCommand.self, AuditCommand.self, DemoCommand.self, BenchCommand.self])
+        subcommands: [NodeCommand.self, HubCommand.self, QueryCommand.self, ReportCommand.self, StandingsCommand.self, MeetingCommand.self, AuditCommand.self, WitnessCommand.self, DemoCommand.self, BenchCommand.self])
 }
 
 struct NodeCommand: AsyncParsableCommand {

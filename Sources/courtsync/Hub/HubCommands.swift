@@ -8,12 +8,13 @@ import Logging
 import NodeStore
 import QueryViews
 import SyncProtocol
+import TransparencyLog
 
 struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub",
         abstract: "汇总节点（中院技术处）：本院节点、CA、接入登记与 HTTPS 服务 (the hub: its node, CA, registry, HTTPS server and dashboard).",
-        subcommands: [HubInit.self, HubEnroll.self, HubRotate.self, HubRevoke.self, HubAuditorCommand.self, HubStatus.self, HubServe.self])
+        subcommands: [HubInit.self, HubEnroll.self, HubRotate.self, HubRevoke.self, HubAuditorCommand.self, HubWitnessCommand.self, HubStatus.self, HubServe.self])
 }
 
 struct HubOptions: ParsableArguments {
@@ -258,5 +259,33 @@ struct HubServe: AsyncParsableCommand {
             }
             throw error
         }
+    }
+}
+
+struct HubWitnessCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "witness", abstract: "独立见证 witnesses — Standalone witnesses the hub sends its checkpoints to.", subcommands: [HubWitnessAdd.self])
+}
+
+struct HubWitnessAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Add a standalone witness: `hub serve` sends it each new checkpoint and keeps its cosignature (counted by /v1/checkpoint/witnessed).")
+    @OptionGroup var hub: HubOptions
+    @Option(help: "The witness's base URL, e.g. https://witness.hncourt.example:8444.") var url: String
+    @Option(name: .customLong("verifier-key"), help: "The witness's verifier key, as `witness init` printed it.") var verifierKey: String
+    @Option(help: "The CA certificate (PEM) of the witness's HTTPS certificate (its tls/ca.pem).") var ca: String?
+
+    func run() throws {
+        let witness: CosignatureVerifier
+        do { witness = try CosignatureVerifier(encoded: verifierKey) } catch { throw ValidationError("--verifier-key: \(error)") }
+        guard url.hasPrefix("https://") else { throw ValidationError("--url must be https://…: the witness serves HTTPS") }
+        var caPEM: String?
+        if let ca {
+            guard let data = FileManager.default.contents(atPath: ca) else { throw EventError("cannot read \(ca): give the witness's tls/ca.pem") }
+            caPEM = String(decoding: data, as: UTF8.self)
+        }
+        let hubDir = try HubDirectory.open(at: hub.dir)
+        try hubDir.store.addWitness(name: witness.name, url: url, verifierKey: verifierKey, caPEM: caPEM, at: Int64(Date().timeIntervalSince1970))
+        print("witness \(witness.name) added (\(url)); `hub serve` sends it each new checkpoint")
     }
 }
