@@ -17,7 +17,7 @@ extension HubDirectory {
         for bytes in try store.keyLogRecords() {
             guard let json = try? StrictJSONParser.parse(bytes) else { throw StoreError("a key-log record in the hub's database is damaged: restore the hub from a backup") }
             do { try log.apply(try KeyLogRecord(json: json)) } catch {
-                throw StoreError("the hub's key log breaks its own rules (\(error.description)): its database was altered; restore it from a backup")
+                throw StoreError("the hub's key log breaks its own rules (\(error)): its database was altered; restore it from a backup")
             }
         }
         return log

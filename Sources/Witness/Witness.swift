@@ -24,6 +24,11 @@ public struct Witness: Sendable {
         public let status: Int
         public let contentType: String
         public let body: String
+        public init(status: Int, contentType: String, body: String) {
+            self.status = status
+            self.contentType = contentType
+            self.body = body
+        }
         static func text(_ status: Int, _ body: String) -> Answer { Answer(status: status, contentType: "text/plain; charset=utf-8", body: body + "\n") }
         static func conflict(_ size: Int64) -> Answer { Answer(status: 409, contentType: "text/x.tlog.size", body: "\(size)\n") }
     }
@@ -52,7 +57,7 @@ public struct Witness: Sendable {
         guard old <= checkpoint.size else { return .text(400, "old size \(old) is larger than the checkpoint's size \(checkpoint.size)") }
         guard old > 0 || proof.isEmpty else { return .text(400, "the consistency proof must be empty when old is 0") }
         do {
-            return try state.update(origin: origin) { held in
+            return try state.update(origin: origin) { held -> (record: (checkpoint: Checkpoint, note: String)?, answer: Answer) in
                 let heldSize = held?.size ?? 0
                 guard old == heldSize else { return (nil, .conflict(heldSize)) }
                 if let held, old == checkpoint.size {
@@ -63,7 +68,7 @@ public struct Witness: Sendable {
                     return (nil, .text(422, "the consistency proof from \(old) to \(checkpoint.size) does not verify: this checkpoint does not extend the one this witness cosigned"))
                 }
                 let line = cosigner.cosign(body: checkpoint.body, time: now)
-                return ((checkpoint, note), Answer(status: 200, contentType: "text/plain; charset=utf-8", body: line + "\n"))
+                return (record: (checkpoint: checkpoint, note: note), answer: Answer(status: 200, contentType: "text/plain; charset=utf-8", body: line + "\n"))
             }
         } catch {
             return .text(500, "the witness could not record the checkpoint: \(error)")

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTLS
 import Logging
@@ -19,7 +20,7 @@ public struct WitnessServer: Sendable {
     }
 
     func router() -> Router<BasicRequestContext> {
-        let router = Router()
+        let router = Router(context: BasicRequestContext.self)
         let witness = self.witness
         router.post(RouterPath(Self.addCheckpointPath)) { request, _ -> Response in
             let body = try await request.body.collect(upTo: 64 * 1024)

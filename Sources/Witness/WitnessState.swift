@@ -42,7 +42,7 @@ public final class WitnessState: Sendable {
 
     /// Runs `decide` on what is held for `origin`, inside one write transaction; when it returns
     /// a checkpoint to record, records it before the transaction ends.
-    public func update<T>(origin: String, _ decide: ((size: Int64, root: [UInt8])?) throws -> (record: (checkpoint: Checkpoint, note: String)?, answer: T)) throws -> T {
+    public func update<T: Sendable>(origin: String, _ decide: ((size: Int64, root: [UInt8])?) throws -> (record: (checkpoint: Checkpoint, note: String)?, answer: T)) throws -> T {
         try queue.write { db in
             let held = try Row.fetchOne(db, sql: "SELECT size, root FROM witness_log WHERE origin = ?", arguments: [origin]).map { row -> (size: Int64, root: [UInt8]) in
                 let root: Data = row[1]

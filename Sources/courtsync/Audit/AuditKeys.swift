@@ -43,11 +43,12 @@ struct AuditKeys: ParsableCommand {
         do { checkpoint = try verifier.verifyCheckpoint(note) } catch { try fail("the hub's checkpoint: \(error)") }
         var log = KeyLog()
         var n: Int64 = 1
-        while let (entry, index, proof) = try fetch(n, checkpoint.size) {
+        while let found = try fetch(n, checkpoint.size) {
+            let (entry, index, proof) = found
             guard MerkleTree.verifyInclusion(index: index, size: checkpoint.size, leafHash: MerkleTree.leafHash(entry), proof: proof, root: checkpoint.root) else {
                 try fail("key-log record \(n) is NOT proven to be in the checkpoint of size \(checkpoint.size): the hub altered it or its proof")
             }
-            do { try log.apply(try KeyLogRecord(entry: entry)) } catch { try fail("key-log record \(n) (leaf \(index)): \(error.description)") }
+            do { try log.apply(try KeyLogRecord(entry: entry)) } catch { try fail("key-log record \(n) (leaf \(index)): \(error)") }
             n += 1
         }
         guard log.authority != nil else { try fail("the checkpoint of size \(checkpoint.size) holds no key log: the hub predates it, or withheld it") }
