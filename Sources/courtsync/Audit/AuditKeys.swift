@@ -42,13 +42,18 @@ struct AuditKeys: ParsableCommand {
         let checkpoint: Checkpoint
         do { checkpoint = try verifier.verifyCheckpoint(note) } catch { try fail("the hub's checkpoint: \(error)") }
         var log = KeyLog()
+        var records: [UInt8] = []
         var n: Int64 = 1
         while let found = try fetch(n, checkpoint.size) {
             let (entry, index, proof) = found
             guard MerkleTree.verifyInclusion(index: index, size: checkpoint.size, leafHash: MerkleTree.leafHash(entry), proof: proof, root: checkpoint.root) else {
                 try fail("key-log record \(n) is NOT proven to be in the checkpoint of size \(checkpoint.size): the hub altered it or its proof")
             }
-            do { try log.apply(try KeyLogRecord(entry: entry)) } catch { try fail("key-log record \(n) (leaf \(index)): \(error)") }
+            do {
+                let record = try KeyLogRecord(entry: entry)
+                try log.apply(record)
+                records += CanonicalEncoder.encode(record.json) + [0x0A]
+            } catch { try fail("key-log record \(n) (leaf \(index)): \(error)") }
             n += 1
         }
         guard log.authority != nil else { try fail("the checkpoint of size \(checkpoint.size) holds no key log: the hub predates it, or withheld it") }
@@ -59,7 +64,10 @@ struct AuditKeys: ParsableCommand {
         print("ok: \(log.count) key-log records, each proven in the checkpoint of size \(checkpoint.size) and valid by the key log's rules; \(registry.values.filter { $0["status"] == "active" }.count) active keys")
         if let out {
             try KeyLogRegistry.write(registry, to: out)
-            print("registry written to \(out)/ (\(registry.count) courts)")
+            // The records themselves, so that `protocol/tools/make_registry.py --check` can
+            // regenerate the registry without Swift (and CI can catch a hand-edited file).
+            try Data(records).write(to: URL(fileURLWithPath: "\(out)/keylog.jsonl"), options: .atomic)
+            print("registry written to \(out)/ (\(registry.count) courts, and the records in keylog.jsonl)")
         }
         if let check {
             let problems = KeyLogRegistry.differences(registry, in: check)
