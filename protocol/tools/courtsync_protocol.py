@@ -1227,3 +1227,57 @@ class KeyLog:
         return {c: {"court": c, "court_name": v["court_name"], "public_key": v["public_key"],
                     "fingerprint": fingerprint(v["public_key"]), "status": v["status"], "key_log": v["n"]}
                 for c, v in sorted(self.courts.items())}
+
+
+# ---------------------------------------------------------------------------------------------
+# Section 16.11: a standalone witness (C2SP tlog-witness add-checkpoint)
+
+def witness_add_checkpoint(held, body: bytes, verifier_keys: list, seed, name: str, now: int):
+    """One add-checkpoint request. `held` is (size, root) last cosigned for the origin, or None.
+
+    Returns (status, content_type, answer text, new held or None when nothing is recorded).
+    """
+    text_plain = "text/plain; charset=utf-8"
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return 400, text_plain, "not UTF-8\n", None
+    if "\n\n" not in text:
+        return 400, text_plain, "no empty line before the checkpoint\n", None
+    head, note = text.split("\n\n", 1)
+    lines = head.split("\n")
+    m = re.fullmatch(r"old (0|[1-9][0-9]*)", lines[0])
+    if not m:
+        return 400, text_plain, "first line must be `old <size>`\n", None
+    old = int(m.group(1))
+    try:
+        proof = [_b64.b64decode(x, validate=True) for x in lines[1:]]
+    except ValueError:
+        return 400, text_plain, "a proof line is not base64\n", None
+    if len(proof) > 63 or any(len(p) != 32 for p in proof) or (old == 0 and proof):
+        return 400, text_plain, "bad consistency proof lines\n", None
+    origin = note.split("\n", 1)[0]
+    keys = [k for k in verifier_keys if k.split("+", 1)[0] == origin]
+    if not keys:
+        return 404, text_plain, "unknown log\n", None
+    checkpoint = None
+    for k in keys:
+        try:
+            checkpoint = verify_checkpoint(note, k)
+            break
+        except (ProtocolError, ValueError):
+            continue
+    if checkpoint is None:
+        return 403, text_plain, "no valid signature by a trusted key\n", None
+    _, size, root = checkpoint
+    if old > size:
+        return 400, text_plain, "old size larger than the checkpoint\n", None
+    held_size = held[0] if held else 0
+    if old != held_size:
+        return 409, "text/x.tlog.size", f"{held_size}\n", None
+    if held and old == size and held[1] != root:
+        return 409, "text/x.tlog.size", f"{held_size}\n", None
+    if held and 0 < old < size and not tlog_verify_consistency(old, size, held[1], root, proof):
+        return 422, text_plain, "consistency proof does not verify\n", None
+    cut = note.rindex("\n\n")
+    return 200, text_plain, cosign(seed, name, note[: cut + 1], now) + "\n", (size, root)
