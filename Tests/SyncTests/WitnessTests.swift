@@ -34,7 +34,7 @@ import Witness
 
     func request(old: Int64, _ leaves: [[UInt8]], proofFrom: [[UInt8]]? = nil, signer: NoteSigner? = nil) throws -> [UInt8] {
         var body = "old \(old)\n"
-        if old > 0 {
+        if old > 0 && old < Int64(leaves.count) {
             for h in try MerkleTree.consistencyProof(old: old, new: Int64(leaves.count), node: Self.fetcher(proofFrom ?? leaves)) {
                 body += Data(h).base64EncodedString() + "\n"
             }
