@@ -27,7 +27,7 @@ public enum NodeEnrollment {
                                           now: ISO8601DateFormatter().string(from: Date()))
     }
 
-    public static let nextKeyName = "node.next.key"
+    public static let nextKeyName = NodeDirectory.nextKeyName
 
     /// Makes (once) the node's next event key, `node.next.key` (mode 0600), and a rotation
     /// request for it signed by the current key (protocol §16.10).
@@ -52,8 +52,12 @@ public enum NodeEnrollment {
         return RotationRequest.make(oldKey: node.key, request: request, now: now)
     }
 
-    /// Installs a bundle after checking it is for this node and matches its TLS key.
-    public static func join(_ node: NodeDirectory, bundleJSON: JSONValue) throws -> EnrollmentBundle {
+    /// Installs a bundle after checking it is for this node and matches its TLS key. With
+    /// `rotated`, the bundle is the one `hub rotate` wrote: the node then signs with its next key.
+    public static func join(_ node: NodeDirectory, bundleJSON: JSONValue, rotated: Bool = false) throws -> EnrollmentBundle {
+        if rotated, !FileManager.default.fileExists(atPath: "\(node.path)/\(nextKeyName)") {
+            throw SyncError("this node has no \(nextKeyName): make a rotation request with `courtsync node rotate-request` first (or join without --rotated)", transient: false)
+        }
         let bundle = try EnrollmentBundle(json: bundleJSON)
         guard bundle.court == node.court.code else {
             throw SyncError("this bundle is for court \(bundle.court), but this node is \(node.court.code): use the bundle made from this node's request", transient: false)
@@ -64,6 +68,7 @@ public enum NodeEnrollment {
         guard FileManager.default.createFile(atPath: "\(node.path)/\(bundleName)", contents: Data(CanonicalEncoder.encode(bundle.json) + [0x0A])) else {
             throw SyncError("cannot write \(node.path)/\(bundleName)", transient: false)
         }
+        if rotated { _ = try node.adoptNextKey() }
         return bundle
     }
 

@@ -92,6 +92,30 @@ import Testing
         #expect(back.status != 0, "\(back.output)")
     }
 
+    /// End to end: a court rotates its key, joins the rotated bundle, and syncs on under the
+    /// new key; an auditor takes the keys from the hub over HTTPS, each record with its proof.
+    @Test func aRotatedNodeSyncsUnderItsNewKeyAndAuditorsFetchTheKeyLogWithProofs() throws {
+        var h = try SyncHarness(); defer { h.remove() }
+        try h.startHub()
+        let jf = try h.enrolledNode("410802")
+        try h.record(jf, court: "410802", count: 3, online: 3)
+        #expect(try h.run(["node", "sync", "--dir", jf]).status == 0)
+        let oldKey = try h.publicKey(jf)
+        #expect(try h.run(["node", "rotate-request", "--dir", jf, "--out", "\(jf).rotate.json"]).status == 0)
+        let rotated = try h.run(["hub", "rotate", "--dir", h.hub, "--out", "\(jf).rotated.bundle.json", "\(jf).rotate.json"])
+        #expect(rotated.status == 0, "\(rotated.output)")
+        let joined = try h.run(["node", "join", "--dir", jf, "--rotated", "\(jf).rotated.bundle.json"])
+        #expect(joined.status == 0 && joined.stdout.contains("now signs with its new key"), "\(joined.output)")
+        #expect(try h.publicKey(jf) != oldKey)
+        try h.record(jf, court: "410802", count: 2, online: 2, from: 100)
+        let sync = try h.run(["node", "sync", "--dir", jf])
+        #expect(sync.status == 0, "\(sync.output)")
+        #expect(try h.hubSeq("410802") == 5)
+        // The auditor's path over HTTPS: /v1/proof/inclusion?court=keylog&seq=n for each record.
+        let audit = try h.run(["audit", "keys", "--node", jf, "--check", "\(h.hub)/nodes"])
+        #expect(audit.status == 0 && audit.stdout.contains("3 key-log records") && audit.stdout.contains("agrees with the key log"), "\(audit.output)")
+    }
+
     @Test func aHandEditedRegistryFileDisagreesWithTheKeyLog() throws {
         var h = try SyncHarness(); defer { h.remove() }
         let jf = try h.enrolledNode("410802")

@@ -29,7 +29,9 @@ struct NodeEnrollRequest: ParsableCommand {
 struct NodeJoin: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "join", abstract: "安装接入包 join — Install the bundle the hub wrote for this node.")
     @OptionGroup var node: NodeOptions
-    @Argument(help: "The bundle file from `courtsync hub enroll`.")
+    @Flag(help: "The bundle is from `courtsync hub rotate`: sign with the new key (node.next.key) from now on.")
+    var rotated = false
+    @Argument(help: "The bundle file from `courtsync hub enroll` (or `hub rotate`).")
     var bundle: String
 
     func run() throws {
@@ -37,7 +39,8 @@ struct NodeJoin: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: bundle), let json = try? StrictJSONParser.parse(Array(data)) else {
             throw EventError("cannot read \(bundle) as JSON: use the file `courtsync hub enroll` wrote")
         }
-        let installed = try NodeEnrollment.join(dir, bundleJSON: json)
+        let installed = try NodeEnrollment.join(dir, bundleJSON: json, rotated: rotated)
+        if rotated { print("this node now signs with its new key \(try NodeDirectory.open(at: node.dir).key.publicKey.fingerprint); the old one is kept as node.retired-<fingerprint>.key") }
         print("joined hub \(installed.hubURL); intermediate court key fingerprint \(installed.intermediatePublicKey.fingerprint) (confirm it with the hub's operator)")
     }
 }
