@@ -122,12 +122,17 @@ import Testing
         let other = try h.enrolledNode("410803")
         #expect(try h.run(["audit", "keys", "--hub", h.hub, "--out", h.path("nodes")]).status == 0)
         #expect(try h.run(["audit", "keys", "--hub", h.hub, "--check", h.path("nodes")]).status == 0)
+        // The Python reference regenerates the same files from nodes/keylog.jsonl (what CI runs).
+        let tool = SyncHarness.packageRoot.appendingPathComponent("protocol/tools/make_registry.py").path
+        let python = try h.run(["python3", tool, "--check", h.path("nodes")], executable: "/usr/bin/env")
+        #expect(python.status == 0 && python.stdout.contains("3 courts, all as the key log says"), "\(python.output)")
         // Someone swaps 410802's key in the repository's nodes/ for another one.
         let file = h.path("nodes/410802.json")
         let edited = try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(of: try h.publicKey(jf), with: try h.publicKey(other))
         try edited.write(toFile: file, atomically: true, encoding: .utf8)
         let check = try h.run(["audit", "keys", "--hub", h.hub, "--check", h.path("nodes")])
         #expect(check.status != 0 && check.stdout.contains("DISAGREES: \(file) says public_key"), "\(check.output)")
+        #expect(try h.run(["python3", tool, "--check", h.path("nodes")], executable: "/usr/bin/env").status == 1)
     }
 }
 
