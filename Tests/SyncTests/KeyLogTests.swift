@@ -116,6 +116,28 @@ import Testing
         #expect(audit.status == 0 && audit.stdout.contains("3 key-log records") && audit.stdout.contains("agrees with the key log"), "\(audit.output)")
     }
 
+    /// A hub made before the key log (no key-log table; its tree rebuilt from its events, as
+    /// the transparency log's first version built it) gets record 1 and `legacy` records for
+    /// what its registry holds the first time a command opens it, and the rules hold from then on.
+    @Test func aHubMadeBeforeTheKeyLogGetsItWhenOpened() throws {
+        var h = try SyncHarness(); defer { h.remove() }
+        _ = try h.enrolledNode("410802")
+        let zz = try h.enrolledNode("410803")
+        #expect(try h.run(["hub", "revoke", "--dir", h.hub, "--reason", "lost", "410803"]).status == 0)
+        let sql = """
+            DROP TABLE keylog; DROP TABLE hub_witness; DELETE FROM grdb_migrations WHERE identifier IN ('v9-key-log', 'v10-hub-witnesses');
+            DELETE FROM tlog_entry; DELETE FROM tlog_node; DELETE FROM tlog_checkpoint; UPDATE tlog_state SET covered_rowid = 0, size = 0;
+            """
+        #expect(try h.run(["sqlite3", "\(h.hub)/log.sqlite", sql], executable: "/usr/bin/env").status == 0)
+        let audit = try h.run(["audit", "keys", "--hub", h.hub, "--out", h.path("registry")])
+        #expect(audit.status == 0 && audit.stdout.contains("4 key-log records"), "\(audit.output)")
+        let revoked = try String(contentsOfFile: h.path("registry/410803.json"), encoding: .utf8)
+        let zzKey = try h.publicKey(zz)
+        #expect(revoked.contains(#""status":"revoked""#) && revoked.contains(zzKey), "\(revoked)")
+        let again = try h.run(["hub", "enroll", "--dir", h.hub, "--out", h.path("again.bundle.json"), "\(zz).request.json"])
+        #expect(again.status != 0 && again.output.contains("never admitted again"), "\(again.output)")
+    }
+
     @Test func aHandEditedRegistryFileDisagreesWithTheKeyLog() throws {
         var h = try SyncHarness(); defer { h.remove() }
         let jf = try h.enrolledNode("410802")
