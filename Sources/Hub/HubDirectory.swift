@@ -60,13 +60,6 @@ public struct HubDirectory: Sendable {
         return hub
     }
 
-    /// The registry record of the hub's own node, 410800.
-    public var ownRegistryEntry: JSONValue {
-        let key = node.key.publicKey
-        return ["court": .string(PolicyAuthority.intermediateCourt), "court_name": .string((try? node.plan.court(PolicyAuthority.intermediateCourt).name) ?? ""),
-                "public_key": .string(key.hex), "fingerprint": .string(key.fingerprint)]
-    }
-
     static func write(_ data: Data, to file: String, private isPrivate: Bool) throws {
         guard FileManager.default.createFile(atPath: file, contents: data, attributes: [.posixPermissions: isPrivate ? 0o600 : 0o644]) else {
             throw StoreError("cannot write \(file): check that the directory is writable")

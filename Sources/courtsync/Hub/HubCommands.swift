@@ -210,6 +210,8 @@ struct HubStatus: ParsableCommand {
                 "hub": .string(hubDir.url), "fingerprint": .string(hubDir.node.key.publicKey.fingerprint), "courts": .array(courts),
                 "public_key": .string(hubDir.node.key.publicKey.hex), "origin": .string(hubDir.origin),
                 "checkpoint_verifier_key": .string(try hubDir.checkpointVerifierKey), "tree_size": .int(size), "checkpoint": .string(note),
+                "key_log_records": .int(try hubDir.keyLog().count),
+                "witnesses": .array(try store.witnesses().map { ["name": .string($0.name), "url": .string($0.url), "verifier_key": .string($0.verifierKey), "cosigned_size": .int($0.size)] }),
                 "alarms": .array(alarms.map { a in
                     var o: [String: JSONValue] = ["court": .string(a.court), "kind": .string(a.kind), "detail": .string(a.detail), "at": .string(EventTime(beijing: a.at).text)]
                     if let seq = a.seq { o["seq"] = .int(seq) }
