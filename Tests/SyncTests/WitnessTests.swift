@@ -125,5 +125,11 @@ import Witness
         let verifier = try CosignatureVerifier(encoded: vkey)
         #expect(!verifier.cosignatures(in: witnessed, body: cp.body).isEmpty, "the witness's line verifies over the hub's checkpoint")
         #expect(cp.size >= 7, "the checkpoint covers the key log, the plan and the node's events")
+        // An auditor counts the standalone witness's cosignature with its verifier key.
+        try witnessed.write(toFile: h.path("witnessed.checkpoint"), atomically: true, encoding: .utf8)
+        let audit = try h.run(["audit", "checkpoint", "--key", hubKey, "--witness", vkey, "--quorum", "1", h.path("witnessed.checkpoint")])
+        #expect(audit.status == 0 && audit.stdout.contains("witnessed by 1 of the given witnesses"), "\(audit.output)")
+        let short = try h.run(["audit", "checkpoint", "--key", hubKey, "--witness", vkey, "--quorum", "2", h.path("witnessed.checkpoint")])
+        #expect(short.status == 1 && short.stdout.contains("fewer than the quorum of 2"), "\(short.output)")
     }
 }
