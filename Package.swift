@@ -70,6 +70,8 @@ let package = Package(
         // The intermediate court's hub: HTTPS server, enrollment registry, ingest.
         .target(name: "Hub", dependencies: [
             "SyncProtocol", "NodeStore", "Projections", "CourtPlan", "QueryViews", "Dashboard", "Bulletins", "TransparencyLog",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -88,8 +90,19 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // A standalone witness of the hub's log (C2SP tlog-witness): no court's code, its own state.
+        .target(name: "Witness", dependencies: [
+            "CanonicalJSON", "CourtLog", "SyncProtocol", "TransparencyLog",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "courtsync", dependencies: [
-            "CourtLog", "CourtPlan", "Projections", "NodeStore", "QueryViews", "SyncProtocol", "Hub", "NodeSync", "CitySimulation", "Bulletins", "Dashboard", "OfficeFiles", "TransparencyLog",
+            "CourtLog", "CourtPlan", "Projections", "NodeStore", "QueryViews", "SyncProtocol", "Hub", "NodeSync", "CitySimulation", "Bulletins", "Dashboard", "OfficeFiles", "TransparencyLog", "Witness",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"]),
@@ -101,7 +114,7 @@ let package = Package(
         .testTarget(name: "CitySimulationTests", dependencies: ["CitySimulation", "CourtLog", "CourtPlan"]),
         .testTarget(name: "CLITests", dependencies: ["courtsync", "CourtLog", "NodeStore", "OfficeFiles"]),
         .testTarget(name: "OfficeFilesTests", dependencies: ["OfficeFiles"]),
-        .testTarget(name: "SyncTests", dependencies: ["courtsync", "SyncProtocol", "Hub", "NodeSync", "NodeStore", "CourtLog", "TransparencyLog"]),
+        .testTarget(name: "SyncTests", dependencies: ["courtsync", "SyncProtocol", "Hub", "NodeSync", "NodeStore", "CourtLog", "TransparencyLog", "Witness"]),
         .testTarget(name: "DashboardTests", dependencies: [
             "Dashboard", "Hub", "NodeStore", "CourtLog", "CourtPlan", "QueryViews",
             .product(name: "Hummingbird", package: "hummingbird"),

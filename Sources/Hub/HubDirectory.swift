@@ -50,19 +50,14 @@ public struct HubDirectory: Sendable {
                                  "origin": .string(Self.defaultOrigin(url: "https://\(host)")),
                                  "hosts": .array(hosts.map { .string($0) }), "ips": .array(ips.map { .string($0) })]
         try write(Data(CanonicalEncoder.encode(config) + [0x0A]), to: "\(path)/hub.json", private: false)
+        // Opening writes the key log's record 1 (410800's key and checkpoint key) before the
+        // plan's genesis enters the tree.
         let hub = try open(at: path)
         _ = try hub.currentCheckpoint()
         // The registry holds 410800 too: an auditor verifying the policy log (the plan, the
         // thresholds) needs the intermediate court's key beside the grassroots courts'.
-        try write(Data(CanonicalEncoder.encode(hub.ownRegistryEntry) + [0x0A]), to: "\(path)/nodes/\(PolicyAuthority.intermediateCourt).json", private: false)
+        try hub.writeRegistry(to: "\(path)/nodes")
         return hub
-    }
-
-    /// The registry record of the hub's own node, 410800.
-    public var ownRegistryEntry: JSONValue {
-        let key = node.key.publicKey
-        return ["court": .string(PolicyAuthority.intermediateCourt), "court_name": .string((try? node.plan.court(PolicyAuthority.intermediateCourt).name) ?? ""),
-                "public_key": .string(key.hex), "fingerprint": .string(key.fingerprint)]
     }
 
     static func write(_ data: Data, to file: String, private isPrivate: Bool) throws {
@@ -78,7 +73,18 @@ public struct HubDirectory: Sendable {
         guard let config = try? StrictJSONParser.parse(Array(data)), let url = config["url"]?.stringValue, let port = config["port"]?.intValue else {
             throw StoreError("\(path)/hub.json is damaged: restore it from a backup")
         }
-        return HubDirectory(path: path, node: try NodeDirectory.open(at: path), url: url, port: Int(port))
+        let hub = HubDirectory(path: path, node: try NodeDirectory.open(at: path), url: url, port: Int(port))
+        try hub.ensureKeyLog()
+        return hub
+    }
+
+    func issueClientCertificate(court: String, publicKeyPEM: String, now: Date) throws -> (pem: String, serial: String) {
+        guard FileManager.default.fileExists(atPath: "\(tls)/ca.key") else {
+            throw StoreError("this hub uses the operator's CA (no tls/ca.key): issue the node's client certificate with that CA")
+        }
+        let authority = HubCertificates.Issued(certificatePEM: try file("ca.pem"), privateKeyPEM: try file("ca.key"))
+        let cert = try HubCertificates.issueClient(authority: authority, court: court, role: "node", publicKeyPEM: publicKeyPEM, now: now)
+        return (cert, try HubCertificates.serial(ofPEM: cert))
     }
 
     func file(_ name: String) throws -> String {
@@ -89,29 +95,6 @@ public struct HubDirectory: Sendable {
     }
 
     public var caPEM: String { get throws { try file("ca.pem") } }
-
-    /// Records a node from its request and writes the bundle it takes home.
-    public func enroll(requestJSON: JSONValue, now: Date = Date()) throws -> (bundle: EnrollmentBundle, registryEntry: JSONValue) {
-        let request = try EnrollmentRequest(json: requestJSON)
-        let court = try node.plan.court(request.court)
-        guard court.code != PolicyAuthority.intermediateCourt else {
-            throw StoreError("410800 is the hub itself: it needs no enrollment")
-        }
-        guard FileManager.default.fileExists(atPath: "\(tls)/ca.key") else {
-            throw StoreError("this hub uses the operator's CA (no tls/ca.key): issue the node's client certificate with that CA")
-        }
-        let authority = HubCertificates.Issued(certificatePEM: try file("ca.pem"), privateKeyPEM: try file("ca.key"))
-        let cert = try HubCertificates.issueClient(authority: authority, court: court.code, role: "node", publicKeyPEM: request.tlsPublicKeyPEM, now: now)
-        let serial = try HubCertificates.serial(ofPEM: cert)
-        try store.enroll(court: court.code, publicKey: request.nodePublicKey.hex, tlsSerial: serial, at: Int64(now.timeIntervalSince1970))
-        let entry: JSONValue = ["court": .string(court.code), "court_name": .string(court.name), "public_key": .string(request.nodePublicKey.hex),
-                                "fingerprint": .string(request.nodePublicKey.fingerprint), "tls_serial": .string(serial),
-                                "enrolled_at": .string(ISO8601DateFormatter().string(from: now))]
-        try Self.write(Data(CanonicalEncoder.encode(entry) + [0x0A]), to: "\(path)/nodes/\(court.code).json", private: false)
-        let bundle = EnrollmentBundle(court: court.code, hubURL: url, caPEM: try file("ca.pem"), clientCertificatePEM: cert,
-                                      intermediatePublicKey: node.key.publicKey, checkpointVerifierKey: try checkpointVerifierKey)
-        return (bundle, entry)
-    }
 
     /// A new auditor credential: a random token, stored only as its hash.
     public func addAuditor(name: String, role: String = "auditor") throws -> JSONValue {

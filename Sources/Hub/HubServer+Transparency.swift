@@ -40,8 +40,8 @@ extension HubServer {
         }
         router.get(RouterPath(ApiPaths.inclusionProof)) { request, _ in
             let q = request.uri.queryParameters
-            guard let court = q["court"].map(String.init), court.count == 6, let seq = q["seq"].flatMap({ Int64($0) }) else {
-                throw self.refusal(.badRequest, "give court (6 digits) and seq; size is optional (default: the latest checkpoint)", reason: "bad-request")
+            guard let court = q["court"].map(String.init), court.count == 6 || court == "keylog", let seq = q["seq"].flatMap({ Int64($0) }) else {
+                throw self.refusal(.badRequest, "give court (6 digits, or keylog for key-log record seq) and seq; size is optional (default: the latest checkpoint)", reason: "bad-request")
             }
             let size = q["size"].flatMap { Int64($0) }
             let store = self.hub.store

@@ -59,6 +59,8 @@ public struct HubServer: Sendable {
             configuration: .init(address: .hostname(host, port: port), serverName: "courtsync-hub",
                                  availableConnectionsDelegate: MaximumAvailableConnections(limits.total, logger: logger)),
             logger: logger)
+        let witnesses = Task { await self.sendCheckpointsToWitnesses() }
+        defer { witnesses.cancel() }
         try await app.runService()
     }
 

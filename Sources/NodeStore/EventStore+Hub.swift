@@ -45,42 +45,6 @@ extension EventStore {
         public let enrolledAt: Int64
     }
 
-    /// Records an enrollment. Refused, with nothing changed, when the court is already enrolled
-    /// with an active key (a silent key swap would let a forged history verify: revoke first), or
-    /// when the key was ever revoked (a key revoked as lost is never admitted again). Enrolling
-    /// the same key and TLS key again is harmless and re-issues nothing new.
-    public func enroll(court: String, publicKey: String, tlsSerial: String, at: Int64) throws {
-        try write { db in
-            if let revoked = try Row.fetchOne(db, sql: "SELECT court, revoked_at FROM hub_revoked_key WHERE public_key = ?", arguments: [publicKey]) {
-                let by: String = revoked[0]
-                throw StoreError("this key (\((try? NodePublicKey(hex: publicKey).fingerprint) ?? publicKey)) was revoked for court \(by): a revoked key is never enrolled again; the court must make a new key (`courtsync node init` in a new directory) and a new request")
-            }
-            if let current = try Row.fetchOne(db, sql: "SELECT public_key, status FROM hub_node WHERE court = ?", arguments: [court]),
-               (current[1] as String) == "active" {
-                let key: String = current[0]
-                guard key == publicKey else {
-                    throw StoreError("court \(court) is already enrolled with key \((try? NodePublicKey(hex: key).fingerprint) ?? key): to give it a new key, revoke the old one first (`courtsync hub revoke \(court)`), then enroll the new request")
-                }
-            }
-            try db.execute(sql: """
-                INSERT INTO hub_node (court, public_key, tls_serial, status, enrolled_at) VALUES (?, ?, ?, 'active', ?)
-                ON CONFLICT(court) DO UPDATE SET public_key = excluded.public_key, tls_serial = excluded.tls_serial,
-                    status = 'active', enrolled_at = excluded.enrolled_at, revoked_at = NULL
-                """, arguments: [court, publicKey, tlsSerial, at])
-        }
-    }
-
-    /// Revokes a court's enrollment and its key for good.
-    public func revoke(court: String, at: Int64) throws -> Bool {
-        try write { db in
-            try db.execute(sql: "UPDATE hub_node SET status = 'revoked', revoked_at = ? WHERE court = ?", arguments: [at, court])
-            guard db.changesCount > 0 else { return false }
-            try db.execute(sql: "INSERT OR IGNORE INTO hub_revoked_key (public_key, court, revoked_at) SELECT public_key, court, ? FROM hub_node WHERE court = ?",
-                           arguments: [at, court])
-            return true
-        }
-    }
-
     public func enrolledNodes() throws -> [EnrolledNode] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT court, public_key, tls_serial, status, enrolled_at FROM hub_node ORDER BY court").map {

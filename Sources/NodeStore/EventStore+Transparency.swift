@@ -45,35 +45,57 @@ extension EventStore {
         return ((row?[0] as Int64?) ?? 0, (row?[1] as Int64?) ?? 0)
     }
 
-    /// Appends every event row not yet in the tree, in row order, and signs a checkpoint of the
-    /// new size with `signer` (whose name is the log's origin). Returns the tree size and the
-    /// latest checkpoint.
+    /// A leaf that is not an event row: a key-log record (protocol §16.10), stored under
+    /// `node` (`keylog`) and `seq` (its number) so that it is found like an event's leaf.
+    public struct ExtraLeaf: Sendable {
+        public let node: String
+        public let seq: Int64
+        public let entry: [UInt8]
+        public init(node: String, seq: Int64, entry: [UInt8]) {
+            self.node = node
+            self.seq = seq
+            self.entry = entry
+        }
+    }
+
+    /// Appends `leaves` at the tree's end, with the interior nodes they complete.
+    static func appendLeaves(_ db: Database, _ leaves: [ExtraLeaf], at start: Int64) throws -> Int64 {
+        guard !leaves.isEmpty else { return start }
+        let hashes = Parallel.map(leaves.map(\.entry)) { MerkleTree.leafHash($0) }
+        let nodes = try MerkleTree.appendedNodes(start: start, leafHashes: hashes) { level, index in try treeNode(db, level: level, index: index) }
+        let insertEntry = try db.cachedStatement(sql: "INSERT INTO tlog_entry (idx, node, seq, entry) VALUES (?, ?, ?, ?)")
+        for (i, leaf) in leaves.enumerated() {
+            insertEntry.setUncheckedArguments([start + Int64(i), leaf.node, leaf.seq, Data(leaf.entry)])
+            try insertEntry.execute()
+        }
+        let insertNode = try db.cachedStatement(sql: "INSERT INTO tlog_node (level, idx, hash) VALUES (?, ?, ?)")
+        for n in nodes {
+            insertNode.setUncheckedArguments([n.level, n.index, Data(n.hash)])
+            try insertNode.execute()
+        }
+        return start + Int64(leaves.count)
+    }
+
+    /// Appends every event row not yet in the tree, in row order, then `extra` leaves (before
+    /// the events instead when `extraFirst`), and signs a checkpoint of the new size with
+    /// `signer` (whose name is the log's origin). Returns the tree size and the latest checkpoint.
     @discardableResult
-    static func extendTree(_ db: Database, signer: NoteSigner, at: Int64) throws -> (size: Int64, checkpoint: String) {
+    static func extendTree(_ db: Database, signer: NoteSigner, at: Int64, extra: [ExtraLeaf] = [], extraFirst: Bool = false) throws -> (size: Int64, checkpoint: String) {
         let state = try treeState(db)
         let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT rowid, node, seq, hash FROM event WHERE rowid > ? ORDER BY rowid"),
                                     arguments: [state.covered])
         var size = state.size
+        if extraFirst { size = try appendLeaves(db, extra, at: size) }
         if let last = rows.last {
-            let entries = rows.map { row -> [UInt8] in
+            let events = rows.map { row -> ExtraLeaf in
                 let hash: Data = row[3]
-                return LogEntry(court: row[1], seq: row[2], eventHash: Array(hash)).bytes
+                return ExtraLeaf(node: row[1], seq: row[2], entry: LogEntry(court: row[1], seq: row[2], eventHash: Array(hash)).bytes)
             }
-            let leaves = Parallel.map(entries) { MerkleTree.leafHash($0) }
-            let nodes = try MerkleTree.appendedNodes(start: size, leafHashes: leaves) { level, index in try treeNode(db, level: level, index: index) }
-            let insertEntry = try db.cachedStatement(sql: "INSERT INTO tlog_entry (idx, node, seq, entry) VALUES (?, ?, ?, ?)")
-            for (i, row) in rows.enumerated() {
-                insertEntry.setUncheckedArguments([size + Int64(i), row[1] as String, row[2] as Int64, Data(entries[i])])
-                try insertEntry.execute()
-            }
-            let insertNode = try db.cachedStatement(sql: "INSERT INTO tlog_node (level, idx, hash) VALUES (?, ?, ?)")
-            for n in nodes {
-                insertNode.setUncheckedArguments([n.level, n.index, Data(n.hash)])
-                try insertNode.execute()
-            }
-            size += Int64(rows.count)
-            try db.execute(sql: "UPDATE tlog_state SET covered_rowid = ?, size = ? WHERE id = 1", arguments: [last[0] as Int64, size])
+            size = try appendLeaves(db, events, at: size)
+            try db.execute(sql: "UPDATE tlog_state SET covered_rowid = ? WHERE id = 1", arguments: [last[0] as Int64])
         }
+        if !extraFirst { size = try appendLeaves(db, extra, at: size) }
+        try db.execute(sql: "UPDATE tlog_state SET size = ? WHERE id = 1", arguments: [size])
         if let note = try String.fetchOne(db, sql: "SELECT note FROM tlog_checkpoint WHERE size = ?", arguments: [size]),
            (try? signer.verifier.verifyCheckpoint(note)) != nil {
             return (size: size, checkpoint: note)

@@ -77,6 +77,7 @@ public final class EventStore: Sendable {
         registerRefoldMigration(&m)
         registerTransparencyMigration(&m)
         registerStaffRoleMigration(&m)
+        registerKeyLogMigration(&m)
         return m
     }
 

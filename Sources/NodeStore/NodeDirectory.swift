@@ -19,6 +19,8 @@ public struct NodeDirectory: Sendable {
     public static let manifestName = "node.json"
     public static let keyName = "node.key"
     public static let logName = "log.sqlite"
+    /// A new key waiting for the hub to record the court's rotation (protocol §16.10).
+    public static let nextKeyName = "node.next.key"
 
     /// Makes a new node for `court` in `path` (created if missing, refused if it holds a node).
     public static func create(at path: String, court: Plan.Court, genesisPlan: Plan = .shipped, now: Date = Date()) throws -> NodeDirectory {
@@ -89,7 +91,13 @@ public struct NodeDirectory: Sendable {
               let seed = Hex.decode(String(decoding: keyData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), count: 32) else {
             throw StoreError("\(path)/\(keyName) is missing or damaged: restore it from the node's backup (the node cannot sign without it)")
         }
-        let key = try NodeKey(seed: seed)
+        var key = try NodeKey(seed: seed)
+        if key.publicKey.hex != pubHex, let next = try? readKey("\(path)/\(nextKeyName)"), next.publicKey.hex == pubHex {
+            // A rotation was adopted (node.json names the new key) but the key files were not
+            // yet swapped when the process stopped: finish it.
+            try finishAdoption(path, retiring: key)
+            key = next
+        }
         guard key.publicKey.hex == pubHex else {
             throw StoreError("\(path)/\(keyName) does not match the public key in \(manifestName): restore the matching key file")
         }
@@ -98,6 +106,47 @@ public struct NodeDirectory: Sendable {
         }
         let store = try EventStore(path: "\(path)/\(logName)")
         return NodeDirectory(path: path, court: court, key: key, store: store, plan: plan)
+    }
+
+    static func readKey(_ file: String) throws -> NodeKey {
+        guard let data = FileManager.default.contents(atPath: file),
+              let seed = Hex.decode(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), count: 32) else {
+            throw StoreError("\(file) is missing or damaged")
+        }
+        return try NodeKey(seed: seed)
+    }
+
+    static func finishAdoption(_ path: String, retiring old: NodeKey) throws {
+        let fm = FileManager.default
+        let retired = "\(path)/node.retired-\(old.publicKey.fingerprint).key"
+        do {
+            if !fm.fileExists(atPath: retired) { try fm.moveItem(atPath: "\(path)/\(keyName)", toPath: retired) } else { try fm.removeItem(atPath: "\(path)/\(keyName)") }
+            try fm.moveItem(atPath: "\(path)/\(nextKeyName)", toPath: "\(path)/\(keyName)")
+        } catch {
+            throw StoreError("cannot swap \(path)/\(keyName) for \(nextKeyName) (\(error.localizedDescription)): check the directory's permissions, then run the command again")
+        }
+    }
+
+    /// Signs with `node.next.key` from now on, after the hub recorded the court's rotation:
+    /// node.json names the new key first (the commit point), then the key files are swapped
+    /// (the old one kept as `node.retired-<fingerprint>.key`); `open` finishes an interrupted swap.
+    public func adoptNextKey() throws -> NodeDirectory {
+        let next = try Self.readKey("\(path)/\(Self.nextKeyName)")
+        let fm = FileManager.default
+        guard let data = fm.contents(atPath: "\(path)/\(Self.manifestName)"), case .object(var manifest)? = try? StrictJSONParser.parse(Array(data)) else {
+            throw StoreError("\(path)/\(Self.manifestName) is damaged: restore it from the node's backup")
+        }
+        manifest["public_key"] = .string(next.publicKey.hex)
+        let tmp = "\(path)/.\(Self.manifestName).tmp"
+        do {
+            try Data(CanonicalEncoder.encode(.object(manifest)) + [0x0A]).write(to: URL(fileURLWithPath: tmp))
+            // rename(2) replaces node.json atomically: a crash leaves the old manifest or the new one.
+            guard Glibc.rename(tmp, "\(path)/\(Self.manifestName)") == 0 else { throw StoreError("rename failed (errno \(errno))") }
+        } catch {
+            throw StoreError("cannot write \(path)/\(Self.manifestName): \(error.localizedDescription)")
+        }
+        try Self.finishAdoption(path, retiring: key)
+        return try Self.open(at: path, plan: plan)
     }
 
     /// Records drafts in this node's own log after the plan's checks of policy and explanations.

@@ -27,8 +27,37 @@ public enum NodeEnrollment {
                                           now: ISO8601DateFormatter().string(from: Date()))
     }
 
-    /// Installs a bundle after checking it is for this node and matches its TLS key.
-    public static func join(_ node: NodeDirectory, bundleJSON: JSONValue) throws -> EnrollmentBundle {
+    public static let nextKeyName = NodeDirectory.nextKeyName
+
+    /// Makes (once) the node's next event key, `node.next.key` (mode 0600), and a rotation
+    /// request for it signed by the current key (protocol §16.10).
+    public static func rotationRequest(_ node: NodeDirectory) throws -> RotationRequest {
+        let keyPath = "\(node.path)/\(nextKeyName)"
+        let next: NodeKey
+        if let data = FileManager.default.contents(atPath: keyPath),
+           let seed = Hex.decode(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), count: 32) {
+            next = try NodeKey(seed: seed)
+        } else {
+            next = NodeKey()
+            guard FileManager.default.createFile(atPath: keyPath, contents: Data((Hex.encode(next.seed) + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw SyncError("cannot write \(keyPath): check that the node directory is writable", transient: false)
+            }
+        }
+        guard let pem = FileManager.default.contents(atPath: "\(node.path)/\(tlsKeyName)") else {
+            throw SyncError("this node has no TLS key: it was never enrolled; use `courtsync node enroll-request` instead", transient: false)
+        }
+        let tlsKey = try P256.Signing.PrivateKey(pemRepresentation: String(decoding: pem, as: UTF8.self))
+        let now = ISO8601DateFormatter().string(from: Date())
+        let request = try EnrollmentRequest.make(court: node.court.code, courtName: node.court.name, key: next, tlsKey: tlsKey, now: now)
+        return RotationRequest.make(oldKey: node.key, request: request, now: now)
+    }
+
+    /// Installs a bundle after checking it is for this node and matches its TLS key. With
+    /// `rotated`, the bundle is the one `hub rotate` wrote: the node then signs with its next key.
+    public static func join(_ node: NodeDirectory, bundleJSON: JSONValue, rotated: Bool = false) throws -> EnrollmentBundle {
+        if rotated, !FileManager.default.fileExists(atPath: "\(node.path)/\(nextKeyName)") {
+            throw SyncError("this node has no \(nextKeyName): make a rotation request with `courtsync node rotate-request` first (or join without --rotated)", transient: false)
+        }
         let bundle = try EnrollmentBundle(json: bundleJSON)
         guard bundle.court == node.court.code else {
             throw SyncError("this bundle is for court \(bundle.court), but this node is \(node.court.code): use the bundle made from this node's request", transient: false)
@@ -39,6 +68,7 @@ public enum NodeEnrollment {
         guard FileManager.default.createFile(atPath: "\(node.path)/\(bundleName)", contents: Data(CanonicalEncoder.encode(bundle.json) + [0x0A])) else {
             throw SyncError("cannot write \(node.path)/\(bundleName)", transient: false)
         }
+        if rotated { _ = try node.adoptNextKey() }
         return bundle
     }
 

@@ -23,6 +23,18 @@ public struct CosignatureVerifier: Sendable, Equatable {
         "\(name)+\(keyID.map { String(format: "%02x", $0) }.joined())+\(Data([0x04] + publicKey).base64EncodedString())"
     }
 
+    /// Reads `<name>+<key id>+<base64(0x04 ‖ public key)>`.
+    public init(encoded: String) throws(TransparencyError) {
+        let parts = encoded.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, NoteVerifier.isValidName(String(parts[0])), let raw = Data(base64Encoded: String(parts[2])), raw.count == 33, raw.first == 0x04 else {
+            throw TransparencyError("'\(encoded)' is not a cosignature/v1 verifier key (name+keyid+base64 of 0x04 and 32 bytes): copy the key `courtsync witness init` printed")
+        }
+        self.init(name: String(parts[0]), publicKey: Array(raw.dropFirst()))
+        guard keyID.map({ String(format: "%02x", $0) }).joined() == parts[1] else {
+            throw TransparencyError("the witness key's id \(parts[1]) does not match its name and key: it was altered")
+        }
+    }
+
     static func message(body: String, time: UInt64) -> [UInt8] { Array("cosignature/v1\ntime \(time)\n\(body)".utf8) }
 
     /// The timestamp of a valid cosignature by this key in `line` over the checkpoint `body`, or nil.

@@ -11,7 +11,7 @@ struct CourtSyncCommand: AsyncParsableCommand {
             通报 report：月通报、半年通报、年通报（md、html、docx、pdf）；省法院排名 standings：导入排名表；双周例会 meeting：议程与纪要；审计 audit：核验签名与重放。法院可用代码、拼音或名称（410802、jiefang、解放区人民法院）。
             """,
         version: CourtSyncVersion.text,
-        subcommands: [NodeCommand.self, HubCommand.self, QueryCommand.self, ReportCommand.self, StandingsCommand.self, MeetingCommand.self, AuditCommand.self, DemoCommand.self, BenchCommand.self])
+        subcommands: [NodeCommand.self, HubCommand.self, QueryCommand.self, ReportCommand.self, StandingsCommand.self, MeetingCommand.self, AuditCommand.self, WitnessCommand.self, DemoCommand.self, BenchCommand.self])
 }
 
 struct NodeCommand: AsyncParsableCommand {
@@ -19,14 +19,14 @@ struct NodeCommand: AsyncParsableCommand {
         commandName: "node",
         abstract: "法院节点：本院身份与签名日志，记录、导入、同步、备份 (a court's node: identity, signed log, sync, backup).",
         subcommands: [NodeInit.self, NodeAppend.self, NodeImport.self, NodeExport.self, NodeReceive.self, NodeStatus.self,
-                      NodeEnrollRequest.self, NodeJoin.self, NodeSyncCommand.self, NodeBackupCommand.self, NodeRestoreCommand.self])
+                      NodeEnrollRequest.self, NodeRotateRequest.self, NodeJoin.self, NodeSyncCommand.self, NodeBackupCommand.self, NodeRestoreCommand.self])
 }
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "审计：不信任持有者，逐条核验签名与链并重放 (check a log without trusting whoever holds it, and the hub's transparency log).",
-        subcommands: [AuditVerify.self, AuditReplay.self, AuditCheckpoint.self, AuditInclusion.self, AuditConsistency.self, AuditReceipts.self, AuditSplitView.self])
+        subcommands: [AuditVerify.self, AuditReplay.self, AuditCheckpoint.self, AuditInclusion.self, AuditConsistency.self, AuditReceipts.self, AuditSplitView.self, AuditKeys.self])
 }
 
 struct QueryCommand: ParsableCommand {

@@ -56,24 +56,24 @@ struct TransparencyTests {
         let (code, note) = try h.curl("/checkpoint")
         #expect(code == 200 && note.hasPrefix("localhost/courtsync/410800\n"), "\(note)")
         let size = Int(note.split(separator: "\n")[1]) ?? 0
-        #expect(size == 301)   // the plan's genesis and 300 filings
+        #expect(size == 303)   // 410800's key-log record, the plan's genesis, 410802's enrollment and 300 filings
         #expect(try h.curl("/v1/nodes/410802/events").0 == 401)
         #expect(try h.curl("/tile/0/000").0 == 200)
-        #expect(try h.curl("/tile/0/001.p/45").0 == 200)
-        #expect(try h.curl("/tile/0/001.p/46").0 == 404)
+        #expect(try h.curl("/tile/0/001.p/47").0 == 200)
+        #expect(try h.curl("/tile/0/001.p/48").0 == 404)
         #expect(try h.curl("/tile/1/000.p/1").0 == 200)
-        #expect(try h.curl("/tile/entries/001.p/45").0 == 200)
+        #expect(try h.curl("/tile/entries/001.p/47").0 == 200)
         #expect(try h.curl("/tile/0/x01").0 == 404)
         // The node kept the checkpoint it verified; the auditor checks it and an event's inclusion.
         let check = try h.run(["audit", "checkpoint", "--node", jf, "\(jf)/checkpoint"])
-        #expect(check.status == 0 && check.stdout.contains("size 301"), "\(check.output)")
+        #expect(check.status == 0 && check.stdout.contains("size 303"), "\(check.output)")
         let hash = try eventHash(h, jf, seq: 120)
         let included = try h.run(["audit", "inclusion", "--node", jf, "--court", "410802", "--seq", "120", "--hash", hash, "--checkpoint", "\(jf)/checkpoint"])
         #expect(included.status == 0 && included.stdout.contains("ok: 410802 seq 120"), "\(included.output)")
         // A wrong hash, and a tampered proof, fail.
         let wrong = try h.run(["audit", "inclusion", "--node", jf, "--court", "410802", "--seq", "120", "--hash", String(repeating: "0", count: 64)])
         #expect(wrong.status == 1 && wrong.stdout.contains("NOT proven"), "\(wrong.output)")
-        let (_, proofText) = try h.curl("/v1/proof/inclusion?court=410802&seq=120&size=301")
+        let (_, proofText) = try h.curl("/v1/proof/inclusion?court=410802&seq=120&size=303")
         let marker = try #require(proofText.range(of: #""inclusion":[""#))
         let first = proofText[marker.upperBound]
         let tampered = proofText.replacingCharacters(in: marker.upperBound...marker.upperBound, with: first == "0" ? "1" : "0")
@@ -86,7 +86,7 @@ struct TransparencyTests {
         try h.record(jf, court: "410802", count: 5, online: 5, from: 301)
         #expect(try h.run(["node", "sync", "--dir", jf]).status == 0)
         let consistent = try h.run(["audit", "consistency", "--node", jf, h.path("old.checkpoint")])
-        #expect(consistent.status == 0 && consistent.stdout.contains("size 306 extends the one of size 301"), "\(consistent.output)")
+        #expect(consistent.status == 0 && consistent.stdout.contains("size 308 extends the one of size 303"), "\(consistent.output)")
         let receipts = try h.run(["audit", "receipts", "--dir", jf])
         #expect(receipts.status == 0 && receipts.stdout.contains("4 receipts (seq 1…305)"), "\(receipts.output)")
     }

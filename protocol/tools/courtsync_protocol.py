@@ -1135,3 +1135,214 @@ def verify_cosignature(line: str, name: str, public_key: bytes, checkpoint_text:
     except InvalidSignature:
         return None
     return ts
+
+
+# ---------------------------------------------------------------------------------------------
+# Section 16.10: the key log (entries of kind 0x02: enrollments, rotations, revocations)
+
+ENROLL_REQUEST_DOMAIN = "courtsync/enroll-request/v1"
+ROTATE_REQUEST_DOMAIN = "courtsync/rotate-request/v1"
+KEY_LOG_DOMAIN = "courtsync/key-log/v1"
+KEY_LOG_KIND = 0x02
+HUB_COURT = "410800"
+
+
+def document_message(domain: str, body: dict) -> bytes:
+    """Section 15.1: ASCII(domain) ‖ 00 ‖ SHA-256(JCS(body))."""
+    return domain.encode("ascii") + b"\x00" + hashlib.sha256(jcs(body)).digest()
+
+
+def sign_document(seed, domain: str, body: dict) -> dict:
+    key = Ed25519PrivateKey.from_private_bytes(_seed_bytes(seed))
+    return {"domain": domain, "body": body, "signer": public_key_hex(seed),
+            "signature": key.sign(document_message(domain, body)).hex()}
+
+
+def document_signed_by(doc: Any, domain: str, public_key_hex_: str) -> bool:
+    """Whether doc is a signed document of `domain` by exactly this key (section 15.1)."""
+    if not isinstance(doc, dict) or doc.get("domain") != domain or doc.get("signer") != public_key_hex_:
+        return False
+    body, sig = doc.get("body"), doc.get("signature")
+    if not isinstance(body, dict) or not isinstance(sig, str) or not re.fullmatch(r"[0-9a-f]{128}", sig):
+        return False
+    try:
+        parse_public_key(public_key_hex_).verify(bytes.fromhex(sig), document_message(domain, body))
+        return True
+    except (InvalidSignature, ValueError, ProtocolError):
+        return False
+
+
+def enroll_request_error(req: Any, court: str, public_key_hex_: str) -> Optional[str]:
+    """Section 15.1: the request is self-signed by its node key (proof of possession), carries a
+    valid tls_proof, and names this court and key."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    if not isinstance(req, dict) or not isinstance(req.get("body"), dict):
+        return "the enrollment request is not a signed document"
+    body = req["body"]
+    if body.get("format") != "courtsync-enroll-request/1" or body.get("court") != court or body.get("node_public_key") != public_key_hex_:
+        return f"the enrollment request is not court {court}'s request for key {public_key_hex_[:16]}…"
+    if not document_signed_by(req, ENROLL_REQUEST_DOMAIN, public_key_hex_):
+        return "the enrollment request is not signed by the key it names (no proof of possession)"
+    try:
+        tls_key = serialization.load_pem_public_key(body["tls_public_key_pem"].encode())
+        tls_key.verify(bytes.fromhex(req["tls_proof"]), document_message(ENROLL_REQUEST_DOMAIN, body), ec.ECDSA(hashes.SHA256()))
+    except Exception:  # noqa: BLE001 - any failure means the proof does not hold
+        return "the enrollment request's tls_proof does not verify"
+    return None
+
+
+def keylog_entry(record: dict) -> bytes:
+    """The tree entry of a key-log record: 0x02 ‖ JCS(record)."""
+    return bytes([KEY_LOG_KIND]) + jcs(record)
+
+
+def keylog_record(entry: bytes) -> dict:
+    if not entry or entry[0] != KEY_LOG_KIND:
+        raise ProtocolError("not a key-log entry (kind 0x02)")
+    return strict_parse(entry[1:].decode("utf-8"))
+
+
+class KeyLog:
+    """Replays key-log records in tree order (section 16.10) and keeps the registry they make.
+
+    `apply(record)` returns None or the first rule the record breaks; a broken record changes nothing.
+    """
+
+    def __init__(self):
+        self.authority: Optional[str] = None
+        self.courts: dict = {}      # court -> {"public_key", "status", "n", "court_name"}
+        self.retired: dict = {}     # public key -> why it may never be admitted again
+        self.count = 0
+
+    def _admissible(self, key: str) -> Optional[str]:
+        if key in self.retired:
+            return f"key {fingerprint(key)} was {self.retired[key]}: it is never admitted again"
+        if any(c["public_key"] == key and c["status"] == "active" for c in self.courts.values()):
+            return f"key {fingerprint(key)} is already another court's active key"
+        return None
+
+    def apply(self, record: Any) -> Optional[str]:
+        if not isinstance(record, dict) or record.get("domain") != KEY_LOG_DOMAIN or not isinstance(record.get("body"), dict):
+            return "not a key-log record (a signed document of domain courtsync/key-log/v1)"
+        b = record["body"]
+        action, court, key = b.get("action"), b.get("court"), b.get("public_key")
+        if b.get("format") != "courtsync-key-log/1" or b.get("n") != self.count + 1:
+            return f"record {self.count + 1}: format must be courtsync-key-log/1 and n must be {self.count + 1}"
+        if not isinstance(court, str) or not re.fullmatch(r"[0-9]{6}", court) or not isinstance(key, str) or not re.fullmatch(r"[0-9a-f]{64}", key):
+            return "a key-log record needs a 6-digit court and a 64-hex public_key"
+        if timestamp_error("at", b.get("at")):
+            return "a key-log record needs `at`, an RFC 3339 time"
+        if self.authority is None:
+            if action != "enroll" or court != HUB_COURT or not document_signed_by(record, KEY_LOG_DOMAIN, key):
+                return "the first key-log record must enroll 410800, signed by its own key"
+            if not isinstance(b.get("checkpoint_verifier_key"), str):
+                return "410800's enrollment must name the checkpoint_verifier_key"
+            self.authority = key
+            self.courts[court] = {"public_key": key, "status": "active", "n": b["n"], "court_name": b.get("court_name", "")}
+            self.count += 1
+            return None
+        if not document_signed_by(record, KEY_LOG_DOMAIN, self.authority):
+            return f"record {b['n']} is not countersigned by 410800's key"
+        current = self.courts.get(court)
+        if court == HUB_COURT:
+            return "410800 is enrolled once, by the first record"
+        if action == "enroll":
+            if current and current["status"] == "active":
+                return f"court {court} is already enrolled with key {fingerprint(current['public_key'])}: a new key needs a rotation signed by the old key, or a revocation first"
+            if err := self._admissible(key):
+                return err
+            if b.get("legacy") is True:
+                if "request" in b:
+                    return "a legacy enrollment carries no request"
+            elif err := enroll_request_error(b.get("request"), court, key):
+                return err
+        elif action == "rotate":
+            old = b.get("old_public_key")
+            if not current or current["status"] != "active" or current["public_key"] != old:
+                return f"court {court} has no active key {str(old)[:16]}… to rotate from"
+            if err := self._admissible(key):
+                return err
+            rot = b.get("rotation")
+            if not document_signed_by(rot, ROTATE_REQUEST_DOMAIN, old):
+                return "the rotation is not signed by the court's old key"
+            rb = rot["body"]
+            if rb.get("format") != "courtsync-rotate-request/1" or rb.get("court") != court or rb.get("old_public_key") != old or rb.get("new_public_key") != key:
+                return "the rotation request does not name this court, old key and new key"
+            if err := enroll_request_error(rb.get("request"), court, key):
+                return err
+            self.retired[old] = f"rotated out of {court}"
+        elif action == "revoke":
+            if not current or current["status"] != "active" or current["public_key"] != key:
+                return f"court {court} has no active key {key[:16]}… to revoke"
+            if not isinstance(b.get("reason"), str) or not b["reason"].strip():
+                return "a revocation must give its reason"
+            self.retired[key] = f"revoked for {court}"
+            self.courts[court] = dict(current, status="revoked", n=b["n"])
+            self.count += 1
+            return None
+        else:
+            return f"unknown key-log action {action!r}"
+        self.courts[court] = {"public_key": key, "status": "active", "n": b["n"], "court_name": b.get("court_name", "")}
+        self.count += 1
+        return None
+
+    def registry(self) -> dict:
+        """{court: registry file object} as `nodes/<court>.json` holds it (section 16.10)."""
+        return {c: {"court": c, "court_name": v["court_name"], "public_key": v["public_key"],
+                    "fingerprint": fingerprint(v["public_key"]), "status": v["status"], "key_log": v["n"]}
+                for c, v in sorted(self.courts.items())}
+
+
+# ---------------------------------------------------------------------------------------------
+# Section 16.11: a standalone witness (C2SP tlog-witness add-checkpoint)
+
+def witness_add_checkpoint(held, body: bytes, verifier_keys: list, seed, name: str, now: int):
+    """One add-checkpoint request. `held` is (size, root) last cosigned for the origin, or None.
+
+    Returns (status, content_type, answer text, new held or None when nothing is recorded).
+    """
+    text_plain = "text/plain; charset=utf-8"
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return 400, text_plain, "not UTF-8\n", None
+    if "\n\n" not in text:
+        return 400, text_plain, "no empty line before the checkpoint\n", None
+    head, note = text.split("\n\n", 1)
+    lines = head.split("\n")
+    m = re.fullmatch(r"old (0|[1-9][0-9]*)", lines[0])
+    if not m:
+        return 400, text_plain, "first line must be `old <size>`\n", None
+    old = int(m.group(1))
+    try:
+        proof = [_b64.b64decode(x, validate=True) for x in lines[1:]]
+    except ValueError:
+        return 400, text_plain, "a proof line is not base64\n", None
+    if len(proof) > 63 or any(len(p) != 32 for p in proof) or (old == 0 and proof):
+        return 400, text_plain, "bad consistency proof lines\n", None
+    origin = note.split("\n", 1)[0]
+    keys = [k for k in verifier_keys if k.split("+", 1)[0] == origin]
+    if not keys:
+        return 404, text_plain, "unknown log\n", None
+    checkpoint = None
+    for k in keys:
+        try:
+            checkpoint = verify_checkpoint(note, k)
+            break
+        except (ProtocolError, ValueError):
+            continue
+    if checkpoint is None:
+        return 403, text_plain, "no valid signature by a trusted key\n", None
+    _, size, root = checkpoint
+    if old > size:
+        return 400, text_plain, "old size larger than the checkpoint\n", None
+    held_size = held[0] if held else 0
+    if old != held_size:
+        return 409, "text/x.tlog.size", f"{held_size}\n", None
+    if held and old == size and held[1] != root:
+        return 409, "text/x.tlog.size", f"{held_size}\n", None
+    if held and 0 < old < size and not tlog_verify_consistency(old, size, held[1], root, proof):
+        return 422, text_plain, "consistency proof does not verify\n", None
+    cut = note.rindex("\n\n")
+    return 200, text_plain, cosign(seed, name, note[: cut + 1], now) + "\n", (size, root)

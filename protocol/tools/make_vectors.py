@@ -533,6 +533,101 @@ def build_tlog() -> dict:
     }
 
 
+SEED_410802_NEW = bytes(range(0x80, 0xA0)).hex()  # 808182…9f: 410802's key after its rotation
+KEYLOG_AT = "2022-08-01T01:30:00Z"
+
+
+def tls_key(n: int):
+    """A fixed P-256 TLS key (private scalar n) for the vectors' enrollment requests."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    return ec.derive_private_key(n, ec.SECP256R1())
+
+
+def enroll_request(seed: str, court: str, court_name: str, tls_n: int) -> dict:
+    """An enrollment request (section 15.1) with a deterministic (RFC 6979) tls_proof."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key = tls_key(tls_n)
+    pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    body = {"format": "courtsync-enroll-request/1", "court": court, "court_name": court_name,
+            "node_public_key": cp.public_key_hex(seed), "tls_public_key_pem": pem, "created_at": KEYLOG_AT}
+    doc = cp.sign_document(seed, cp.ENROLL_REQUEST_DOMAIN, body)
+    proof = key.sign(cp.document_message(cp.ENROLL_REQUEST_DOMAIN, body), ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+    return dict(doc, tls_proof=proof.hex())
+
+
+def keylog_record(seed: str, body: dict) -> dict:
+    return cp.sign_document(seed, cp.KEY_LOG_DOMAIN, dict(body, format="courtsync-key-log/1", at=KEYLOG_AT))
+
+
+def build_keylog() -> dict:
+    """keylog.json: a key log replayed by section 16.10's rules, and records each rule refuses."""
+    vkey = cp.note_verifier_key(TLOG_ORIGIN, bytes.fromhex(cp.public_key_hex(SEED_CHECKPOINT)))
+    k800, k802, k803, k802b = (cp.public_key_hex(s) for s in (SEED_410800, SEED_410802, SEED_410803, SEED_410802_NEW))
+    r802 = enroll_request(SEED_410802, "410802", "解放区人民法院", 1001)
+    r803 = enroll_request(SEED_410803, "410803", "中站区人民法院", 1002)
+    r802b = enroll_request(SEED_410802_NEW, "410802", "解放区人民法院", 1003)
+    rotation = cp.sign_document(SEED_410802, cp.ROTATE_REQUEST_DOMAIN, {
+        "format": "courtsync-rotate-request/1", "court": "410802", "old_public_key": k802, "new_public_key": k802b,
+        "created_at": KEYLOG_AT, "request": r802b})
+    records = [
+        keylog_record(SEED_410800, {"n": 1, "action": "enroll", "court": "410800", "court_name": "焦作市中级人民法院",
+                                    "public_key": k800, "checkpoint_verifier_key": vkey}),
+        keylog_record(SEED_410800, {"n": 2, "action": "enroll", "court": "410802", "court_name": "解放区人民法院",
+                                    "public_key": k802, "request": r802}),
+        keylog_record(SEED_410800, {"n": 3, "action": "enroll", "court": "410803", "court_name": "中站区人民法院",
+                                    "public_key": k803, "request": r803}),
+        keylog_record(SEED_410800, {"n": 4, "action": "rotate", "court": "410802", "court_name": "解放区人民法院",
+                                    "public_key": k802b, "old_public_key": k802, "rotation": rotation}),
+        keylog_record(SEED_410800, {"n": 5, "action": "revoke", "court": "410803", "public_key": k803,
+                                    "reason": "node.key lost with the 中站区 server's disk"}),
+    ]
+    log = cp.KeyLog()
+    for r in records:
+        assert log.apply(r) is None, r["body"]["n"]
+    seed_fresh = bytes(range(0xA0, 0xC0)).hex()
+    k_fresh = cp.public_key_hex(seed_fresh)
+    bad_rotation = cp.sign_document(seed_fresh, cp.ROTATE_REQUEST_DOMAIN, {
+        "format": "courtsync-rotate-request/1", "court": "410802", "old_public_key": k802b, "new_public_key": k_fresh,
+        "created_at": KEYLOG_AT, "request": enroll_request(seed_fresh, "410802", "解放区人民法院", 1007)})
+    r803again = enroll_request(SEED_410803, "410803", "中站区人民法院", 1004)
+    r802c = enroll_request(SEED_410802, "410802", "解放区人民法院", 1005)
+    r804 = enroll_request(SEED_410802_NEW, "410804", "马村区人民法院", 1006)
+    invalid = [
+        ("silent key swap: 410802 enrolled again with a new request, no rotation", "already enrolled",
+         keylog_record(SEED_410800, {"n": 6, "action": "enroll", "court": "410802", "court_name": "解放区人民法院", "public_key": k802, "request": r802c})),
+        ("a revoked key re-enrolled after its revocation", "never admitted again",
+         keylog_record(SEED_410800, {"n": 6, "action": "enroll", "court": "410803", "court_name": "中站区人民法院", "public_key": k803, "request": r803again})),
+        ("a rotation signed by the new key, not the old one", "not signed by the court's old key",
+         keylog_record(SEED_410800, {"n": 6, "action": "rotate", "court": "410802", "court_name": "解放区人民法院", "public_key": k_fresh,
+                                     "old_public_key": k802b, "rotation": bad_rotation})),
+        ("an enrollment not countersigned by 410800", "not countersigned",
+         keylog_record(SEED_410802, {"n": 6, "action": "enroll", "court": "410804", "court_name": "马村区人民法院", "public_key": k_fresh,
+                                     "request": enroll_request(seed_fresh, "410804", "马村区人民法院", 1008)})),
+        ("an enrollment whose request names another key (no proof of possession)", "not court 410804's request",
+         keylog_record(SEED_410800, {"n": 6, "action": "enroll", "court": "410804", "court_name": "马村区人民法院", "public_key": k_fresh,
+                                     "request": r804})),
+        ("a revocation without a reason", "must give its reason",
+         keylog_record(SEED_410800, {"n": 6, "action": "revoke", "court": "410802", "public_key": k802b, "reason": " "})),
+        ("a record out of order (n skips)", "n must be 6",
+         keylog_record(SEED_410800, {"n": 7, "action": "revoke", "court": "410802", "public_key": k802b, "reason": "lost"})),
+    ]
+    bad = []
+    for name, expect, rec in invalid:
+        err = log.apply(rec)
+        assert err is not None and expect in err, (name, err)
+        bad.append({"name": name, "error_contains": expect, "record": rec, "entry": cp.keylog_entry(rec).hex()})
+    return {
+        "about": "Section 16.10: the key log. Each entry is 0x02 || JCS(record); replaying `records` in order by the rules "
+                 "gives `registry`. Each `invalid` record, appended after them, breaks the rule its `error_contains` names. "
+                 "TLS keys are P-256 with private scalars 1001…1006, tls_proof signed deterministically (RFC 6979).",
+        "checkpoint_verifier_key": vkey,
+        "records": [{"record": r, "entry": cp.keylog_entry(r).hex(), "leaf_hash": cp.tlog_leaf_hash(cp.keylog_entry(r)).hex()} for r in records],
+        "registry": log.registry(),
+        "invalid": bad,
+    }
+
+
 def build_all() -> dict:
     """{path: bytes} of every generated file."""
     events, w802, _ = build_events()
@@ -541,6 +636,7 @@ def build_all() -> dict:
         VECTORS_DIR / "events.json": dump(events),
         VECTORS_DIR / "invalid.json": dump(build_invalid(w802)),
         VECTORS_DIR / "tlog.json": dump(build_tlog()),
+        VECTORS_DIR / "keylog.json": dump(build_keylog()),
     }
     if README_PATH.exists():
         out[README_PATH] = readme_with_catalog(README_PATH.read_text(encoding="utf-8")).encode("utf-8")

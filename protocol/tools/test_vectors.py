@@ -462,6 +462,54 @@ def test_future_dated_and_role_rosters():
     assert cp.headcount(mz, "410883", end_sep) == 12                      # 3 + 9
     assert cp.headcount(mz, "410883", end_aug) == 20 and cp.headcount(mz, "410883", end_aug, "judge") == 20
 
+def test_keylog_replay_and_refusals():
+    doc = load("keylog.json")
+    log = cp.KeyLog()
+    for r in doc["records"]:
+        entry = bytes.fromhex(r["entry"])
+        assert entry == cp.keylog_entry(r["record"]) and cp.keylog_record(entry) == r["record"]
+        assert cp.tlog_leaf_hash(entry).hex() == r["leaf_hash"]
+        assert log.apply(r["record"]) is None, r["record"]["body"]["n"]
+    assert log.registry() == doc["registry"]
+    for case in doc["invalid"]:
+        before = log.registry()
+        err = log.apply(case["record"])
+        assert err is not None and case["error_contains"] in err, (case["name"], err)
+        assert log.registry() == before, case["name"]  # a refused record changes nothing
+    altered = json.loads(json.dumps(doc["records"][1]["record"]))
+    altered["body"]["public_key"] = doc["registry"]["410803"]["public_key"]
+    fresh = cp.KeyLog()
+    assert fresh.apply(doc["records"][0]["record"]) is None
+    assert "not countersigned" in fresh.apply(altered)  # a hand-edited key breaks 410800's countersignature
+
+
+def test_witness_add_checkpoint():
+    """Section 16.11: the witness cosigns extensions only, says its size on a conflict, refuses bad proofs."""
+    doc = load("tlog.json")
+    ck = doc["checkpoint"]
+    leaves = [cp.tlog_leaf_hash(cp.tlog_entry(e["court"], e["seq"], e["event_hash"])) for e in doc["entries"]]
+    seed, origin, keys = ck["seed"], ck["origin"], [ck["verifier_key"]]
+    wseed, wname = mv.SEED_410802, "province.example/witness"
+
+    def req(old, size, proof_leaves=None, signer=seed):
+        body = cp.checkpoint_body(origin, size, cp.tlog_mth(leaves[:size]))
+        proof = cp.tlog_consistency_proof(old, (proof_leaves or leaves)[:size]) if 0 < old < size else []
+        lines = "".join(cp._b64.b64encode(p).decode() + "\n" for p in proof)
+        return f"old {old}\n{lines}\n{cp.sign_note(signer, origin, body)}".encode()
+
+    st, ct, ans, held = cp.witness_add_checkpoint(None, req(0, 6), keys, wseed, wname, 1700000000)
+    assert st == 200 and held == (6, cp.tlog_mth(leaves[:6]))
+    body6 = cp.checkpoint_body(origin, 6, cp.tlog_mth(leaves[:6]))
+    assert cp.verify_cosignature(ans.strip(), wname, bytes.fromhex(cp.public_key_hex(wseed)), body6) == 1700000000
+    st, _, _, held = cp.witness_add_checkpoint(held, req(6, 13), keys, wseed, wname, 1700000001)
+    assert st == 200 and held[0] == 13
+    assert cp.witness_add_checkpoint(held, req(0, 6), keys, wseed, wname, 1)[:3] == (409, "text/x.tlog.size", "13\n")
+    assert cp.witness_add_checkpoint(held, req(13, 6), keys, wseed, wname, 1)[0] == 400
+    bad = req(6, 13).replace(b"\n\n", b"\n", 0)
+    assert cp.witness_add_checkpoint((6, cp.tlog_mth(leaves[:6])[::-1]), bad, keys, wseed, wname, 1)[0] == 422
+    assert cp.witness_add_checkpoint(held, req(13, 13, signer=mv.SEED_410803), keys, wseed, wname, 1)[0] == 403
+    assert cp.witness_add_checkpoint(held, b"old 0\n\nelsewhere/log\n1\nAA==\n\n", keys, wseed, wname, 1)[0] == 404
+
 
 def main() -> int:
     tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]

@@ -91,7 +91,9 @@ struct AuditCheckpoint: ParsableCommand {
     var save: String?
     @Option(help: "A registry directory (nodes/) whose courts' keys are the witnesses: count their cosignatures.")
     var registry: String?
-    @Option(help: "Cosignatures required for the checkpoint to count as witnessed (with --registry).")
+    @Option(name: .customLong("witness"), help: "A standalone witness's verifier key (as `witness init` printed it) whose cosignature counts too (repeatable).")
+    var witnesses: [String] = []
+    @Option(help: "Cosignatures required for the checkpoint to count as witnessed (with --registry or --witness).")
     var quorum: Int = ApiPaths.defaultQuorum
     @Flag(help: "Fetch the hub's latest witnessed checkpoint (at least --quorum cosignatures) instead of its latest.")
     var witnessed = false
@@ -113,14 +115,20 @@ struct AuditCheckpoint: ParsableCommand {
         do { checkpoint = try verifier.verifyCheckpoint(note) } catch { try fail("\(error)") }
         if let save { try note.write(toFile: save, atomically: true, encoding: .utf8) }
         print("ok: checkpoint of \(checkpoint.origin) signed by \(verifier.name) (key id \(Hex.encode(verifier.keyID))); size \(checkpoint.size) root \(Hex.encode(checkpoint.root))")
-        if let registry { try countWitnesses(note: note, checkpoint: checkpoint, registry: registry) }
+        if registry != nil || !witnesses.isEmpty { try countWitnesses(note: note, checkpoint: checkpoint, registry: registry) }
     }
 
     /// Counts valid cosignatures (C2SP tlog-cosignature) by the registry's courts as witnesses.
-    func countWitnesses(note: String, checkpoint: Checkpoint, registry: String) throws {
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: registry))?.filter { $0.hasSuffix(".json") }.sorted() ?? []
+    func countWitnesses(note: String, checkpoint: Checkpoint, registry: String?) throws {
+        let files = registry.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0) }?.filter { $0.hasSuffix(".json") && $0.count == 11 }.sorted() ?? []
         var cosigners: [String] = []
+        for encoded in witnesses {
+            let witness: CosignatureVerifier
+            do { witness = try CosignatureVerifier(encoded: encoded) } catch { throw ValidationError("--witness: \(error)") }
+            if !witness.cosignatures(in: note, body: checkpoint.body).isEmpty { cosigners.append(witness.name) }
+        }
         for file in files {
+            guard let registry else { break }
             guard let data = FileManager.default.contents(atPath: "\(registry)/\(file)"), let json = try? StrictJSONParser.parse(Array(data)),
                   let court = json["court"]?.stringValue, court != "410800", let hex = json["public_key"]?.stringValue,
                   let key = try? NodePublicKey(hex: hex) else { continue }
@@ -130,7 +138,7 @@ struct AuditCheckpoint: ParsableCommand {
         guard cosigners.count >= quorum else {
             try fail("the checkpoint of size \(checkpoint.size) is cosigned by \(cosigners.count) witness(es) (\(cosigners.joined(separator: ", "))), fewer than the quorum of \(quorum)")
         }
-        print("ok: witnessed by \(cosigners.count) of the registry's courts (quorum \(quorum)): \(cosigners.joined(separator: ", "))")
+        print("ok: witnessed by \(cosigners.count) of the given witnesses (quorum \(quorum)): \(cosigners.joined(separator: ", "))")
     }
 }
 

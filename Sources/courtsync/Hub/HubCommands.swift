@@ -8,12 +8,13 @@ import Logging
 import NodeStore
 import QueryViews
 import SyncProtocol
+import TransparencyLog
 
 struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub",
         abstract: "汇总节点（中院技术处）：本院节点、CA、接入登记与 HTTPS 服务 (the hub: its node, CA, registry, HTTPS server and dashboard).",
-        subcommands: [HubInit.self, HubEnroll.self, HubRevoke.self, HubAuditorCommand.self, HubStatus.self, HubServe.self])
+        subcommands: [HubInit.self, HubEnroll.self, HubRotate.self, HubRevoke.self, HubAuditorCommand.self, HubWitnessCommand.self, HubStatus.self, HubServe.self])
 }
 
 struct HubOptions: ParsableArguments {
@@ -90,32 +91,59 @@ struct HubEnroll: ParsableCommand {
         guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalEncoder.encode(bundle.json) + [0x0A])) else {
             throw EventError("cannot write \(path): choose a writable path with --out")
         }
-        if let registry {
-            try FileManager.default.createDirectory(atPath: registry, withIntermediateDirectories: true)
-            // The mirror gets 410800's record too, so that it alone verifies every export.
-            for (code, record) in [(bundle.court, entry), (PolicyAuthority.intermediateCourt, hubDir.ownRegistryEntry)] {
-                guard FileManager.default.createFile(atPath: "\(registry)/\(code).json", contents: Data(CanonicalEncoder.encode(record) + [0x0A])) else {
-                    throw EventError("cannot write \(registry)/\(code).json: check that the registry directory is writable")
-                }
-            }
-        }
+        // The mirror is the whole registry the key log makes, 410800 included, so that it alone
+        // verifies every export.
+        if let registry { try hubDir.writeRegistry(to: registry) }
         print("enrolled \(bundle.court) \(entry["court_name"]?.stringValue ?? ""), key fingerprint \(entry["fingerprint"]?.stringValue ?? ""); bundle written to \(path) (carry it to the court)")
     }
 }
 
 struct HubRevoke: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "吊销节点 revoke — Refuse a node's certificate from now on.")
+    static let configuration = CommandConfiguration(
+        commandName: "revoke",
+        abstract: "吊销节点 revoke — Revoke a court's key for good (a key-log record with the reason) and refuse its certificate from now on.")
     @OptionGroup var hub: HubOptions
+    @Option(help: "Why the key is revoked (recorded in the key log for every auditor), e.g. \"node.key lost with the server's disk\".")
+    var reason: String
     @Argument(help: "The court (code, slug or name).")
     var court: String
+
+    func validate() throws {
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--reason must say why the key is revoked") }
+    }
 
     func run() throws {
         let hubDir = try HubDirectory.open(at: hub.dir)
         let c = try hubDir.node.plan.court(court)
-        guard try hubDir.store.revoke(court: c.code, at: Int64(Date().timeIntervalSince1970)) else {
-            throw EventError("\(c.code) \(c.name) is not enrolled at this hub: nothing to revoke")
+        let record = try hubDir.revoke(court: c.code, reason: reason)
+        print("revoked \(c.code) \(c.name) (key-log record \(record.n)): its pushes and reads are refused; its key is never admitted again, the court may enroll a new key")
+    }
+}
+
+struct HubRotate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate",
+        abstract: "更换节点密钥 rotate — Give a court a new key from its rotation request (signed by its current key); writes the new bundle.")
+    @OptionGroup var hub: HubOptions
+    @Option(help: "Where to write the bundle (default: <court>.bundle.json here).")
+    var out: String?
+    @Option(help: "Also write the key log's registry into this directory (e.g. the repository's nodes/).")
+    var registry: String?
+    @Argument(help: "The rotation request from `courtsync node rotate-request`.")
+    var request: String
+
+    func run() throws {
+        let hubDir = try HubDirectory.open(at: hub.dir)
+        guard let data = FileManager.default.contents(atPath: request) else { throw EventError("cannot read \(request): check the path") }
+        let json: JSONValue
+        do { json = try StrictJSONParser.parse(Array(data)) } catch { throw EventError("\(request) is not valid JSON (\(error.description)): use the file `courtsync node rotate-request` wrote") }
+        let (bundle, entry) = try hubDir.rotate(requestJSON: json)
+        let path = out ?? "\(bundle.court).bundle.json"
+        guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalEncoder.encode(bundle.json) + [0x0A])) else {
+            throw EventError("cannot write \(path): choose a writable path with --out")
         }
-        print("revoked \(c.code) \(c.name): its pushes and reads are refused until it enrolls again")
+        if let registry { try hubDir.writeRegistry(to: registry) }
+        print("rotated \(bundle.court) to key fingerprint \(entry["fingerprint"]?.stringValue ?? ""); the old key is retired for good; bundle written to \(path) (carry it to the court: `courtsync node join`)")
     }
 }
 
@@ -182,6 +210,8 @@ struct HubStatus: ParsableCommand {
                 "hub": .string(hubDir.url), "fingerprint": .string(hubDir.node.key.publicKey.fingerprint), "courts": .array(courts),
                 "public_key": .string(hubDir.node.key.publicKey.hex), "origin": .string(hubDir.origin),
                 "checkpoint_verifier_key": .string(try hubDir.checkpointVerifierKey), "tree_size": .int(size), "checkpoint": .string(note),
+                "key_log_records": .int(try hubDir.keyLog().count),
+                "witnesses": .array(try store.witnesses().map { ["name": .string($0.name), "url": .string($0.url), "verifier_key": .string($0.verifierKey), "cosigned_size": .int($0.size)] }),
                 "alarms": .array(alarms.map { a in
                     var o: [String: JSONValue] = ["court": .string(a.court), "kind": .string(a.kind), "detail": .string(a.detail), "at": .string(EventTime(beijing: a.at).text)]
                     if let seq = a.seq { o["seq"] = .int(seq) }
@@ -231,5 +261,33 @@ struct HubServe: AsyncParsableCommand {
             }
             throw error
         }
+    }
+}
+
+struct HubWitnessCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "witness", abstract: "独立见证 witnesses — Standalone witnesses the hub sends its checkpoints to.", subcommands: [HubWitnessAdd.self])
+}
+
+struct HubWitnessAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Add a standalone witness: `hub serve` sends it each new checkpoint and keeps its cosignature (counted by /v1/checkpoint/witnessed).")
+    @OptionGroup var hub: HubOptions
+    @Option(help: "The witness's base URL, e.g. https://witness.hncourt.example:8444.") var url: String
+    @Option(name: .customLong("verifier-key"), help: "The witness's verifier key, as `witness init` printed it.") var verifierKey: String
+    @Option(help: "The CA certificate (PEM) of the witness's HTTPS certificate (its tls/ca.pem).") var ca: String?
+
+    func run() throws {
+        let witness: CosignatureVerifier
+        do { witness = try CosignatureVerifier(encoded: verifierKey) } catch { throw ValidationError("--verifier-key: \(error)") }
+        guard url.hasPrefix("https://") else { throw ValidationError("--url must be https://…: the witness serves HTTPS") }
+        var caPEM: String?
+        if let ca {
+            guard let data = FileManager.default.contents(atPath: ca) else { throw EventError("cannot read \(ca): give the witness's tls/ca.pem") }
+            caPEM = String(decoding: data, as: UTF8.self)
+        }
+        let hubDir = try HubDirectory.open(at: hub.dir)
+        try hubDir.store.addWitness(name: witness.name, url: url, verifierKey: verifierKey, caPEM: caPEM, at: Int64(Date().timeIntervalSince1970))
+        print("witness \(witness.name) added (\(url)); `hub serve` sends it each new checkpoint")
     }
 }

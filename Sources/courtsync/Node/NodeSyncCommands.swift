@@ -29,7 +29,9 @@ struct NodeEnrollRequest: ParsableCommand {
 struct NodeJoin: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "join", abstract: "安装接入包 join — Install the bundle the hub wrote for this node.")
     @OptionGroup var node: NodeOptions
-    @Argument(help: "The bundle file from `courtsync hub enroll`.")
+    @Flag(help: "The bundle is from `courtsync hub rotate`: sign with the new key (node.next.key) from now on.")
+    var rotated = false
+    @Argument(help: "The bundle file from `courtsync hub enroll` (or `hub rotate`).")
     var bundle: String
 
     func run() throws {
@@ -37,7 +39,8 @@ struct NodeJoin: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: bundle), let json = try? StrictJSONParser.parse(Array(data)) else {
             throw EventError("cannot read \(bundle) as JSON: use the file `courtsync hub enroll` wrote")
         }
-        let installed = try NodeEnrollment.join(dir, bundleJSON: json)
+        let installed = try NodeEnrollment.join(dir, bundleJSON: json, rotated: rotated)
+        if rotated { print("this node now signs with its new key \(try NodeDirectory.open(at: node.dir).key.publicKey.fingerprint); the old one is kept as node.retired-<fingerprint>.key") }
         print("joined hub \(installed.hubURL); intermediate court key fingerprint \(installed.intermediatePublicKey.fingerprint) (confirm it with the hub's operator)")
     }
 }
@@ -119,4 +122,23 @@ final class SyncProgress: Sendable {
     }
 
     func finish() { progress.withLock { $0.finish() } }
+}
+
+struct NodeRotateRequest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate-request",
+        abstract: "申请更换密钥 rotate-request — Make a new key (node.next.key) and a rotation request signed by the current key, to carry to the hub (`hub rotate`).")
+    @OptionGroup var node: NodeOptions
+    @Option(help: "Where to write it (default: <court>.rotate.json here).")
+    var out: String?
+
+    func run() throws {
+        let dir = try NodeDirectory.open(at: node.dir)
+        let rotation = try NodeEnrollment.rotationRequest(dir)
+        let path = out ?? "\(dir.court.code).rotate.json"
+        guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalEncoder.encode(rotation.json) + [0x0A])) else {
+            throw EventError("cannot write \(path): choose a writable path with --out")
+        }
+        print("rotation request for \(dir.court.code) written to \(path): signed by the current key \(dir.key.publicKey.fingerprint), new key \(rotation.request.nodePublicKey.fingerprint) kept in \(dir.path)/\(NodeEnrollment.nextKeyName) (read both fingerprints to the hub's operator)")
+    }
 }

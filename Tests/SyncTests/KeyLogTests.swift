@@ -1,0 +1,167 @@
+import CanonicalJSON
+import CourtLog
+import Foundation
+import SyncProtocol
+import Testing
+
+/// The key log (protocol §16.10): every key change is a record in the hub's tree, and the
+/// attacks on the registry — a silent key swap, a revoked key re-admitted, a rotation the old
+/// key never signed, a hand-edited `nodes/` file — are refused or caught.
+@Suite struct KeyLogTests {
+    /// The Python reference's vectors replay to the same registry here, and every broken rule is refused.
+    @Test func theKeyLogVectorsReplayAsThePythonReferenceDoes() throws {
+        let url = SyncHarness.packageRoot.appendingPathComponent("protocol/vectors/keylog.json")
+        let doc = try StrictJSONParser.parse(Array(try Data(contentsOf: url)))
+        guard case .array(let records)? = doc["records"], case .array(let invalid)? = doc["invalid"], case .object(let registry)? = doc["registry"] else {
+            Issue.record("keylog.json lacks records, invalid or registry")
+            return
+        }
+        var log = KeyLog()
+        for r in records {
+            let entry = try #require(r["entry"]?.stringValue.flatMap { Hex.decode($0, count: $0.utf8.count / 2) })
+            let record = try KeyLogRecord(entry: entry)
+            #expect(record.entry == entry, "the entry is 0x02 and the record's canonical JSON")
+            try log.apply(record)
+        }
+        #expect(log.registry == registry)
+        for case_ in invalid {
+            let record = try KeyLogRecord(json: try #require(case_["record"]))
+            var attempt = log
+            #expect(throws: (any Error).self, "\(case_["name"]?.stringValue ?? "")") { try attempt.apply(record) }
+            #expect(attempt.registry == registry, "a refused record changes nothing")
+        }
+    }
+
+    @Test func aSilentKeySwapIsRefusedAndTheKeyLogShowsOnlyTheRealKey() throws {
+        var h = try SyncHarness(); defer { h.remove() }
+        let jf = try h.enrolledNode("410802")
+        let usurper = h.path("usurper")
+        #expect(try h.run(["node", "init", "--dir", usurper, "--court", "410802"]).status == 0)
+        #expect(try h.run(["node", "enroll-request", "--dir", usurper, "--out", h.path("usurper.request.json")]).status == 0)
+        let swap = try h.run(["hub", "enroll", "--dir", h.hub, "--out", h.path("usurper.bundle.json"), h.path("usurper.request.json")])
+        #expect(swap.status != 0 && swap.output.contains("already enrolled"), "\(swap.output)")
+        let audit = try h.run(["audit", "keys", "--hub", h.hub, "--out", h.path("registry")])
+        #expect(audit.status == 0 && audit.stdout.contains("2 key-log records"), "\(audit.output)")
+        let entry = try String(contentsOfFile: h.path("registry/410802.json"), encoding: .utf8)
+        #expect(entry.contains(try h.publicKey(jf)) && entry.contains(#""status":"active""#) && entry.contains(#""key_log":2"#), "\(entry)")
+        #expect(FileManager.default.fileExists(atPath: h.path("registry/410800.json")), "410800 is in the registry too")
+        // A revocation must say why.
+        let noReason = try h.run(["hub", "revoke", "--dir", h.hub, "410802"])
+        #expect(noReason.status != 0 && noReason.output.contains("--reason"), "\(noReason.output)")
+    }
+
+    @Test func aRevokedKeyIsNeverReadmittedAndTheRevocationIsInTheKeyLog() throws {
+        var h = try SyncHarness(); defer { h.remove() }
+        let jf = try h.enrolledNode("410802")
+        #expect(try h.run(["hub", "revoke", "--dir", h.hub, "--reason", "node.key lost with the server's disk", "410802"]).status == 0)
+        let again = try h.run(["hub", "enroll", "--dir", h.hub, "--out", h.path("again.bundle.json"), "\(jf).request.json"])
+        #expect(again.status != 0 && again.output.contains("never admitted again"), "\(again.output)")
+        #expect(!FileManager.default.fileExists(atPath: h.path("again.bundle.json")), "no bundle for a refused enrollment")
+        let audit = try h.run(["audit", "keys", "--hub", h.hub, "--out", h.path("registry")])
+        #expect(audit.status == 0 && audit.stdout.contains("3 key-log records"), "\(audit.output)")
+        let entry = try String(contentsOfFile: h.path("registry/410802.json"), encoding: .utf8)
+        #expect(entry.contains(#""status":"revoked""#), "\(entry)")
+        // A new key may enroll after the revocation.
+        _ = try h.enrolledNode("410802", name: "jiefang-new")
+    }
+
+    @Test func aRotationMustBeSignedByTheCourtsCurrentKey() throws {
+        var h = try SyncHarness(); defer { h.remove() }
+        let jf = try h.enrolledNode("410802")
+        let oldKey = try h.publicKey(jf)
+        // Someone else's rotation request, with the court's key written in as the old key: the signature fails.
+        let usurper = h.path("usurper")
+        #expect(try h.run(["node", "init", "--dir", usurper, "--court", "410802"]).status == 0)
+        #expect(try h.run(["node", "enroll-request", "--dir", usurper, "--out", h.path("usurper.request.json")]).status == 0)
+        #expect(try h.run(["node", "rotate-request", "--dir", usurper, "--out", h.path("usurper.rotate.json")]).status == 0)
+        let forged = try String(contentsOfFile: h.path("usurper.rotate.json"), encoding: .utf8).replacingOccurrences(of: try h.publicKey(usurper), with: oldKey)
+        try forged.write(toFile: h.path("forged.rotate.json"), atomically: true, encoding: .utf8)
+        let refused = try h.run(["hub", "rotate", "--dir", h.hub, "--out", h.path("forged.bundle.json"), h.path("forged.rotate.json")])
+        #expect(refused.status != 0 && refused.output.contains("not signed by the old key"), "\(refused.output)")
+        // Unaltered, it names a key the court does not hold.
+        let stranger = try h.run(["hub", "rotate", "--dir", h.hub, "--out", h.path("forged.bundle.json"), h.path("usurper.rotate.json")])
+        #expect(stranger.status != 0 && stranger.output.contains("no active key to rotate from"), "\(stranger.output)")
+        // The court's own rotation goes through, and the old key is retired for good.
+        let rotate = try h.run(["node", "rotate-request", "--dir", jf, "--out", "\(jf).rotate.json"])
+        #expect(rotate.status == 0, "\(rotate.output)")
+        let rotated = try h.run(["hub", "rotate", "--dir", h.hub, "--out", "\(jf).rotated.bundle.json", "\(jf).rotate.json"])
+        #expect(rotated.status == 0, "\(rotated.output)")
+        let entry = try String(contentsOfFile: "\(h.hub)/nodes/410802.json", encoding: .utf8)
+        #expect(!entry.contains(oldKey) && entry.contains(#""key_log":3"#), "\(entry)")
+        let back = try h.run(["hub", "enroll", "--dir", h.hub, "--out", h.path("back.bundle.json"), "\(jf).request.json"])
+        #expect(back.status != 0, "\(back.output)")
+    }
+
+    /// End to end: a court rotates its key, joins the rotated bundle, and syncs on under the
+    /// new key; an auditor takes the keys from the hub over HTTPS, each record with its proof.
+    @Test func aRotatedNodeSyncsUnderItsNewKeyAndAuditorsFetchTheKeyLogWithProofs() throws {
+        var h = try SyncHarness(); defer { h.remove() }
+        try h.startHub()
+        let jf = try h.enrolledNode("410802")
+        try h.record(jf, court: "410802", count: 3, online: 3)
+        #expect(try h.run(["node", "sync", "--dir", jf]).status == 0)
+        let oldKey = try h.publicKey(jf)
+        #expect(try h.run(["node", "rotate-request", "--dir", jf, "--out", "\(jf).rotate.json"]).status == 0)
+        let rotated = try h.run(["hub", "rotate", "--dir", h.hub, "--out", "\(jf).rotated.bundle.json", "\(jf).rotate.json"])
+        #expect(rotated.status == 0, "\(rotated.output)")
+        let joined = try h.run(["node", "join", "--dir", jf, "--rotated", "\(jf).rotated.bundle.json"])
+        #expect(joined.status == 0 && joined.stdout.contains("now signs with its new key"), "\(joined.output)")
+        #expect(try h.publicKey(jf) != oldKey)
+        try h.record(jf, court: "410802", count: 2, online: 2, from: 100)
+        let sync = try h.run(["node", "sync", "--dir", jf])
+        #expect(sync.status == 0, "\(sync.output)")
+        #expect(try h.hubSeq("410802") == 5)
+        // The auditor's path over HTTPS: /v1/proof/inclusion?court=keylog&seq=n for each record.
+        let audit = try h.run(["audit", "keys", "--node", jf, "--check", "\(h.hub)/nodes"])
+        #expect(audit.status == 0 && audit.stdout.contains("3 key-log records") && audit.stdout.contains("agrees with the key log"), "\(audit.output)")
+    }
+
+    /// A hub made before the key log (no key-log table; its tree rebuilt from its events, as
+    /// the transparency log's first version built it) gets record 1 and `legacy` records for
+    /// what its registry holds the first time a command opens it, and the rules hold from then on.
+    @Test func aHubMadeBeforeTheKeyLogGetsItWhenOpened() throws {
+        var h = try SyncHarness(); defer { h.remove() }
+        _ = try h.enrolledNode("410802")
+        let zz = try h.enrolledNode("410803")
+        #expect(try h.run(["hub", "revoke", "--dir", h.hub, "--reason", "lost", "410803"]).status == 0)
+        let sql = """
+            DROP TABLE keylog; DROP TABLE hub_witness; DELETE FROM grdb_migrations WHERE identifier IN ('v10-key-log', 'v11-hub-witnesses');
+            DELETE FROM tlog_entry; DELETE FROM tlog_node; DELETE FROM tlog_checkpoint; UPDATE tlog_state SET covered_rowid = 0, size = 0;
+            """
+        #expect(try h.run(["sqlite3", "\(h.hub)/log.sqlite", sql], executable: "/usr/bin/env").status == 0)
+        let audit = try h.run(["audit", "keys", "--hub", h.hub, "--out", h.path("registry")])
+        #expect(audit.status == 0 && audit.stdout.contains("4 key-log records"), "\(audit.output)")
+        let revoked = try String(contentsOfFile: h.path("registry/410803.json"), encoding: .utf8)
+        let zzKey = try h.publicKey(zz)
+        #expect(revoked.contains(#""status":"revoked""#) && revoked.contains(zzKey), "\(revoked)")
+        let again = try h.run(["hub", "enroll", "--dir", h.hub, "--out", h.path("again.bundle.json"), "\(zz).request.json"])
+        #expect(again.status != 0 && again.output.contains("never admitted again"), "\(again.output)")
+    }
+
+    @Test func aHandEditedRegistryFileDisagreesWithTheKeyLog() throws {
+        var h = try SyncHarness(); defer { h.remove() }
+        let jf = try h.enrolledNode("410802")
+        let other = try h.enrolledNode("410803")
+        #expect(try h.run(["audit", "keys", "--hub", h.hub, "--out", h.path("nodes")]).status == 0)
+        #expect(try h.run(["audit", "keys", "--hub", h.hub, "--check", h.path("nodes")]).status == 0)
+        // The Python reference regenerates the same files from nodes/keylog.jsonl (what CI runs).
+        let tool = SyncHarness.packageRoot.appendingPathComponent("protocol/tools/make_registry.py").path
+        let python = try h.run(["python3", tool, "--check", h.path("nodes")], executable: "/usr/bin/env")
+        #expect(python.status == 0 && python.stdout.contains("3 courts, all as the key log says"), "\(python.output)")
+        // Someone swaps 410802's key in the repository's nodes/ for another one.
+        let file = h.path("nodes/410802.json")
+        let edited = try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(of: try h.publicKey(jf), with: try h.publicKey(other))
+        try edited.write(toFile: file, atomically: true, encoding: .utf8)
+        let check = try h.run(["audit", "keys", "--hub", h.hub, "--check", h.path("nodes")])
+        #expect(check.status != 0 && check.stdout.contains("DISAGREES: \(file) says public_key"), "\(check.output)")
+        #expect(try h.run(["python3", tool, "--check", h.path("nodes")], executable: "/usr/bin/env").status == 1)
+    }
+}
+
+extension SyncHarness {
+    /// The node's public key (64 hex) from `node status`.
+    func publicKey(_ dir: String) throws -> String {
+        let json = try JSONSerialization.jsonObject(with: Data(try run(["node", "status", "--dir", dir, "--format", "json"]).stdout.utf8)) as? [String: Any]
+        return try #require(json?["public_key"] as? String)
+    }
+}
