@@ -143,7 +143,8 @@ struct WorkingLoopCommandTests {
                                         "--approve", "bulletin:2022-13"]), contains: "2022-13")
         expectOneLineError(try CLI.run(["meeting", "minutes", "--dir", hub, "--date", "2022-10-06", "--attendee", "技术处", "--text", "t",
                                         "--approve", "policy:999"]), contains: "999")
-        expectOneLineError(try CLI.run(["meeting", "agenda", "--dir", hub, "--format", "docx"]), contains: "md or html")
+        expectOneLineError(try CLI.run(["meeting", "agenda", "--dir", hub, "--format", "pdf"]), contains: "md, html or docx")
+        expectOneLineError(try CLI.run(["meeting", "agenda", "--dir", hub, "--format", "docx"]), contains: "--out FILE.docx")
         #expect(try headSeq(hub) == head)
         let minutes = try CLI.run(["meeting", "minutes", "--dir", hub, "--date", "2022-10-06", "--attendee", "技术处", "--attendee", "立案庭",
                                    "--text", "审议9月通报草稿", "--approve", "bulletin:2022-09", "--approve", "policy:\(thresholdSeq)"])
