@@ -23,7 +23,7 @@ public enum MeetingAgendaDocument {
             Section(heading: "一、新增未达标及需说明情况（\(a.lastMeeting.map { "自上次例会 \($0.text) 以来" } ?? "最近一个月")）",
                     header: ["期间", "单位", "指标", "情况"],
                     rows: a.newMisses.map { [$0.period, $0.unitName, $0.indicatorName, $0.detail + ($0.explained ? "（已说明）" : "（未说明）")] },
-                    empty: "无新增。", widths: [14, 30, 28, 28]),
+                    empty: "无新增。", widths: [12, 22, 26, 40]),
             Section(heading: "二、待审核的说明情况", header: ["期间", "单位", "指标", "负责人"],
                     rows: a.awaitingReview.map { [$0.period, $0.unitName, $0.indicator, $0.head ?? "—"] },
                     empty: "无待审核的说明。", widths: [14, 34, 32, 20]),
@@ -88,10 +88,11 @@ public enum MeetingAgendaDocument {
             <title>\(e(title(a)))</title>
             <style>
             \(BulletinHTML.style)
+            .issuer.meeting { font-size: 1.2rem; }
             </style>
             </head>
             <body>
-            <p class="issuer plain">\(e(masthead(p)))</p>
+            <p class="issuer meeting plain">\(e(masthead(p)))</p>
             <p class="number plain">\(e(chinese(a.date)))</p>
             <hr class="red">
             <h1>信息化应用推进双周例会议程</h1>
@@ -116,7 +117,8 @@ public enum MeetingAgendaDocument {
     /// A Word document 技术处 edits before the meeting.
     public static func docx(_ a: MeetingAgenda, projection p: Projection) -> [UInt8] {
         var d = WordDocument()
-        d.paragraph(masthead(p), face: .title, size: 26, align: .center, color: "C00000")
+        // 20 characters: a smaller 版头 than a bulletin's, so it stays on one line.
+        d.paragraph(masthead(p), face: .title, size: 20, align: .center, color: "C00000")
         d.paragraph(chinese(a.date), size: 16, align: .center)
         d.redRule()
         d.paragraph("信息化应用推进双周例会议程", face: .title, size: 22, align: .center, keepWithNext: true)
