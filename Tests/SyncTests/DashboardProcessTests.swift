@@ -43,6 +43,8 @@ import Testing
         let scores = try h.run(["query", "scores", "--hub", "https://localhost:\(h.port)", "--auditor", h.path("alice.auditor.json"),
                                 "--period", "2022-09", "--format", "json"])
         #expect(scores.status == 0 && scores.stdout.contains(#""total":5600"#) && scores.stdout.contains(#""external_score":8000"#), "\(scores.output)")
+        let suggestions = try h.run(["query", "suggestions", "--hub", "https://localhost:\(h.port)", "--auditor", h.path("alice.auditor.json"), "--on", "2022-10-10"])
+        #expect(suggestions.status == 0 && suggestions.stdout.contains("suggestions on 2022-10-10: 0 not closed"), "\(suggestions.output)")
         let shot = h.path("matrix.png"), scoresShot = h.path("scores.png")
         let browser = try ProcessLines("python3", [SyncHarness.packageRoot.appendingPathComponent("scripts/dashboard_browser.py").path,
                                                   "https://localhost:\(h.port)", token, shot, "--scores", "2022-09", scoresShot, "56.00", "--wait-live"])
