@@ -1,4 +1,5 @@
 import Foundation
+import OfficeFiles
 import Testing
 import CourtLog
 
@@ -190,6 +191,12 @@ struct WorkingLoopCommandTests {
         let table = try CLI.run(["query", "scores", "--dir", hub, "--period", "2023-01"])
         #expect(table.stdout.contains("50.00") && table.stdout.contains("网上立案率 5.00/10"), "\(table.output)")
         expectOneLineError(try CLI.run(["query", "scores", "--dir", hub, "--period", "2023-13"]), contains: "2023-13")
+        // The Word bulletin carries the same 考核得分 table as the Markdown and HTML ones.
+        let docx = s.file("2023-01.docx")
+        let report = try CLI.run(["report", "monthly", "2023-01", "--dir", hub, "--out", docx])
+        #expect(report.status == 0, "\(report.output)")
+        let xml = String(decoding: try #require(try ZipArchive(reading: Array(try Data(contentsOf: URL(fileURLWithPath: docx)))).entries["word/document.xml"]), as: UTF8.self)
+        #expect(xml.contains(">考核得分<") && xml.contains(">50.00<") && xml.contains(">网上立案率 5.00/10<"), "the .docx bulletin lacks the scores")
         let replay = try CLI.run(["audit", "replay", "--dir", hub])
         #expect(replay.status == 0 && replay.stdout.contains("(identical)"), "\(replay.output)")
     }
