@@ -3,7 +3,10 @@
 through Selenium), as a person at 技术处 would: log in with the auditor's token, read the matrix,
 save a screenshot and check that the Chinese was drawn, then wait for a live update.
 
-usage: dashboard_browser.py URL TOKEN SCREENSHOT.png [--wait-live]
+usage: dashboard_browser.py URL TOKEN SCREENSHOT.png [--scores PERIOD SCORES.png TOTAL] [--wait-live]
+
+--scores also opens the 考核得分 page of PERIOD, checks that its ranking table holds a court whose
+total is TOTAL and that the Chinese of its header and names was drawn, and saves SCORES.png.
 
 Prints READY once the page is open and its event stream connected (the caller then makes a node
 sync), and exits 0 when every check passed; otherwise prints one line saying what failed, exit 1.
@@ -91,6 +94,33 @@ def dark_pixels(png, box):
     return n
 
 
+def check_scores(driver, url, period, shot, total):
+    """The 考核得分 page: reached from the nav, a ranked table of courts, CJK drawn."""
+    link = driver.find_element(By.LINK_TEXT, "考核得分")
+    driver.get(link.get_attribute("href").split("?")[0] + "?period=" + period)
+    table = wait(lambda: driver.find_elements(By.CSS_SELECTOR, "table.scores.court"), "the courts' scores table")[0]
+    rows = table.find_elements(By.CSS_SELECTOR, "tbody tr[data-unit]")
+    if not rows:
+        fail("the scores table has no rows")
+    cells = [c.text for c in rows[0].find_elements(By.TAG_NAME, "td")]
+    if cells[0] != "1/" + str(len(rows)) or cells[2] != total:
+        fail(f"the first row is {cells}, expected rank 1/{len(rows)} and total {total}")
+    driver.save_screenshot(shot)
+    png = read_png(shot)
+    ratio = driver.execute_script("return window.devicePixelRatio") or 1
+
+    def dark_in(el):
+        r = el.rect
+        return dark_pixels(png, (r["x"] * ratio, r["y"] * ratio, (r["x"] + r["width"]) * ratio, (r["y"] + r["height"]) * ratio))
+
+    head = dark_in(table.find_element(By.TAG_NAME, "thead"))
+    name = dark_in(rows[0].find_element(By.CSS_SELECTOR, "td.name"))
+    title = dark_in(driver.find_element(By.TAG_NAME, "h1"))
+    if head < 400 or name < 60 or title < 200:
+        fail(f"the scores page's Chinese did not render: header {head}, court name {name}, title {title} dark pixels")
+    print(f"scores ok: {len(rows)} courts ranked, first {cells[1]} {cells[2]}, header dark pixels {head}", flush=True)
+
+
 def main():
     if len(sys.argv) < 4:
         fail("usage: dashboard_browser.py URL TOKEN SCREENSHOT.png [--wait-live]")
@@ -143,6 +173,12 @@ def main():
         if name_dark < 60:
             fail(f"the first court's name has only {name_dark} dark pixels")
         print(f"matrix ok: 11 courts, 19 indicators, header dark pixels {dark}, screenshot {width}x{height}", flush=True)
+
+        if "--scores" in sys.argv:
+            i = sys.argv.index("--scores")
+            check_scores(driver, url, *sys.argv[i + 1:i + 4])
+            driver.get(url + "/dashboard")
+            wait(lambda: driver.find_elements(By.CSS_SELECTOR, "table.matrix"), "the matrix again")
 
         # Readable without JavaScript too: the same server-rendered table, no script needed.
         if "--wait-live" in sys.argv:

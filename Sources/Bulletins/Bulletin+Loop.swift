@@ -1,4 +1,5 @@
 import CourtLog
+import OfficeFiles
 import Projections
 
 extension Bulletin {
@@ -52,15 +53,23 @@ extension Bulletin {
         projection.policy.events.map(\.at).max().map { CivilDate(utcSeconds: $0.utcSeconds + 8 * 3600) } ?? period.lastDay
     }
 
+    static let scoreHeader = ["排名", "单位", "总分", "考核分", "扣分", "条线评分", "各指标得分"]
+
+    /// The 考核 table's rows, the same in every form.
+    var scoreRows: [[String]] {
+        let pts = Projection.points
+        return scores.map { s in
+            let parts = s.parts.map { "\($0.indicatorName) \(pts($0.earned))/\($0.weight)" }.joined(separator: "；")
+            return ["\(s.unitKind == "court" ? "法院" : "部门")\(s.rank)/\(s.ranked)", s.unitName, pts(s.total), pts(s.internalScore),
+                    s.deductions > 0 ? "−" + pts(s.deductions) : "0", s.externalScore.map(pts) ?? "—", parts]
+        }
+    }
+
     /// The 考核 section in Markdown (empty when no standard is in force).
     var scoresMarkdown: [String] {
         guard !scores.isEmpty else { return [] }
-        let pts = Projection.points
-        var out = ["", "## 考核得分", "", "| 排名 | 单位 | 总分 | 考核分 | 扣分 | 条线评分 | 各指标得分 |", "|---|---|---|---|---|---|---|"]
-        for s in scores {
-            let parts = s.parts.map { "\($0.indicatorName) \(pts($0.earned))/\($0.weight)" }.joined(separator: "；")
-            out.append("| \(s.unitKind == "court" ? "法院" : "部门")\(s.rank)/\(s.ranked) | \(s.unitName) | \(pts(s.total)) | \(pts(s.internalScore)) | \(s.deductions > 0 ? "−" + pts(s.deductions) : "0") | \(s.externalScore.map(pts) ?? "—") | \(parts) |")
-        }
+        var out = ["", "## 考核得分", "", "| " + Self.scoreHeader.joined(separator: " | ") + " |", "|---|---|---|---|---|---|---|"]
+        for r in scoreRows { out.append("| " + r.joined(separator: " | ") + " |") }
         return out
     }
 
@@ -68,14 +77,24 @@ extension Bulletin {
     var scoresHTML: String {
         guard !scores.isEmpty else { return "" }
         let e = TrendChart.escape
-        let pts = Projection.points
-        var h = "<h2>考核得分</h2>\n<table><tr><th>排名</th><th>单位</th><th>总分</th><th>考核分</th><th>扣分</th><th>条线评分</th><th>各指标得分</th></tr>\n"
-        for s in scores {
-            let parts = s.parts.map { "\($0.indicatorName) \(pts($0.earned))/\($0.weight)" }.joined(separator: "；")
-            let cells = ["\(s.unitKind == "court" ? "法院" : "部门")\(s.rank)/\(s.ranked)", s.unitName, pts(s.total), pts(s.internalScore),
-                         s.deductions > 0 ? "−" + pts(s.deductions) : "0", s.externalScore.map(pts) ?? "—", parts]
-            h += "<tr>" + cells.map { "<td>\(e($0))</td>" }.joined() + "</tr>\n"
-        }
+        var h = "<h2>考核得分</h2>\n<table><tr>" + Self.scoreHeader.map { "<th>\($0)</th>" }.joined() + "</tr>\n"
+        for r in scoreRows { h += "<tr>" + r.map { "<td>\(e($0))</td>" }.joined() + "</tr>\n" }
         return h + "</table>\n"
+    }
+
+    /// The outstanding explanations and the 考核 section in the Word bulletin (nothing when
+    /// nothing is owed and no standard is in force).
+    func loopSections(_ d: inout WordDocument) {
+        if !outstanding.isEmpty {
+            d.paragraph("上期未说明或被退回未重新说明的单位：", keepWithNext: true, indentFirstLine: true)
+            d.table(header: ["单位", "指标", "期间", "情况", "期限"],
+                    rows: outstanding.map { [$0.entry.unitName, $0.entry.indicatorName, $0.entry.period,
+                                             $0.status.chinese + ($0.status.reason.map { "：\($0)" } ?? ""), $0.status.deadline?.text ?? "—"] },
+                    widthsPercent: [22, 22, 12, 30, 14])
+        }
+        if !scores.isEmpty {
+            d.paragraph("考核得分", face: .heading, keepWithNext: true, indentFirstLine: true)
+            d.table(header: Self.scoreHeader, rows: scoreRows, widthsPercent: [10, 20, 9, 9, 9, 9, 34])
+        }
     }
 }

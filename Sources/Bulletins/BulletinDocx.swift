@@ -81,6 +81,7 @@ public enum BulletinDocx {
                 for (unit, indicator, text) in texts { d.paragraph("\(unit)（\(indicator)）：\(text)", indentFirstLine: true) }
             }
         }
+        b.loopSections(&d)
         d.paragraph("四、有关要求", face: .heading, keepWithNext: true, indentFirstLine: true)
         d.paragraph(BulletinText.requirement(b), indentFirstLine: true)
         d.paragraph("", size: 16)

@@ -7,6 +7,8 @@ enum DashboardLayout {
         let nav: [(String, String, String)] = [
             ("matrix", "合规矩阵", "/dashboard\(q)"),
             ("accountability", "说明情况", "/dashboard/accountability\(q)"),
+            ("suggestions", "意见建议", "/dashboard/suggestions"),
+            ("scores", "考核得分", "/dashboard/scores\(q)"),
             ("sync", "同步状态", "/dashboard/sync"),
         ] + (viewer.isOffice ? [("bulletins", "通报下载", "/dashboard/bulletins\(q)")] : [])
         var html = """
@@ -72,6 +74,10 @@ enum DashboardLayout {
         .legend{font-size:12px;color:#444}.muted{color:#777}.alarm{color:#a11;font-weight:bold}
         form.period{margin:6px 0}a{color:#1f5fa8}.departments a{white-space:nowrap}.chart svg{overflow:visible;margin-right:24px}
         footer{margin:16px;color:#777;font-size:12px}
+        tr.overdue td{background:#fdf0f0}td.total{font-size:15px}td.part{font-size:12px;line-height:1.3}.how{color:#555;font-size:11px}
+        td.bar{width:120px;text-align:left;padding:3px 4px}span.bar{display:inline-block;height:10px;background:#8b1a1a;vertical-align:middle;\
+        -webkit-print-color-adjust:exact;print-color-adjust:exact}table.scores th.indicator{font-weight:normal;font-size:12px;max-width:7em}
+        tr.notes td{border-top:0;color:#a11;font-size:12px}
         @media print{header nav,.live,form,footer{display:none}header{background:none;color:#000;border-bottom:1px solid #000}\
         body{font-size:10pt}a{color:#000;text-decoration:none}table{page-break-inside:auto}tr{page-break-inside:avoid}\
         thead{display:table-header-group}@page{size:A4 landscape;margin:12mm}}

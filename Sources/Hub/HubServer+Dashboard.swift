@@ -51,6 +51,13 @@ extension HubServer {
         page(ApiPaths.dashboardAccountability) { source, request, _, viewer in
             try Dashboard.accountability(source, period: request.uri.queryParameters["period"].map(String.init), viewer: viewer)
         }
+        page(ApiPaths.dashboardSuggestions) { source, request, _, viewer in
+            let today = CivilDate(utcSeconds: Int64(Date().timeIntervalSince1970) + 8 * 3600)
+            return try Dashboard.suggestions(source, on: request.uri.queryParameters["on"].map(String.init), today: today, viewer: viewer)
+        }
+        page(ApiPaths.dashboardScores) { source, request, _, viewer in
+            try Dashboard.scores(source, period: request.uri.queryParameters["period"].map(String.init), viewer: viewer)
+        }
         page(ApiPaths.dashboardBulletins) { source, request, _, viewer in
             try Dashboard.bulletins(source, period: request.uri.queryParameters["period"].map(String.init), viewer: viewer)
         }

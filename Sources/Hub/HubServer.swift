@@ -156,6 +156,14 @@ public struct HubServer: Sendable {
                 let day = try p["on"].map { try CivilDate(parsing: $0) } ?? CivilDate(utcSeconds: Int64(Date().timeIntervalSince1970) + 8 * 3600)
                 return try QueryViews.assignments(s, dept: p["dept"], indicator: p["indicator"], on: day)
             }),
+            (ApiPaths.suggestions, { s, p in
+                let day = try p["on"].map { try CivilDate(parsing: $0) } ?? CivilDate(utcSeconds: Int64(Date().timeIntervalSince1970) + 8 * 3600)
+                guard [nil, "true", "false"].contains(p["all"]) else { throw EventError("all must be true or false, not '\(p["all"] ?? "")'") }
+                return try QueryViews.suggestions(s, on: day, all: p["all"] == "true", dept: p["dept"])
+            }),
+            (ApiPaths.scores, { s, p in
+                try QueryViews.scores(s, period: try required(p, "period"), on: try p["on"].map { try CivilDate(parsing: $0) })
+            }),
         ]
     }
 

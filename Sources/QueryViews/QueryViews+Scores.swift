@@ -4,11 +4,18 @@ import CourtPlan
 import Projections
 
 extension QueryViews {
+    /// The day explanation deductions are judged on when none is given: the day of the latest
+    /// policy or explanation event (so an answer does not change with the wall clock), else the
+    /// period's last day.
+    public static func scoreDay(_ source: ProjectionSource, period p: Period) -> CivilDate {
+        source.policy.events.map(\.at).max().map { CivilDate(utcSeconds: $0.utcSeconds + 8 * 3600) } ?? p.lastDay
+    }
+
     /// 考核 scores of a period: each court and 中院 department, ranked within its kind, with
     /// what each indicator contributed, the deductions and the business lines' score.
     public static func scores(_ source: ProjectionSource, period: String, on day: CivilDate?) throws -> QueryAnswer {
         let p = try Period(parsing: period)
-        let today = day ?? source.policy.events.map(\.at).max().map { CivilDate(utcSeconds: $0.utcSeconds + 8 * 3600) } ?? p.lastDay
+        let today = day ?? scoreDay(source, period: p)
         let scores = source.projection.scores(period: p, counts: try source.counts(p.description), on: today)
         let pts = Projection.points
         var table = TextTable(["排名", "单位", "总分", "考核分(百分制)", "得分/满分", "扣分", "条线评分", "各指标得分"])

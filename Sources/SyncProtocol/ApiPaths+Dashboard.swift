@@ -10,6 +10,10 @@ extension ApiPaths {
     public static let dashboardIndicator = "/dashboard/indicator/{indicator}"
     public static let dashboardAccountability = "/dashboard/accountability"
     public static let dashboardSync = "/dashboard/sync"
+    /// 意见建议 not closed, per responsible department (`?on=YYYY-MM-DD`).
+    public static let dashboardSuggestions = "/dashboard/suggestions"
+    /// 考核 scores of a period, ranked, with each indicator's contribution (`?period=`).
+    public static let dashboardScores = "/dashboard/scores"
     public static let dashboardBulletins = "/dashboard/bulletins"
     /// `{file}` is `<period>.html` or `<period>.md`.
     public static let dashboardBulletin = "/dashboard/bulletins/{kind}/{file}"
@@ -19,5 +23,6 @@ extension ApiPaths {
         ("GET", dashboard), ("GET", dashboardLogin), ("POST", dashboardLogin), ("POST", dashboardLogout), ("GET", dashboardEvents),
         ("GET", dashboardCourt), ("GET", dashboardDepartment), ("GET", dashboardIndicator), ("GET", dashboardAccountability),
         ("GET", dashboardSync), ("GET", dashboardBulletins), ("GET", dashboardBulletin),
+        ("GET", dashboardSuggestions), ("GET", dashboardScores),
     ]
 }

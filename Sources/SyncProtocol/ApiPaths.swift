@@ -11,6 +11,10 @@ public enum ApiPaths {
     public static let assignments = "/v1/query/assignments"
     public static let trend = "/v1/query/trend"
     public static let accountability = "/v1/query/accountability"
+    /// 意见建议 and problems, with age and overdue (`courtsync query suggestions`).
+    public static let suggestions = "/v1/query/suggestions"
+    /// 考核 scores of a period (`courtsync query scores`).
+    public static let scores = "/v1/query/scores"
     /// `GET`: the latest signed checkpoint of the hub's transparency log (C2SP tlog-checkpoint; public).
     public static let checkpoint = "/checkpoint"
     /// `GET`: C2SP tlog-tiles: `/tile/<L>/<N>[.p/<W>]` and `/tile/entries/<N>[.p/<W>]` (public).
@@ -32,6 +36,7 @@ public enum ApiPaths {
     public static let routes: [(method: String, path: String)] = [
         ("GET", health), ("GET", metrics), ("GET", cursor), ("POST", events), ("GET", events),
         ("GET", compliance), ("GET", assignments), ("GET", trend), ("GET", accountability),
+        ("GET", suggestions), ("GET", scores),
         ("GET", checkpoint), ("GET", tile), ("GET", inclusionProof), ("GET", consistencyProof), ("GET", receipt),
         ("POST", cosignature), ("GET", witnessedCheckpoint),
     ]

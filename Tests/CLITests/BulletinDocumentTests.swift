@@ -90,6 +90,60 @@ struct BulletinDocumentTests {
         }
     }
 
+    /// The next 双周例会's agenda as the documents 技术处 circulates: Word and an A4 HTML page in
+    /// the bulletins' 公文 layout, each holding every section; wrong formats and paths refused.
+    @Test func theMeetingAgendaIsAWordDocumentAndAnA4PageWithEverySection() throws {
+        let s = try Scratch(); defer { s.remove() }
+        let hub = s.file("hub")
+        #expect(try CLI.run(["hub", "init", "--dir", hub, "--port", "18456"]).status == 0)
+        // September at 410800: 0 of 1 online (网上立案率 missed); a problem raised by 民一庭.
+        for (type, at, fields) in [("case.filed", "2022-09-05T09:00:00+08:00", ["--dept", "case-filing", "case_no=(2022)豫08民初1号", "channel=offline"]),
+                                   ("suggestion.raised", "2022-09-20T09:00:00+08:00", ["unit=civil-1", "suggestion=S-1", "kind=problem", "text=送达平台卡顿"])] {
+            let r = try CLI.run(["node", "append", "--dir", hub, "--type", type, "--at", at] + fields)
+            #expect(r.status == 0, "\(r.output)")
+        }
+        let headings = ["一、新增未达标及需说明情况", "二、待审核的说明情况", "三、意见建议和问题（未办结）", "四、待审议的通报草稿", "五、制度和指标调整"]
+        // Word, the format taken from the extension.
+        let docx = s.file("agenda.docx")
+        let r = try CLI.run(["meeting", "agenda", "--dir", hub, "--on", "2022-10-01", "--out", docx])
+        #expect(r.status == 0 && r.output.contains("agenda of 2022-10-06 written to"), "\(r.output)")
+        let zip = try ZipArchive(reading: Array(try Data(contentsOf: URL(fileURLWithPath: docx))))
+        let xml = String(decoding: try #require(zip.entries["word/document.xml"]), as: UTF8.self)
+        for needed in headings + ["信息化应用推进双周例会议程", "civil-1/S-1", "网上立案率", "<w:tblHeader/>", "仿宋_GB2312", #"w:color="C00000""#, #"w:w="11906" w:h="16838""#] {
+            #expect(xml.contains(needed), "the agenda .docx lacks \(needed)")
+        }
+        if let python = Self.tool("python3") {
+            let (status, _) = try Self.run(python, ["-c", "import sys,zipfile,xml.dom.minidom as m; z=zipfile.ZipFile(sys.argv[1]); [m.parseString(z.read(n)) for n in z.namelist() if n.endswith('.xml') or n.endswith('.rels')]", docx])
+            #expect(status == 0, "a part of the agenda .docx is not well-formed XML")
+        }
+        // LibreOffice opens it and prints every section on A4.
+        if let soffice = Self.tool("soffice"), let pdftotext = Self.tool("pdftotext"), let pdfinfo = Self.tool("pdfinfo") {
+            let (status, _) = try Self.run(soffice, ["-env:UserInstallation=file://\(s.file("lo-profile"))", "--headless", "--convert-to", "pdf", "--outdir", s.path, docx])
+            #expect(status == 0)
+            let (_, info) = try Self.run(pdfinfo, [s.file("agenda.pdf")])
+            #expect(info.contains("(A4)"), "\(info)")
+            let (_, text) = try Self.run(pdftotext, [s.file("agenda.pdf"), "-"])
+            let flat = text.replacingOccurrences(of: " ", with: "").replacingOccurrences(of: "\n", with: "")
+            for needed in headings + ["信息化应用推进双周例会议程", "civil-1/S-1", "待审议"] {
+                #expect(flat.contains(needed), "LibreOffice's agenda lacks \(needed): \(text)")
+            }
+        }
+        // The A4 page: the bulletins' 公文 style, every section, no script.
+        let page = s.file("agenda.html")
+        #expect(try CLI.run(["meeting", "agenda", "--dir", hub, "--on", "2022-10-01", "--out", page]).status == 0)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        for needed in headings + ["@page { size: A4", #"<hr class="red">"#, "<thead>", "<td>civil-1/S-1</td>", "焦作市中级人民法院信息化应用推进双周例会"] {
+            #expect(html.contains(needed), "the agenda page lacks \(needed)")
+        }
+        #expect(!html.contains("<script"))
+        // Refused in one line, nothing written.
+        expectOneLineError(try CLI.run(["meeting", "agenda", "--dir", hub, "--format", "pdf", "--out", s.file("a.pdf")]), contains: "md, html or docx")
+        expectOneLineError(try CLI.run(["meeting", "agenda", "--dir", hub, "--out", s.file("a.txt")]), contains: ".docx")
+        expectOneLineError(try CLI.run(["meeting", "agenda", "--dir", hub, "--format", "html", "--out", s.file("b.docx")]), contains: "does not match")
+        expectOneLineError(try CLI.run(["meeting", "agenda", "--dir", hub, "--out", s.file("no/such/agenda.docx")]), contains: "cannot write")
+        for name in ["a.pdf", "a.txt", "b.docx", "no/such/agenda.docx"] { #expect(!FileManager.default.fileExists(atPath: s.file(name)), "\(name) was written") }
+    }
+
     @Test func thePDFBulletinPrintsOnA4WithNoTableRowCutAcrossPages() throws {
         let s = try Scratch(); defer { s.remove() }
         let dir = try node(s)

@@ -1,4 +1,5 @@
 import Foundation
+import OfficeFiles
 import Testing
 import CourtLog
 
@@ -143,7 +144,8 @@ struct WorkingLoopCommandTests {
                                         "--approve", "bulletin:2022-13"]), contains: "2022-13")
         expectOneLineError(try CLI.run(["meeting", "minutes", "--dir", hub, "--date", "2022-10-06", "--attendee", "技术处", "--text", "t",
                                         "--approve", "policy:999"]), contains: "999")
-        expectOneLineError(try CLI.run(["meeting", "agenda", "--dir", hub, "--format", "docx"]), contains: "md or html")
+        expectOneLineError(try CLI.run(["meeting", "agenda", "--dir", hub, "--format", "pdf"]), contains: "md, html or docx")
+        expectOneLineError(try CLI.run(["meeting", "agenda", "--dir", hub, "--format", "docx"]), contains: "--out FILE.docx")
         #expect(try headSeq(hub) == head)
         let minutes = try CLI.run(["meeting", "minutes", "--dir", hub, "--date", "2022-10-06", "--attendee", "技术处", "--attendee", "立案庭",
                                    "--text", "审议9月通报草稿", "--approve", "bulletin:2022-09", "--approve", "policy:\(thresholdSeq)"])
@@ -189,6 +191,12 @@ struct WorkingLoopCommandTests {
         let table = try CLI.run(["query", "scores", "--dir", hub, "--period", "2023-01"])
         #expect(table.stdout.contains("50.00") && table.stdout.contains("网上立案率 5.00/10"), "\(table.output)")
         expectOneLineError(try CLI.run(["query", "scores", "--dir", hub, "--period", "2023-13"]), contains: "2023-13")
+        // The Word bulletin carries the same 考核得分 table as the Markdown and HTML ones.
+        let docx = s.file("2023-01.docx")
+        let report = try CLI.run(["report", "monthly", "2023-01", "--dir", hub, "--out", docx])
+        #expect(report.status == 0, "\(report.output)")
+        let xml = String(decoding: try #require(try ZipArchive(reading: Array(try Data(contentsOf: URL(fileURLWithPath: docx)))).entries["word/document.xml"]), as: UTF8.self)
+        #expect(xml.contains(">考核得分<") && xml.contains(">50.00<") && xml.contains(">网上立案率 5.00/10<"), "the .docx bulletin lacks the scores")
         let replay = try CLI.run(["audit", "replay", "--dir", hub])
         #expect(replay.status == 0 && replay.stdout.contains("(identical)"), "\(replay.output)")
     }

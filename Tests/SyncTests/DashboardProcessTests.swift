@@ -6,6 +6,7 @@ import Testing
 /// with curl. `.ci/run` installs the browser, the driver, fonts-noto-cjk and selenium.
 @Suite(.serialized) struct DashboardProcessTests {
     static let screenshot = FileManager.default.temporaryDirectory.appendingPathComponent("courtsync-dashboard-matrix.png").path
+    static let scoresScreenshot = FileManager.default.temporaryDirectory.appendingPathComponent("courtsync-dashboard-scores.png").path
 
     func auditorToken(_ h: SyncHarness, name: String = "alice", role: String = "auditor") throws -> String {
         let file = h.path("\(name).auditor.json")
@@ -23,12 +24,30 @@ import Testing
         defer { h.remove() }
         let jiefang = try h.enrolledNode("410802", name: "jiefang")
         try h.record(jiefang, court: "410802", count: 20, online: 19)
+        // 考核 at the hub: 立案庭's standard for 网上立案率 (≥ 99% full, ≥ 90% half of 10 points), a
+        // business line's score of 80.00 for 解放区, weighted 20% by the office.
+        for (type, fields) in [
+            ("score_standard.set", ["lead=case-filing", "indicator=online-filing", "weight=10", "scoring=bands", "bands=9900:100;9000:50",
+                                    "effective=2022-09-01", "document=焦中法立〔2022〕9号"]),
+            ("score_rules.set", ["late_explanation=100", "missing_explanation=300", "external_per_10k=2000", "effective=2022-09-01", "document=焦中法〔2022〕90号"]),
+            ("external_score.recorded", ["unit=410802", "period=2022-09", "line=审判管理", "score=8000"]),
+        ] {
+            let r = try h.run(["node", "append", "--dir", h.hub, "--type", type, "--at", "2022-09-01T09:00:00+08:00"] + fields)
+            #expect(r.status == 0, "\(r.output)")
+        }
         try h.startHub()
         #expect(try h.run(["node", "sync", "--dir", jiefang]).status == 0)
         let token = try auditorToken(h)
-        let shot = h.path("matrix.png")
+        // 解放区 in 2022-09: 19 of 20 online = 95.00% ≥ 90% → 50% of 10 points = 5.00/10 → 50.00;
+        // total = 50.00 × 80% + 80.00 × 20% = 40.00 + 16.00 = 56.00 (5600 in hundredths).
+        let scores = try h.run(["query", "scores", "--hub", "https://localhost:\(h.port)", "--auditor", h.path("alice.auditor.json"),
+                                "--period", "2022-09", "--format", "json"])
+        #expect(scores.status == 0 && scores.stdout.contains(#""total":5600"#) && scores.stdout.contains(#""external_score":8000"#), "\(scores.output)")
+        let suggestions = try h.run(["query", "suggestions", "--hub", "https://localhost:\(h.port)", "--auditor", h.path("alice.auditor.json"), "--on", "2022-10-10"])
+        #expect(suggestions.status == 0 && suggestions.stdout.contains("suggestions on 2022-10-10: 0 not closed"), "\(suggestions.output)")
+        let shot = h.path("matrix.png"), scoresShot = h.path("scores.png")
         let browser = try ProcessLines("python3", [SyncHarness.packageRoot.appendingPathComponent("scripts/dashboard_browser.py").path,
-                                                  "https://localhost:\(h.port)", token, shot, "--wait-live"])
+                                                  "https://localhost:\(h.port)", token, shot, "--scores", "2022-09", scoresShot, "56.00", "--wait-live"])
         defer { browser.stop() }
         let ready = browser.wait(seconds: 240) { $0.contains("READY") || $0.contains("FAIL") }
         #expect(ready && browser.output.contains("READY"), "the browser did not open the matrix: \(browser.output)")
@@ -41,6 +60,9 @@ import Testing
         // Kept for a person to look at (the test's directory is removed).
         try? FileManager.default.removeItem(atPath: Self.screenshot)
         try? FileManager.default.copyItem(atPath: shot, toPath: Self.screenshot)
+        #expect(browser.output.contains("scores ok"), "\(browser.output)")
+        try? FileManager.default.removeItem(atPath: Self.scoresScreenshot)
+        try? FileManager.default.copyItem(atPath: scoresShot, toPath: Self.scoresScreenshot)
     }
 
     @Test func eventStreamAnnouncesSyncsOnlyToWhoMaySeeThemAndEndsWhenTheHubStops() throws {

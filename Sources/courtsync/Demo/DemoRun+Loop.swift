@@ -105,6 +105,21 @@ extension DemoRun {
                                                                    at: EventTime(beijing: reviewAt.utcSeconds + 3 * 86400), dept: nil, data: again))
             }
         }
+        // The business lines' own assessments (推进要求2): 审判管理 scores every grassroots court for
+        // the month, and for the half-year when one closes; the office's weight (score_rules.set
+        // above) combines them with the internal score.
+        var lines = 0
+        var periods = [simulation.period(k)]
+        if m == 6 || m == 12 { periods.append(.half(year: y, half: m == 6 ? 1 : 2)) }
+        for period in periods {
+            var rs = SplitMix(seed: simulation.seed, stream: "external/\(period)")
+            for court in grassroots {
+                policy.append(try EventDraft(id: "external-\(court)-\(period)", type: "external_score.recorded", at: EventTime(parsing: day(25, "10:00:00")),
+                                             dept: "tech", data: ["unit": .string(court), "period": .string(period.description), "line": "审判管理",
+                                                                  "score": .int(Int64(rs.int(72...98) * 100)), "document": .string("焦中法审管〔\(y)〕演示评分")]))
+                lines += 1
+            }
+        }
         // The 双周例会 of the month (every 14 days from the plan's date).
         let planDate = (try? CivilDate(parsing: plan.document.effective)) ?? CivilDate(year: 2022, month: 7, day: 28)
         var meetings = 0
@@ -140,7 +155,7 @@ extension DemoRun {
                                               "approved_by": .string("双周例会 \(meeting.text)")])], to: ic)
             issuedNote = "\(prev) 月通报 issued as \(number) on \(issued.text) after the 双周例会 of \(meeting.text) approved it"
         }
-        var notes = ["working loop: \(raised) 意见建议 raised, \(answered) answered, \(escalated) escalated; \(accepted + returned) explanations reviewed (\(returned) returned, \(refiled.values.reduce(0) { $0 + $1.count }) explained again); \(meetings) 双周例会"]
+        var notes = ["working loop: \(raised) 意见建议 raised, \(answered) answered, \(escalated) escalated; \(accepted + returned) explanations reviewed (\(returned) returned, \(refiled.values.reduce(0) { $0 + $1.count }) explained again); \(meetings) 双周例会; \(lines) business-line scores"]
         if let issuedNote { notes.append(issuedNote) }
         // This month's 考核 scores, as the hub knows them now.
         let now = try ProjectionSource.stored(hub.store)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CourtLog
 import QueryViews
+import SyncProtocol
 
 struct QueryScores: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,8 +18,7 @@ struct QueryScores: ParsableCommand {
     var on: String?
 
     func run() throws {
-        if options.hub != nil { throw EventError("query scores reads a local node or hub directory: give --dir, not --hub") }
         let day = try on.map { try CivilDate(parsing: $0) }
-        try options.answer(path: "", parameters: [:]) { try QueryViews.scores($0, period: period, on: day) }
+        try options.answer(path: ApiPaths.scores, parameters: ["period": period, "on": on]) { try QueryViews.scores($0, period: period, on: day) }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CourtLog
 import Foundation
 import QueryViews
+import SyncProtocol
 
 struct QuerySuggestions: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,8 +22,10 @@ struct QuerySuggestions: ParsableCommand {
     var all = false
 
     func run() throws {
-        if options.hub != nil { throw EventError("query suggestions reads a local node or hub directory: give --dir, not --hub") }
         let day = try on.map { try CivilDate(parsing: $0) } ?? CivilDate(utcSeconds: Int64(Date().timeIntervalSince1970) + 8 * 3600)
-        try options.answer(path: "", parameters: [:]) { try QueryViews.suggestions($0, on: day, all: all, dept: dept) }
+        // Ask the hub for the same day this machine counts to, so both answers agree.
+        try options.answer(path: ApiPaths.suggestions, parameters: ["on": day.text, "dept": dept, "all": all ? "true" : nil]) {
+            try QueryViews.suggestions($0, on: day, all: all, dept: dept)
+        }
     }
 }
