@@ -57,6 +57,10 @@ public struct ComplianceRow: Sendable, Equatable {
     public let status: ComplianceStatus
     /// For ``ComplianceStatus/dataProblem``: what is wrong and what to record.
     public let problem: String?
+    /// The policy event (node, seq; seq 0 for the plan) the threshold in force came from.
+    public var thresholdSource: Publication.EventRef?
+    /// The policy event the review limit in force came from, for indicators within a limit.
+    public var reviewLimitSource: Publication.EventRef?
 
     /// The value ×10,000, rounded half up like ``valueText`` (protocol "Rounding"); nil without
     /// data. Thresholds are compared on the exact fraction, never on a rounded value.
