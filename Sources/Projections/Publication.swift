@@ -50,7 +50,7 @@ public struct Publication: Sendable {
     }
 
     /// No checkpoint holds anything (a node's own store, or a hub before its first checkpoint).
-    public static let none = Publication(policy: [:], late: [:], lateAfterDays: defaultLateAfterDays, treeSize: 0)
+    public static let unpublished = Publication(policy: [:], late: [:], lateAfterDays: defaultLateAfterDays, treeSize: 0)
 
     /// Late usage events of `court` in the months of `period`.
     public func lateEntries(court: String, period: Period) -> Int64 {

@@ -20,7 +20,7 @@ public struct ProjectionSource {
     public var plan: Plan { policy.plan }
 
     public init(policy: PolicyState, rosters: [RosterEntry], counts: @escaping (String) throws -> PeriodCounts,
-                months: @escaping () throws -> [String], publication: @escaping () throws -> Publication = { .none }) {
+                months: @escaping () throws -> [String], publication: @escaping () throws -> Publication = { .unpublished }) {
         self.policy = policy
         self.rosters = rosters
         self.counts = counts

@@ -61,5 +61,7 @@ struct CheckpointReportTests {
         let reissue = try h.run(["report", "monthly", "2022-09", "--dir", h.hub, "--issue", "焦中法技〔2022〕10号", "--issued", "2022-10-12",
                                  "--approved-by", "office", "--reason", "复核"])
         #expect(reissue.status == 0 && reissue.stdout.contains("reproduced, digest matches"), "\(reissue.output)")
+        let audit = try h.run(["audit", "bulletins", "--dir", h.hub])
+        #expect(audit.status == 0 && audit.stdout.contains("ok: 焦中法技〔2022〕9号 (2022-09, seq 2) reproduced at checkpoint 201, digest matches"), "\(audit.output)")
     }
 }
