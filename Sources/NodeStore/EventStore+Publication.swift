@@ -48,7 +48,7 @@ extension EventStore {
     /// `lateAfterDays` after their time are counted per court and month.
     public func publication(treeSize: Int64? = nil, lateAfterDays: Int64 = Publication.defaultLateAfterDays) throws -> Publication {
         try read { db in
-            let size = treeSize ?? (try Self.treeState(db).size)
+            let size = try treeSize ?? Self.treeState(db).size
             try Self.checkSize(db, size)
             // Checkpoints by size, with the hub's time and the earliest witness time of each.
             var witness: [Int64: Int64] = [:]
@@ -59,7 +59,7 @@ extension EventStore {
             }
             let checkpoints = try Row.fetchAll(db, sql: "SELECT size, at FROM tlog_checkpoint WHERE size <= ? ORDER BY size", arguments: [size])
                 .map { (size: $0[0] as Int64, hub: $0[1] as Int64) }
-            guard !checkpoints.isEmpty else { return Publication(policy: [:], late: [:], lateAfterDays: lateAfterDays, treeSize: size) }
+            guard !checkpoints.isEmpty else { return Publication(policy: [:], late: [:], lateAfterDays: lateAfterDays, treeSize: 0) }
             // From the largest down: the earliest times among the checkpoints of at least this size.
             var firstWitness = [Int64?](repeating: nil, count: checkpoints.count)
             var firstHub = [Int64](repeating: Int64.max, count: checkpoints.count)

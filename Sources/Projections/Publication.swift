@@ -39,7 +39,7 @@ public struct Publication: Sendable {
     /// Late usage events per court and month (`yyyy * 100 + mm`, UTC+08:00, of the event's time).
     public var late: [String: [Int: Int64]]
     public let lateAfterDays: Int64
-    /// The tree size this was computed at (the leaves and checkpoints considered).
+    /// The tree size this was computed at (the leaves and checkpoints considered); 0 when no checkpoint exists.
     public let treeSize: Int64
 
     public init(policy: [EventRef: Time], late: [String: [Int: Int64]], lateAfterDays: Int64, treeSize: Int64) {
