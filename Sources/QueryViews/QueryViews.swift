@@ -168,7 +168,7 @@ extension RetroactivePolicy {
 
     public var json: JSONValue {
         ["node": .string(node), "seq": .int(seq), "type": .string(type), "document": .string(document), "effective": .string(effective.text),
-         "published": .string(published.day.text), "published_at": .int(published.seconds), "witnessed": .bool(published.witnessed),
+         "published": .string(published.day.text), "witnessed": .bool(published.witnessed),
          "delay_days": .int(Int64(delayDays))]
     }
 }

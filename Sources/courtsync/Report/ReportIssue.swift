@@ -98,7 +98,7 @@ struct ReportIssue {
             throw error
         }
         let seq = outcome.appended.first?.seq ?? outcome.alreadyStored.first?.seq ?? 0
-        print("issued \(Bulletin.chinese(p))\(kind.title) \(number) on \(day.text): digest \(digest), figures as of \(asOf) = checkpoint \(checkpoint.size), seq \(seq)")
+        print("issued \(Bulletin.chinese(p))\(kind.title) \(number) on \(day.text): digest \(digest), figures as of \(asOf), checkpoint \(checkpoint.size), seq \(seq)")
         if let last = earlier.last {
             try showChanges(from: last, to: md)
         }
