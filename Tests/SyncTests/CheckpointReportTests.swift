@@ -38,6 +38,15 @@ struct CheckpointReportTests {
         let now = try json(try h.run(args).stdout).first { $0["unit"] as? String == "410802" }
         #expect(now?["numerator"] as? Int == 160 && now?["denominator"] as? Int == 200)
 
+        // The hub answers the same over HTTPS (the node asks), and refuses a size it never signed.
+        let remote = ["query", "compliance", "--hub", "https://localhost:\(h.port)", "--dir", node, "--period", "2022-09", "--court", "410802",
+                      "--indicator", "online-filing", "--format", "json"]
+        let overHTTPS = try h.run(remote + ["--checkpoint", "101"])
+        let rowRemote = try json(overHTTPS.stdout).first { $0["unit"] as? String == "410802" }
+        #expect(rowRemote?["numerator"] as? Int == 60 && rowRemote?["denominator"] as? Int == 100, "\(overHTTPS.output)")
+        let unsigned = try h.run(remote + ["--checkpoint", "150"])
+        #expect(unsigned.status != 0 && unsigned.stderr.contains("signed no checkpoint of that size"), "\(unsigned.output)")
+
         // The bulletin at checkpoint 101 is, figure for figure, the one A's events give; the latest differs.
         let reportA = try h.run(["report", "monthly", "2022-09", "--dir", h.hub, "--checkpoint", "101", "--bound"])
         #expect(reportA.status == 0, "\(reportA.output)")
@@ -64,6 +73,17 @@ struct CheckpointReportTests {
         let reissue = try h.run(["report", "monthly", "2022-09", "--dir", h.hub, "--issue", "焦中法技〔2022〕10号", "--issued", "2022-10-12",
                                  "--approved-by", "office", "--reason", "复核"])
         #expect(reissue.status == 0 && reissue.stdout.contains("reproduced, digest matches"), "\(reissue.output)")
+        // 410800 now lowers 1a to 50% effective 2022-09-01, long after September: retroactive.
+        #expect(try h.run(["node", "append", "--dir", h.hub, "--type", "threshold.set", "--at", "2022-10-31T09:00:00+08:00",
+                           "indicator=online-filing", "per_10k=5000", "effective=2022-09-01", "document=焦中法〔2022〕99号"]).status == 0)
+        #expect(try h.curl("/checkpoint").0 == 200)
+        let retro = try h.run(["audit", "retroactive", "--dir", h.hub, "--format", "json"])
+        let listed = try json(retro.stdout)
+        #expect(retro.status == 0 && listed.count == 1 && listed.first?["document"] as? String == "焦中法〔2022〕99号", "\(retro.output)")
+        let changed = listed.first?["changed"] as? [[String: Any]] ?? []
+        #expect(changed.contains { $0["period"] as? String == "2022-09" && $0["unit"] as? String == "410802" && $0["indicator"] as? String == "online-filing" })
+        let marked = try h.run(["query", "compliance", "--dir", h.hub, "--period", "2022-09", "--court", "410802", "--indicator", "online-filing"])
+        #expect(marked.stdout.contains("⚠ 追溯适用 焦中法〔2022〕99号"), "\(marked.output)")
         let audit = try h.run(["audit", "bulletins", "--dir", h.hub])
         #expect(audit.status == 0 && audit.stdout.contains("ok: 焦中法技〔2022〕9号 (2022-09, seq 2) reproduced at checkpoint 201, digest matches"), "\(audit.output)")
     }

@@ -33,7 +33,6 @@ struct QueryOptions: ParsableArguments {
 
     func validate() throws {
         if checkpoint != nil, asOf != nil { throw ValidationError("give --as-of or --checkpoint, not both: a checkpoint fixes the data without a clock") }
-        if checkpoint != nil, hub != nil { throw ValidationError("--checkpoint replays a local hub directory: give --dir HUB instead of --hub") }
         guard QueryAnswer.formats.contains(format) || format == "xlsx" else { throw ValidationError("--format must be table, json, csv or xlsx, not '\(format)'") }
         if format == "xlsx" && out == nil { throw ValidationError("--format xlsx writes an Excel workbook: give --out FILE.xlsx") }
         guard dir != nil || hub != nil else { throw ValidationError("give --dir (a node or hub directory) or --hub URL") }
@@ -68,6 +67,7 @@ struct QueryOptions: ParsableArguments {
             var query = parameters.compactMapValues { $0 }
             query["format"] = format == "xlsx" ? "csv" : format
             if let asOf { query["as_of"] = asOf }
+            if let checkpoint { query["checkpoint"] = "\(checkpoint)" }
             let text = try HubQuery.get(hub: hub, path: path, query: query, nodeDir: dir, auditorFile: auditor)
             if format == "xlsx" {
                 try emit(Spreadsheet.xlsx(sheetName: path.split(separator: "/").last.map(String.init) ?? "query", rows: try EventRecordReader.csvRows(text).map(\.cells)))
