@@ -43,10 +43,12 @@ extension EventStore {
 
     /// When each event in the first `treeSize` leaves (default: the whole tree) was first
     /// published, from the checkpoints of at most that size: the earliest cosignature time of a
-    /// checkpoint covering its leaf, else the earliest time the hub signed one. Policy and
-    /// explanation events are kept one by one; usage events first published more than
-    /// `lateAfterDays` after their time are counted per court and month.
-    public func publication(treeSize: Int64? = nil, lateAfterDays: Int64 = Publication.defaultLateAfterDays) throws -> Publication {
+    /// checkpoint covering its leaf, else the earliest time the hub signed one. 410800's policy
+    /// events are kept one by one; usage events of the months `lateIn` (`yyyy * 100 + mm`; none
+    /// when nil) first published more than `lateAfterDays` after their time are counted per
+    /// court and month. Reading only what is asked keeps a query's cost to its period.
+    public func publication(treeSize: Int64? = nil, lateIn months: ClosedRange<Int>? = nil,
+                            lateAfterDays: Int64 = Publication.defaultLateAfterDays) throws -> Publication {
         try read { db in
             let size = try treeSize ?? Self.treeState(db).size
             try Self.checkSize(db, size)
@@ -79,19 +81,25 @@ extension EventStore {
                 return Publication.Time(seconds: firstHub[lo], witnessed: false)
             }
             var policy: [Publication.EventRef: Publication.Time] = [:]
+            // Policy events are 410800's only (section 8.4): read through the (node, seq) index.
+            let policyRows = try Row.fetchCursor(db, sql: """
+                SELECT t.idx, e.seq, e.type FROM tlog_entry t CROSS JOIN event e ON e.node = t.node AND e.seq = t.seq
+                WHERE t.node = ? AND t.idx < ?
+                """, arguments: [PolicyAuthority.intermediateCourt, size])
+            while let row = try policyRows.next() {
+                guard PolicyEvent.isPolicy(row[2]), let time = published(row[0]) else { continue }
+                policy[Publication.EventRef(node: PolicyAuthority.intermediateCourt, seq: row[1])] = time
+            }
             var late: [String: [Int: Int64]] = [:]
-            let lateSeconds = lateAfterDays * 86400
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT t.idx, e.node, e.seq, e.type, e.month, e.at_utc FROM tlog_entry t CROSS JOIN event e ON e.node = t.node AND e.seq = t.seq
-                WHERE t.idx < ?
-                """, arguments: [size])
-            while let row = try rows.next() {
-                guard let time = published(row[0]) else { continue }
-                let type: String = row[3]
-                if PolicyEvent.isPolicy(type) {
-                    policy[Publication.EventRef(node: row[1], seq: row[2])] = time
-                } else if time.seconds - (row[5] as Int64) > lateSeconds {
-                    late[row[1] as String, default: [:]][row[4] as Int, default: 0] += 1
+            if let months {
+                let lateSeconds = lateAfterDays * 86400
+                let rows = try Row.fetchCursor(db, sql: """
+                    SELECT t.idx, e.node, e.type, e.month, e.at_utc FROM event e CROSS JOIN tlog_entry t ON t.node = e.node AND t.seq = e.seq
+                    WHERE e.month BETWEEN ? AND ? AND t.idx < ?
+                    """, arguments: [months.lowerBound, months.upperBound, size])
+                while let row = try rows.next() {
+                    guard !PolicyEvent.isPolicy(row[2]), let time = published(row[0]), time.seconds - (row[4] as Int64) > lateSeconds else { continue }
+                    late[row[1] as String, default: [:]][row[3] as Int, default: 0] += 1
                 }
             }
             return Publication(policy: policy, late: late, lateAfterDays: lateAfterDays, treeSize: size)

@@ -13,14 +13,15 @@ public struct ProjectionSource {
     /// The months (`2022-08`) with any usage counted, in order.
     public let months: () throws -> [String]
 
-    /// When each event was first published in a checkpoint (protocol §16.10), read when asked.
-    public let publication: () throws -> Publication
+    /// When each event was first published in a checkpoint (protocol §16.10), read when asked:
+    /// policy events, and late entries of the given period's months (none without a period).
+    public let publication: (Period?) throws -> Publication
 
     public var projection: Projection { Projection(policy: policy, rosters: rosters) }
     public var plan: Plan { policy.plan }
 
     public init(policy: PolicyState, rosters: [RosterEntry], counts: @escaping (String) throws -> PeriodCounts,
-                months: @escaping () throws -> [String], publication: @escaping () throws -> Publication = { .unpublished }) {
+                months: @escaping () throws -> [String], publication: @escaping (Period?) throws -> Publication = { _ in .unpublished }) {
         self.policy = policy
         self.rosters = rosters
         self.counts = counts
@@ -32,7 +33,7 @@ public struct ProjectionSource {
     public static func stored(_ store: EventStore, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> ProjectionSource {
         try store.updateProjections(progress: progress)
         return ProjectionSource(policy: try store.storedPolicy(), rosters: try store.storedRosters(), counts: { try store.storedCounts(period: $0) },
-                                months: { try store.storedMonths() }, publication: { try store.publication() })
+                                months: { try store.storedMonths() }, publication: { try store.publication(lateIn: $0?.monthRange) })
     }
 
     /// A replay of `store` as its log stood at the checkpoint of `treeSize` leaves: only the
@@ -41,7 +42,7 @@ public struct ProjectionSource {
         let replay = try store.replay(treeSize: treeSize, progress: progress)
         return ProjectionSource(policy: replay.policy, rosters: replay.tally.rosters, counts: { replay.tally.counts(of: $0) },
                                 months: { Set(replay.tally.counts.keys.map(\.period).filter { $0.count == 7 && !$0.contains("H") }).sorted() },
-                                publication: { try store.publication(treeSize: treeSize) })
+                                publication: { try store.publication(treeSize: treeSize, lateIn: $0?.monthRange) })
     }
 
     /// A record time ("as known at") from RFC 3339 with offset, or a date meaning the end of

@@ -13,7 +13,7 @@ public enum QueryViews {
         let indicatorSlug = try indicator.map { try source.plan.indicator($0).slug }
         var rows = source.projection.compliance(period: p, counts: try source.counts(p.description), court: courtCode, department: deptSlug)
         if let indicatorSlug { rows = rows.filter { $0.indicator == indicatorSlug } }
-        let publication = try source.publication()
+        let publication = try source.publication(p)
         let retroactive = publication.retroactive(source.policy)
         let late = publication.lateEntries(period: p)
         var table = TextTable(["指标", "单位", "分子", "分母", "值", "标准", "状态"])
@@ -41,7 +41,7 @@ public enum QueryViews {
     /// Every retroactive policy event (protocol §16.10), with the compliance rows it changed
     /// in the periods that have usage data.
     public static func retroactive(_ source: ProjectionSource) throws -> QueryAnswer {
-        let found = try source.publication().retroactive(source.policy)
+        let found = try source.publication(nil).retroactive(source.policy)
         var changed: [Int: [ComplianceRow]] = [:]
         if !found.isEmpty {
             for month in try source.months() {

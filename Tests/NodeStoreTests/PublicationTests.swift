@@ -50,7 +50,7 @@ struct PublicationTests {
         _ = try hub.store.updateTransparencyLog(signer: signer, at: Self.may10)
 
         let source = try ProjectionSource.stored(hub.store)
-        let retro = try source.publication().retroactive(source.policy)
+        let retro = try source.publication(nil).retroactive(source.policy)
         // Only t-1: effective 2023-02-01, first published 2023-05-10 (hub time, no witness yet):
         // Feb 1 → May 10 = 27 (rest of Feb) + 31 + 30 + 10 = 98 days. t-2 takes effect after it was published.
         #expect(retro.map(\.document) == ["焦中法〔2023〕9号"])
@@ -72,7 +72,7 @@ struct PublicationTests {
 
         // The bulletin says the same in its 记录时效 appendix, and its bound text (what an issue's digest binds) does not.
         var bulletin = try Bulletin.make(kind: .monthly, period: .month(year: 2023, month: 2), projection: source.projection, counts: source.counts, dataNote: "")
-        bulletin.noteRecordTiming(try source.publication(), policy: source.policy)
+        bulletin.noteRecordTiming(try source.publication(.month(year: 2023, month: 2)), policy: source.policy)
         #expect(bulletin.recordTiming.contains { $0.contains("焦中法〔2023〕9号") && $0.contains("迟 98 天") })
         #expect(BulletinMarkdown.render(bulletin).contains("## 附：记录时效"))
         #expect(!BulletinMarkdown.render(bulletin.bound).contains("记录时效"))
@@ -84,7 +84,7 @@ struct PublicationTests {
         let witness = try Cosigner(name: "courtsync/witness/410802", seed: Array(repeating: 9, count: 32))
         _ = try hub.store.addCosignature(size: note.size, witness: witness.verifier.name, line: witness.cosign(body: body, time: UInt64(Self.may12)), at: Self.may12)
         let witnessed = try ProjectionSource.stored(hub.store)
-        let again = try witnessed.publication().retroactive(witnessed.policy)
+        let again = try witnessed.publication(nil).retroactive(witnessed.policy)
         #expect(again.first?.delayDays == 100 && again.first?.published.witnessed == true)
 
         // At the February checkpoint (13 filings + genesis = 14 leaves) neither threshold exists yet: 8 of 10 against the plan's 99% is missed.

@@ -125,7 +125,7 @@ struct ReportOptions: ParsableArguments {
             bulletin.reproduction = BulletinNote.reproduction(time: time, command: "courtsync report \(kind.rawValue) \(period) --dir \(dir) --as-of \(time)", plan: source.policy.planSource)
                 + (citation.map { "\n" + $0.detail } ?? "")
         }
-        bulletin.noteRecordTiming(try source.publication(), policy: source.policy)
+        bulletin.noteRecordTiming(try source.publication(period), policy: source.policy)
         bulletin.issued = BulletinNote.chineseDate(cutoff)
         bulletin.number = number ?? ""
         if bound { bulletin = bulletin.bound }
