@@ -24,8 +24,9 @@ public struct RetroactivePolicy: Sendable, Equatable {
     }
 
     /// Whether it decided `row`'s threshold or review limit for a period that ended before it
-    /// was published: a figure it changed after the fact.
+    /// was published: a figure it changed after the fact. A row without data has no figure to change.
     public func changed(_ row: ComplianceRow) -> Bool {
+        guard row.status != .noData else { return false }
         let mine = Publication.EventRef(node: node, seq: seq)
         guard row.thresholdSource == mine || row.reviewLimitSource == mine else { return false }
         guard let last = try? Period(parsing: row.period) else { return false }

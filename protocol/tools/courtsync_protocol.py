@@ -1112,10 +1112,10 @@ def retroactive_policy(effective: str, published_seconds: int) -> int:
     return (beijing_day(published_seconds) - _dt.date.fromisoformat(effective)).days
 
 
-def figure_changed(period_last_day: str, source_is_event: bool, published_seconds: int) -> bool:
-    """A figure judged with a retroactive event's threshold or review limit on its period's last
-    day was changed by it when that day precedes the day of first publication."""
-    return source_is_event and _dt.date.fromisoformat(period_last_day) < beijing_day(published_seconds)
+def figure_changed(period_last_day: str, source_is_event: bool, published_seconds: int, has_data: bool = True) -> bool:
+    """A figure with data, judged with a retroactive event's threshold or review limit on its
+    period's last day, was changed by it when that day precedes the day of first publication."""
+    return has_data and source_is_event and _dt.date.fromisoformat(period_last_day) < beijing_day(published_seconds)
 
 
 def is_late(event_unix_seconds: int, published_seconds: int, days: int = LATE_AFTER_DAYS) -> bool:

@@ -447,6 +447,7 @@ def test_checkpoint_publication_retroactivity_and_late_entries():
     assert cp.retroactive_policy("2023-05-10", 1683684000) == 0
     assert cp.figure_changed("2023-02-28", True, 1683684000)
     assert not cp.figure_changed("2023-05-31", True, 1683684000)
+    assert not cp.figure_changed("2023-02-28", True, 1683684000, has_data=False)
     # Late: more than 30 × 86400 = 2592000 s after the event.
     assert cp.is_late(0, 2592001) and not cp.is_late(0, 2592000)
 
