@@ -68,3 +68,11 @@ public struct Publication: Sendable {
         return out
     }
 }
+
+extension PolicyState {
+    /// Days after which a usage event of `period` first checkpointed counts as a late entry: the
+    /// `late-entry` limit (`loop_limit.set`) in force on the period's last day, else the default.
+    public func lateAfterDays(_ period: Period?) -> Int64 {
+        period.flatMap { loop.limit("late-entry", on: $0.lastDay) } ?? Publication.defaultLateAfterDays
+    }
+}

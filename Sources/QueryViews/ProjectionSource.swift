@@ -14,7 +14,8 @@ public struct ProjectionSource {
     public let months: () throws -> [String]
 
     /// When each event was first published in a checkpoint (protocol §16.10), read when asked:
-    /// policy events, and late entries of the given period's months (none without a period).
+    /// policy events, and late entries of the given period's months (none without a period),
+    /// late meaning more than the policy's `late-entry` limit on the period's last day (else 30 days).
     public let publication: (Period?) throws -> Publication
 
     public var projection: Projection { Projection(policy: policy, rosters: rosters) }
@@ -32,8 +33,9 @@ public struct ProjectionSource {
     /// The stored projections of `store`, after folding what is new.
     public static func stored(_ store: EventStore, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> ProjectionSource {
         try store.updateProjections(progress: progress)
-        return ProjectionSource(policy: try store.storedPolicy(), rosters: try store.storedRosters(), counts: { try store.storedCounts(period: $0) },
-                                months: { try store.storedMonths() }, publication: { try store.publication(lateIn: $0?.monthRange) })
+        let policy = try store.storedPolicy()
+        return ProjectionSource(policy: policy, rosters: try store.storedRosters(), counts: { try store.storedCounts(period: $0) },
+                                months: { try store.storedMonths() }, publication: { [policy] p in try store.publication(lateIn: p?.monthRange, lateAfterDays: policy.lateAfterDays(p)) })
     }
 
     /// A replay of `store` as its log stood at the checkpoint of `treeSize` leaves: only the
@@ -42,7 +44,9 @@ public struct ProjectionSource {
         let replay = try store.replay(treeSize: treeSize, progress: progress)
         return ProjectionSource(policy: replay.policy, rosters: replay.tally.rosters, counts: { replay.tally.counts(of: $0) },
                                 months: { Set(replay.tally.counts.keys.map(\.period).filter { $0.count == 7 && !$0.contains("H") }).sorted() },
-                                publication: { try store.publication(treeSize: treeSize, lateIn: $0?.monthRange) })
+                                publication: { [policy = replay.policy] p in
+                                    try store.publication(treeSize: treeSize, lateIn: p?.monthRange, lateAfterDays: policy.lateAfterDays(p))
+                                })
     }
 
     /// A record time ("as known at") from RFC 3339 with offset, or a date meaning the end of

@@ -92,6 +92,18 @@ struct PublicationTests {
         let old = try #require(try rows(atFebruary, period: "2023-02").first { $0["unit"]?.stringValue == "city" })
         #expect(old["status"]?.stringValue == "missed" && old["threshold_per_10k"]?.intValue == 9900 && old["retroactive"] == nil)
         #expect(throws: (any Error).self) { try ProjectionSource.checkpointed(hub.store, treeSize: 99) }
+
+        // Policy may allow more than 30 days. Since the witness's cosignature, the January filings'
+        // first publication is its signed time, May 12 10:00 (the hub's own Feb 28 checkpoint was
+        // never cosigned): Jan 5 09:00 → May 12 10:00 = 26 + 28 + 31 + 30 + 12 = 127 days and 1 hour.
+        // Under a late-entry limit of 150 days they are no longer late.
+        _ = try hub.append([try EventDraft(id: "l-1", type: "loop_limit.set", at: EventTime(parsing: "2023-05-11T09:00:00+08:00"), dept: nil,
+                                           data: ["limit": "late-entry", "days": .int(150), "effective": "2023-01-01", "document": "焦中法〔2023〕11号"])],
+                           recordedAt: Self.may12)
+        _ = try hub.store.updateTransparencyLog(signer: signer, at: Self.may12)
+        let lenient = try ProjectionSource.stored(hub.store)
+        #expect(lenient.policy.lateAfterDays(.month(year: 2023, month: 1)) == 150)
+        #expect(try rows(lenient, period: "2023-01").first { $0["unit"]?.stringValue == "410800" }?["late_entries"]?.intValue == 0)
     }
 
     func rows(_ source: ProjectionSource, period: String, indicator: String = "online-filing") throws -> [JSONValue] {
