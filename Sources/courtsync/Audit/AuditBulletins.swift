@@ -42,7 +42,7 @@ struct AuditBulletins: ParsableCommand {
                     how = "at checkpoint \(size)"
                 } else {
                     at = ["--as-of", d["as_of"]?.stringValue ?? ""]
-                    how = "as of \(d["as_of"]?.stringValue ?? "?") (issued before checkpoints were bound)"
+                    how = "as of \(d["as_of"]?.stringValue ?? "?") (the issue binds no checkpoint)"
                 }
                 let md = try ReportIssue.markdown(dir: dir, kind: kind, period: periodText, at: at)
                 if WorkingLoop.digest(ofMarkdown: md) == d["digest"]?.stringValue {
