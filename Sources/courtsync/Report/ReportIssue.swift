@@ -11,7 +11,8 @@ import TransparencyLog
 
 /// `courtsync report KIND PERIOD --dir HUB --issue 文号 --issued DATE --approved-by WHO`: issues a
 /// bulletin (plan §六: 通报 after the 双周例会's review). The Markdown is written as of one record
-/// time, hashed, and a signed `bulletin.issued` binds 文号, date, record time and digest in
+/// time, hashed, and a signed `bulletin.issued` binds 文号, date, record time, digest and the
+/// transparency-log checkpoint holding exactly those records (protocol §16.10) in
 /// 410800's log; a second issue of the same period is a reissue that must say why and is shown
 /// against the first, reproduced from the log and checked against its digest.
 struct ReportIssue {
@@ -70,11 +71,12 @@ struct ReportIssue {
         // Bind the checkpoint that holds exactly these records (protocol §16.10): the tree brought
         // up to date now holds every event recorded by the cutoff, and, unless a push raced the
         // issue, nothing else — the figures at the checkpoint must be the figures as of the cutoff.
-        let checkpoint = try HubDirectory.open(at: dir).currentCheckpoint()
+        let hubDir = try HubDirectory.open(at: dir)
+        let checkpoint = try hubDir.currentCheckpoint()
         guard Self.digest(try markdown(checkpoint: checkpoint.size)) == digest else {
             throw EventError("events arrived while the bulletin was being issued (checkpoint \(checkpoint.size) holds more than the records as of \(asOf)): nothing was issued; run the same command again")
         }
-        let root = try Checkpoint(body: try HubDirectory.open(at: dir).checkpointSigner().verifier.verify(note: checkpoint.checkpoint)).root
+        let root = try Checkpoint(body: try hubDir.checkpointSigner().verifier.verify(note: checkpoint.checkpoint)).root
         var data: [String: JSONValue] = [
             "period": .string(p.description), "number": .string(number), "issued": .string(day.text),
             "digest": .string(digest), "as_of": .string(asOf), "approved_by": .string(approvedBy),
