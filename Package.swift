@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"]),
         .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog"]),
         .testTarget(name: "CourtLogTests", dependencies: ["CourtLog", "CourtPlan"]),
-        .testTarget(name: "NodeStoreTests", dependencies: ["NodeStore"]),
+        .testTarget(name: "NodeStoreTests", dependencies: ["NodeStore", "Projections", "QueryViews", "TransparencyLog", "Bulletins", "CanonicalJSON", "CourtLog", "CourtPlan"]),
         .testTarget(name: "PlanFileTests", dependencies: ["CourtPlan"]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "CourtLog", "CourtPlan", "Bulletins"]),
         .testTarget(name: "CitySimulationTests", dependencies: ["CitySimulation", "CourtLog", "CourtPlan"]),

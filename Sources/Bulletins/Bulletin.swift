@@ -100,9 +100,11 @@ public struct Bulletin: Sendable {
     public var issued: String = ""
     /// The document number (文号 / 期号); empty means the default, e.g. 2023年第7期.
     public var number: String = ""
+    /// When the records were published: retroactive policy and late entries (``noteRecordTiming``).
+    public var recordTiming: [String] = []
 
     /// The bulletin as a `bulletin.issued` digest binds it: its figures and words, without what
-    /// names one copy or one issue (文号, issue date, data note, reproduction appendix), so that
+    /// names one copy or one issue (文号, issue date, data note, record timing, reproduction appendix), so that
     /// anyone replaying the log to the bound record time gets the same text.
     public var bound: Bulletin {
         var b = self
@@ -110,6 +112,7 @@ public struct Bulletin: Sendable {
         b.issued = ""
         b.dataNote = ""
         b.reproduction = ""
+        b.recordTiming = []
         return b
     }
 

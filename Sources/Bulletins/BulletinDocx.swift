@@ -89,6 +89,10 @@ public enum BulletinDocx {
         if !b.issued.isEmpty { d.paragraph(b.issued, align: .right) }
         d.paragraph("", size: 16)
         d.paragraph(b.dataNote, size: 12, align: .left)
+        if !b.recordTiming.isEmpty {
+            d.paragraph("附：记录时效", face: .heading, size: 12, keepWithNext: true)
+            for line in b.recordTiming { d.paragraph(line, size: 10.5, align: .left) }
+        }
         if !b.reproduction.isEmpty {
             d.paragraph("附：数据复核信息", face: .heading, size: 12, keepWithNext: true)
             for line in b.reproduction.split(separator: "\n") { d.paragraph(String(line), size: 10.5, align: .left) }

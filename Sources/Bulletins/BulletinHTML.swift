@@ -146,6 +146,11 @@ public enum BulletinHTML {
         if !b.issued.isEmpty { h += "<br>\(e(b.issued))" }
         h += "</p>\n"
         h += "<p class=\"note\">\(e(b.dataNote))</p>\n"
+        if !b.recordTiming.isEmpty {
+            h += "<div class=\"appendix\"><h3>附：记录时效</h3>\n"
+            for line in b.recordTiming { h += "<p>\(e(line))</p>\n" }
+            h += "</div>\n"
+        }
         if !b.reproduction.isEmpty {
             h += "<div class=\"appendix\"><h3>附：数据复核信息</h3>\n"
             for line in b.reproduction.split(separator: "\n") {

@@ -122,6 +122,11 @@ public enum BulletinMarkdown {
         out.append("")
         out.append("\(b.plan.document.issuer)信息化应用推广领导小组办公室（技术处）" + (b.issued.isEmpty ? "" : "　\(b.issued)"))
         out.append("")
+        if !b.recordTiming.isEmpty {
+            out.append("## 附：记录时效")
+            out.append("")
+            for line in b.recordTiming { out.append(line); out.append("") }
+        }
         if !b.reproduction.isEmpty {
             out.append("## 附：数据复核信息")
             out.append("")

@@ -120,7 +120,13 @@ public struct HubServer: Sendable {
                 do {
                     let text = try await offload { () throws -> String in
                         let source: ProjectionSource
-                        if let asOf = parameters["as_of"] {
+                        if let text = parameters["checkpoint"] {
+                            // The log as it stood at a checkpoint this hub signed (protocol §16.12).
+                            guard let size = Int64(text), size >= 1, size <= (try store.treeSize()), try store.checkpoint(size: size) != nil else {
+                                throw EventError("checkpoint=\(text): this hub signed no checkpoint of that size; GET /checkpoint names the latest")
+                            }
+                            source = try .checkpointed(store, treeSize: size)
+                        } else if let asOf = parameters["as_of"] {
                             source = try .replayed(store, recordedBy: try ProjectionSource.recordTime(asOf))
                         } else {
                             source = try .stored(store)

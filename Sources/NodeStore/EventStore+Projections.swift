@@ -251,7 +251,7 @@ extension EventStore {
     }
 
     /// Folds the logs of `nodes` into a fresh tally, in one read transaction.
-    func replayGroup(_ nodes: [String], measures: MeasureSet, limit: Int64) throws -> (Tally, [PolicyEvent], Int64) {
+    func replayGroup(_ nodes: [String], measures: MeasureSet, limit: Int64, seqLimits: [String: Int64]?) throws -> (Tally, [PolicyEvent], Int64) {
         try read { db in
             var tally = Tally(measures: measures)
             var policyEvents: [PolicyEvent] = []
@@ -263,7 +263,7 @@ extension EventStore {
                 while let row = try rows.next() {
                     count += 1
                     let f = Self.fact(row)
-                    guard f.recordedAt <= limit else { continue }
+                    guard f.recordedAt <= limit, seqLimits.map({ f.seq <= ($0[f.node] ?? 0) }) ?? true else { continue }
                     if PolicyEvent.isPolicy(f.type) {
                         // The body is read only for the few policy events, by key.
                         let body = try Data.fetchOne(bodyOf, arguments: [f.node, f.seq]) ?? Data()
@@ -281,9 +281,12 @@ extension EventStore {
     }
 
     /// Rebuilds every projection from zero in memory, from the stored columns (no signature
-    /// checks; `audit verify` does those), optionally only from events recorded by `asOf`.
+    /// checks; `audit verify` does those), optionally only from events recorded by `asOf`, or
+    /// only from the events whose leaves lie in the transparency log's first `treeSize` leaves
+    /// (the log as it stood at that checkpoint: each court's log up to a seq, no clock involved).
     /// Nodes are folded on all cores and the tallies merged (the fold is order-independent).
-    public func replay(recordedBy asOf: Int64? = nil, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> Replay {
+    public func replay(recordedBy asOf: Int64? = nil, treeSize: Int64? = nil, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> Replay {
+        let seqLimits = try treeSize.map { try checkpointedPrefixes(treeSize: $0) }
         let (plan, source, heads) = try read { db in
             let (plan, source) = try Self.measuresPlan(db)
             let heads = try Row.fetchAll(db, sql: "SELECT node, seq FROM log_head").map { ($0[0] as String, $0[1] as Int64) }
@@ -305,7 +308,7 @@ extension EventStore {
         let results = ResultBuffer<Result<(Tally, [PolicyEvent], Int64), any Error>>(count: width)
         DispatchQueue.concurrentPerform(iterations: width) { g in
             do {
-                results.set(g, .success(try self.replayGroup(nodeGroups[g], measures: measures, limit: limit)))
+                results.set(g, .success(try self.replayGroup(nodeGroups[g], measures: measures, limit: limit, seqLimits: seqLimits)))
             } catch {
                 results.set(g, .failure(error))
             }

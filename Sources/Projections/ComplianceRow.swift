@@ -70,6 +70,10 @@ public struct ComplianceRow: Sendable, Equatable {
         default: role
         }
     }
+    /// The policy event (node, seq; seq 0 for the plan) the threshold in force came from.
+    public var thresholdSource: Publication.EventRef?
+    /// The policy event the review limit in force came from, for indicators within a limit.
+    public var reviewLimitSource: Publication.EventRef?
 
     /// The value ×10,000, rounded half up like ``valueText`` (protocol "Rounding"); nil without
     /// data. Thresholds are compared on the exact fraction, never on a rounded value.

@@ -116,7 +116,9 @@ public struct Projection: Sendable {
             unit: unit, unitName: unitName(unit), unitKind: unitKind(unit), stage: stage,
             numerator: num, denominator: den, unitOfMeasure: ind.unit,
             thresholdPer10k: threshold?.value ?? nil, thresholdDocument: threshold?.document,
-            reviewLimitHours: ind.numerator.withinReviewLimit ? limit : nil, status: status, problem: problem, role: role)
+            reviewLimitHours: ind.numerator.withinReviewLimit ? limit : nil, status: status, problem: problem, role: role,
+            thresholdSource: threshold.map { Publication.EventRef(node: $0.node, seq: $0.seq) },
+            reviewLimitSource: ind.numerator.withinReviewLimit ? policy.reviewLimit(ind.slug, on: day).map { Publication.EventRef(node: $0.node, seq: $0.seq) } : nil)
     }
 
     public func unitName(_ unit: String) -> String { unit == Attribution.city ? "全市法院" : plan.unitName(unit) }

@@ -213,8 +213,8 @@ public struct WorkingLoop: Sendable {
     }
 
     /// The digest `bulletin.issued` binds: hex SHA-256 of the bulletin's Markdown as UTF-8 without
-    /// its provenance — the data note (a line `> 数据来源：…` or `> 数据说明：…`) and the appendix
-    /// `## 附：数据复核信息` to the end,
+    /// its provenance — the data note (a line `> 数据来源：…` or `> 数据说明：…`) and the appendices
+    /// from `## 附：记录时效` or `## 附：数据复核信息` to the end,
     /// which name the directory and record time the copy was made from: the figures and words,
     /// wherever and whenever they are reproduced.
     public static func digest(ofMarkdown text: String) -> String {
@@ -224,7 +224,7 @@ public struct WorkingLoop: Sendable {
     /// The part of a bulletin's Markdown that ``digest(ofMarkdown:)`` binds.
     public static func boundText(ofMarkdown text: String) -> String {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if let appendix = lines.firstIndex(where: { $0.hasPrefix("## 附：数据复核信息") }) { lines.removeSubrange(appendix...) }
+        if let appendix = lines.firstIndex(where: { $0.hasPrefix("## 附：记录时效") || $0.hasPrefix("## 附：数据复核信息") }) { lines.removeSubrange(appendix...) }
         return lines.filter { !$0.hasPrefix("> 数据来源") && !$0.hasPrefix("> 数据说明") }.joined(separator: "\n")
     }
 

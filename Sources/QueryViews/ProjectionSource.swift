@@ -13,22 +13,40 @@ public struct ProjectionSource {
     /// The months (`2022-08`) with any usage counted, in order.
     public let months: () throws -> [String]
 
+    /// When each event was first published in a checkpoint (protocol §16.12), read when asked:
+    /// policy events, and late entries of the given period's months (none without a period),
+    /// late meaning more than the policy's `late-entry` limit on the period's last day (else 30 days).
+    public let publication: (Period?) throws -> Publication
+
     public var projection: Projection { Projection(policy: policy, rosters: rosters) }
     public var plan: Plan { policy.plan }
 
     public init(policy: PolicyState, rosters: [RosterEntry], counts: @escaping (String) throws -> PeriodCounts,
-                months: @escaping () throws -> [String]) {
+                months: @escaping () throws -> [String], publication: @escaping (Period?) throws -> Publication = { _ in .unpublished }) {
         self.policy = policy
         self.rosters = rosters
         self.counts = counts
         self.months = months
+        self.publication = publication
     }
 
     /// The stored projections of `store`, after folding what is new.
     public static func stored(_ store: EventStore, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> ProjectionSource {
         try store.updateProjections(progress: progress)
-        return ProjectionSource(policy: try store.storedPolicy(), rosters: try store.storedRosters(), counts: { try store.storedCounts(period: $0) },
-                                months: { try store.storedMonths() })
+        let policy = try store.storedPolicy()
+        return ProjectionSource(policy: policy, rosters: try store.storedRosters(), counts: { try store.storedCounts(period: $0) },
+                                months: { try store.storedMonths() }, publication: { [policy] p in try store.publication(lateIn: p?.monthRange, lateAfterDays: policy.lateAfterDays(p)) })
+    }
+
+    /// A replay of `store` as its log stood at the checkpoint of `treeSize` leaves: only the
+    /// events whose leaves come before it, and their publication as the checkpoints up to it show.
+    public static func checkpointed(_ store: EventStore, treeSize: Int64, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> ProjectionSource {
+        let replay = try store.replay(treeSize: treeSize, progress: progress)
+        return ProjectionSource(policy: replay.policy, rosters: replay.tally.rosters, counts: { replay.tally.counts(of: $0) },
+                                months: { Set(replay.tally.counts.keys.map(\.period).filter { $0.count == 7 && !$0.contains("H") }).sorted() },
+                                publication: { [policy = replay.policy] p in
+                                    try store.publication(treeSize: treeSize, lateIn: p?.monthRange, lateAfterDays: policy.lateAfterDays(p))
+                                })
     }
 
     /// A record time ("as known at") from RFC 3339 with offset, or a date meaning the end of

@@ -13,15 +13,57 @@ public enum QueryViews {
         let indicatorSlug = try indicator.map { try source.plan.indicator($0).slug }
         var rows = source.projection.compliance(period: p, counts: try source.counts(p.description), court: courtCode, department: deptSlug, byRole: true)
         if let indicatorSlug { rows = rows.filter { $0.indicator == indicatorSlug } }
+        let publication = try source.publication(p)
+        let retroactive = publication.retroactive(source.policy)
+        let late = publication.lateEntries(period: p)
         var table = TextTable(["指标", "单位", "分子", "分母", "值", "标准", "状态"])
+        var json: [JSONValue] = []
         for r in rows {
-            table.add([r.indicatorLabel, r.unitName, "\(r.numerator)", "\(r.denominator)", r.valueText, r.thresholdText, "\(r.status.chinese) \(r.status.rawValue)\(r.problem.map { ": \($0)" } ?? "")"])
+            let marks = retroactive.filter { $0.changed(r) }
+            table.add([r.indicatorLabel, r.unitName, "\(r.numerator)", "\(r.denominator)", r.valueText, r.thresholdText,
+                       "\(r.status.chinese) \(r.status.rawValue)\(r.problem.map { ": \($0)" } ?? "")" + marks.map { " ⚠ \($0.markText)" }.joined()])
+            var o = r.json.objectValue ?? [:]
+            if !marks.isEmpty { o["retroactive"] = .array(marks.map(\.json)) }
+            if publication.treeSize > 0, r.unitKind == "court" { o["late_entries"] = .int(late[r.unit] ?? 0) }
+            if publication.treeSize > 0, r.unitKind == "city" { o["late_entries"] = .int(late.values.reduce(0, +)) }
+            json.append(.object(o))
         }
         var title = "合规情况 compliance \(p) — plan: \(source.policy.planSource)"
         for problem in source.projection.dataProblems(counts: try source.counts(p.description)) where courtCode == nil || problem.unit == courtCode {
             title += "\n数据异常 data problem: \(problem.unitName) \(problem.chinese) (\(problem.english))"
         }
-        return QueryAnswer(title: title, table: table, json: .array(rows.map(\.json)))
+        for (court, n) in late.sorted(by: { $0.key < $1.key }) where courtCode == nil || court == courtCode {
+            title += "\n迟报 late entries: \(source.projection.unitName(court)) \(n) usage events first checkpointed more than \(publication.lateAfterDays) days after they happened"
+        }
+        return QueryAnswer(title: title, table: table, json: .array(json))
+    }
+
+    /// Every retroactive policy event (protocol §16.12), with the compliance rows it changed
+    /// in the periods that have usage data.
+    public static func retroactive(_ source: ProjectionSource) throws -> QueryAnswer {
+        let found = try source.publication(nil).retroactive(source.policy)
+        var changed: [Int: [ComplianceRow]] = [:]
+        if !found.isEmpty {
+            for month in try source.months() {
+                let p = try Period(parsing: month)
+                for r in source.projection.compliance(period: p, counts: try source.counts(month)) {
+                    for (i, f) in found.enumerated() where f.changed(r) { changed[i, default: []].append(r) }
+                }
+            }
+        }
+        var table = TextTable(["文件", "类型", "生效", "首次公开", "迟延(天)", "依据", "改变的数值"])
+        var json: [JSONValue] = []
+        for (i, f) in found.enumerated() {
+            let rows = changed[i] ?? []
+            table.add([f.document, f.type, f.effective.text, f.published.day.text, "\(f.delayDays)", f.published.witnessed ? "见证 witness" : "中院 hub",
+                       rows.isEmpty ? "—" : rows.map { "\($0.period) \($0.unitName) \($0.indicatorCode) \($0.status.chinese)" }.joined(separator: "；")])
+            var o = f.json.objectValue ?? [:]
+            o["changed"] = .array(rows.map { ["period": .string($0.period), "unit": .string($0.unit), "indicator": .string($0.indicator),
+                                              "status": .string($0.status.rawValue)] })
+            json.append(.object(o))
+        }
+        return QueryAnswer(title: "追溯适用 retroactive policy: \(found.count) event\(found.count == 1 ? "" : "s") in force before the first checkpoint that published them",
+                           table: table, json: .array(json))
     }
 
     /// Who must explain for a period, and where each explanation stands in the loop on `day`
@@ -117,6 +159,17 @@ public enum QueryViews {
             if let h = a.reviewLimitHours { o["review_limit_hours"] = .int(h) }
             return .object(o)
         }))
+    }
+}
+
+extension RetroactivePolicy {
+    /// The mark a figure carries: 追溯适用 with the document and the delay.
+    public var markText: String { "追溯适用 \(document)（生效 \(effective.text)，\(published.day.text) 首次公开，迟 \(delayDays) 天）" }
+
+    public var json: JSONValue {
+        ["node": .string(node), "seq": .int(seq), "type": .string(type), "document": .string(document), "effective": .string(effective.text),
+         "published": .string(published.day.text), "witnessed": .bool(published.witnessed),
+         "delay_days": .int(Int64(delayDays))]
     }
 }
 

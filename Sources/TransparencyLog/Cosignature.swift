@@ -48,6 +48,17 @@ public struct CosignatureVerifier: Sendable, Equatable {
         return pk.isValidSignature(Array(raw.suffix(64)), for: Self.message(body: body, time: time)) ? time : nil
     }
 
+    /// The witness name and signed time of a cosignature line, read without verifying it (for
+    /// lines the hub verified when it took them).
+    public static func parse(line: Substring) -> (name: String, time: UInt64)? {
+        guard line.hasPrefix("\u{2014} ") else { return nil }
+        let fields = line.dropFirst(2).split(separator: " ")
+        guard fields.count == 2, let raw = Data(base64Encoded: String(fields[1])), raw.count == 76 else { return nil }
+        var time: UInt64 = 0
+        for b in raw[raw.startIndex + 4..<raw.startIndex + 12] { time = time << 8 | UInt64(b) }
+        return (String(fields[0]), time)
+    }
+
     /// The valid cosignature lines of this key in a signed note whose text is `body`.
     public func cosignatures(in note: String, body: String) -> [UInt64] {
         note.split(separator: "\n").compactMap { verify(line: $0, body: body) }

@@ -21,6 +21,7 @@ Main entry points:
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import json
 import re
@@ -1346,3 +1347,52 @@ def witness_add_checkpoint(held, body: bytes, verifier_keys: list, seed, name: s
         return 422, text_plain, "consistency proof does not verify\n", None
     cut = note.rindex("\n\n")
     return 200, text_plain, cosign(seed, name, note[: cut + 1], now) + "\n", (size, root)
+
+# --- Section 16.12: the log at a checkpoint, first publication, retroactivity, late entries ---
+
+LATE_AFTER_DAYS = 30
+
+
+def tlog_log_at(entries: list, size: int) -> dict:
+    """The log at checkpoint `size`: for each court, the largest seq whose leaf index is below size.
+
+    `entries` are (court, seq) in leaf order (the tree's entries, section 16.2)."""
+    out = {}
+    for court, seq in entries[:size]:
+        out[court] = max(out.get(court, 0), seq)
+    return out
+
+
+def tlog_first_publication(leaf: int, checkpoints: list, up_to: Optional[int] = None):
+    """When leaf `leaf` was first published (section 16.12), as (unix seconds, witnessed) or None.
+
+    `checkpoints` are dicts {size, hub_time, cosignature_times: [...]}: the hub's time of signing
+    and the `time` of each witness cosignature (section 16.8). Only sizes ≤ up_to count when given."""
+    covering = [c for c in checkpoints if c["size"] > leaf and (up_to is None or c["size"] <= up_to)]
+    if not covering:
+        return None
+    witnessed = [t for c in covering for t in c.get("cosignature_times", [])]
+    if witnessed:
+        return (min(witnessed), True)
+    return (min(c["hub_time"] for c in covering), False)
+
+
+def beijing_day(unix_seconds: int) -> _dt.date:
+    """The calendar day in UTC+08:00 of a Unix time."""
+    return (_dt.datetime(1970, 1, 1) + _dt.timedelta(seconds=unix_seconds + 8 * 3600)).date()
+
+
+def retroactive_policy(effective: str, published_seconds: int) -> int:
+    """Days a policy event was in force before its first publication: > 0 means retroactive."""
+    return (beijing_day(published_seconds) - _dt.date.fromisoformat(effective)).days
+
+
+def figure_changed(period_last_day: str, source_is_event: bool, published_seconds: int, has_data: bool = True) -> bool:
+    """A figure with data, judged with a retroactive event's threshold or review limit on its
+    period's last day, was changed by it when that day precedes the day of first publication."""
+    return has_data and source_is_event and _dt.date.fromisoformat(period_last_day) < beijing_day(published_seconds)
+
+
+def is_late(event_unix_seconds: int, published_seconds: int, days: int = LATE_AFTER_DAYS) -> bool:
+    """A usage event is late when first published more than `days` days after its time."""
+    return published_seconds - event_unix_seconds > days * 86400

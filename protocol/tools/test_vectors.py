@@ -510,6 +510,29 @@ def test_witness_add_checkpoint():
     assert cp.witness_add_checkpoint(held, req(13, 13, signer=mv.SEED_410803), keys, wseed, wname, 1)[0] == 403
     assert cp.witness_add_checkpoint(held, b"old 0\n\nelsewhere/log\n1\nAA==\n\n", keys, wseed, wname, 1)[0] == 404
 
+def test_checkpoint_publication_retroactivity_and_late_entries():
+    # Section 16.12, by hand. Leaves: 0 = 410800/1, 1 = 410802/1, 2 = 410802/2, 3 = 410800/2.
+    entries = [("410800", 1), ("410802", 1), ("410802", 2), ("410800", 2)]
+    assert cp.tlog_log_at(entries, 3) == {"410800": 1, "410802": 2}
+    assert cp.tlog_log_at(entries, 1) == {"410800": 1}
+    # Checkpoints of size 2 (hub 1000, no witness), 3 (hub 2000, witnesses at 5000 and 4000), 4 (hub 9000).
+    cps = [{"size": 2, "hub_time": 1000, "cosignature_times": []},
+           {"size": 3, "hub_time": 2000, "cosignature_times": [5000, 4000]},
+           {"size": 4, "hub_time": 9000, "cosignature_times": []}]
+    assert cp.tlog_first_publication(0, cps) == (4000, True)       # covered by 2, 3, 4: a witness time wins
+    assert cp.tlog_first_publication(0, cps, up_to=2) == (1000, False)  # at checkpoint 2 no witness yet: the hub's time
+    assert cp.tlog_first_publication(3, cps) == (9000, False)
+    assert cp.tlog_first_publication(3, cps, up_to=3) is None
+    # 2023-05-10T10:00:00+08:00 = 1683684000: a threshold effective 2023-02-01 is 98 days late
+    # (Feb 27 + Mar 31 + Apr 30 + May 10 = 98); one effective that day is not retroactive.
+    assert cp.retroactive_policy("2023-02-01", 1683684000) == 98
+    assert cp.retroactive_policy("2023-05-10", 1683684000) == 0
+    assert cp.figure_changed("2023-02-28", True, 1683684000)
+    assert not cp.figure_changed("2023-05-31", True, 1683684000)
+    assert not cp.figure_changed("2023-02-28", True, 1683684000, has_data=False)
+    # Late: more than 30 × 86400 = 2592000 s after the event.
+    assert cp.is_late(0, 2592001) and not cp.is_late(0, 2592000)
+
 
 def main() -> int:
     tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]

@@ -28,7 +28,11 @@ struct QueryOptions: ParsableArguments {
     @Option(name: .customLong("as-of"), help: "Answer as the data stood at this record time (RFC 3339 with offset, or a date YYYY-MM-DD meaning its end in UTC+08:00). Replays the log up to then.")
     var asOf: String?
 
+    @Option(help: "Answer from the log exactly as it stood at the hub's signed checkpoint of this tree size (no clock involved). Needs the hub directory.")
+    var checkpoint: Int64?
+
     func validate() throws {
+        if checkpoint != nil, asOf != nil { throw ValidationError("give --as-of or --checkpoint, not both: a checkpoint fixes the data without a clock") }
         guard QueryAnswer.formats.contains(format) || format == "xlsx" else { throw ValidationError("--format must be table, json, csv or xlsx, not '\(format)'") }
         if format == "xlsx" && out == nil { throw ValidationError("--format xlsx writes an Excel workbook: give --out FILE.xlsx") }
         guard dir != nil || hub != nil else { throw ValidationError("give --dir (a node or hub directory) or --hub URL") }
@@ -43,8 +47,14 @@ struct QueryOptions: ParsableArguments {
     func projection() throws -> ProjectionSource {
         guard let dir else { throw ValidationError("give --dir") }
         let store = try StoreLocator.open(dir)
-        var progress = Progress(asOf == nil ? "folding new events" : "replaying")
+        if let checkpoint {
+            printError(try CheckpointCitation.verified(dir: dir, store: store, size: checkpoint).verifiedLine)
+        }
+        var progress = Progress(asOf == nil && checkpoint == nil ? "folding new events" : "replaying")
         defer { progress.finish() }
+        if let checkpoint {
+            return try ProjectionSource.checkpointed(store, treeSize: checkpoint) { progress.update($0, of: $1) }
+        }
         if let asOf {
             return try ProjectionSource.replayed(store, recordedBy: try Self.recordTime(asOf)) { progress.update($0, of: $1) }
         }
@@ -57,6 +67,7 @@ struct QueryOptions: ParsableArguments {
             var query = parameters.compactMapValues { $0 }
             query["format"] = format == "xlsx" ? "csv" : format
             if let asOf { query["as_of"] = asOf }
+            if let checkpoint { query["checkpoint"] = "\(checkpoint)" }
             let text = try HubQuery.get(hub: hub, path: path, query: query, nodeDir: dir, auditorFile: auditor)
             if format == "xlsx" {
                 try emit(Spreadsheet.xlsx(sheetName: path.split(separator: "/").last.map(String.init) ?? "query", rows: try EventRecordReader.csvRows(text).map(\.cells)))

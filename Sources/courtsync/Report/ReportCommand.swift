@@ -52,7 +52,15 @@ struct ReportOptions: ParsableArguments {
     @Option(name: .customLong("as-of"), help: "Report the data as it stood at this record time (RFC 3339 with offset, or a date YYYY-MM-DD meaning its end in UTC+08:00), to reproduce a bulletin as published.")
     var asOf: String?
 
+    @Option(help: "Report the log exactly as it stood at the hub's signed checkpoint of this tree size (no clock involved): only the events whose leaves come before it. Needs the hub directory.")
+    var checkpoint: Int64?
+
+    @Option(help: "How many witness cosignatures make a checkpoint witnessed, for the citation (default 3).")
+    var quorum: Int = CheckpointCitation.defaultQuorum
+
     func validate() throws {
+        if checkpoint != nil, asOf != nil { throw ValidationError("give --as-of or --checkpoint, not both: a checkpoint fixes the data without a clock") }
+        if quorum < 1 { throw ValidationError("--quorum must be at least 1") }
         if let format, !BulletinFile.formats.contains(format) { throw ValidationError("--format must be md, html, docx or pdf, not '\(format)'") }
         if let format, !BulletinFile.isText(format), out == nil { throw ValidationError("--format \(format) writes a file: give --out FILE.\(format)") }
         if bound, resolvedFormat != "md" { throw ValidationError("--bound prints Markdown: leave out --format or give md") }
@@ -85,12 +93,20 @@ struct ReportOptions: ParsableArguments {
         let store = try StoreLocator.open(dir)
         let source: ProjectionSource
         let cutoff: Int64
-        if let asOf {
+        var citation: CheckpointCitation? = nil
+        if let checkpoint {
+            let cited = try CheckpointCitation.verified(dir: dir, store: store, size: checkpoint, quorum: quorum)
+            if !quiet { printError(cited.verifiedLine) }
+            citation = cited
+            cutoff = nowSeconds
+            source = try ProjectionSource.checkpointed(store, treeSize: checkpoint)
+        } else if let asOf {
             cutoff = try QueryOptions.recordTime(asOf)
             source = try ProjectionSource.replayed(store, recordedBy: cutoff)
         } else {
             cutoff = nowSeconds
             source = try ProjectionSource.stored(store)
+            citation = try CheckpointCitation.latest(dir: dir, store: store, quorum: quorum)
         }
         let counts = try source.counts(period.description)
         guard !counts.isEmpty else {
@@ -99,9 +115,17 @@ struct ReportOptions: ParsableArguments {
             throw EventError("no usage events are recorded for \(period) in \(dir) (\(covered)): nothing to report, no bulletin written")
         }
         let time = EventTime(beijing: cutoff).text
+        let court = source.projection.unitName(PolicyAuthority.intermediateCourt)
         var bulletin = try Bulletin.make(kind: kind, period: period, projection: source.projection, counts: source.counts,
-                                         dataNote: BulletinNote.source(at: cutoff, court: source.projection.unitName(PolicyAuthority.intermediateCourt)))
-        bulletin.reproduction = BulletinNote.reproduction(time: time, command: "courtsync report \(kind.rawValue) \(period) --dir \(dir) --as-of \(time)", plan: source.policy.planSource)
+                                         dataNote: citation.map { checkpoint != nil ? BulletinNote.source(checkpoint: $0, court: court) : BulletinNote.source(at: cutoff, court: court) + $0.note }
+                                             ?? BulletinNote.source(at: cutoff, court: court))
+        if let checkpoint, let citation {
+            bulletin.reproduction = BulletinNote.reproduction(checkpoint: citation, command: "courtsync report \(kind.rawValue) \(period) --dir \(dir) --checkpoint \(checkpoint)", plan: source.policy.planSource)
+        } else {
+            bulletin.reproduction = BulletinNote.reproduction(time: time, command: "courtsync report \(kind.rawValue) \(period) --dir \(dir) --as-of \(time)", plan: source.policy.planSource)
+                + (citation.map { "\n" + $0.detail } ?? "")
+        }
+        bulletin.noteRecordTiming(try source.publication(period), policy: source.policy)
         bulletin.issued = BulletinNote.chineseDate(cutoff)
         bulletin.number = number ?? ""
         if bound { bulletin = bulletin.bound }

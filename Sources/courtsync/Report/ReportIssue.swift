@@ -6,10 +6,13 @@ import Foundation
 import NodeStore
 import Projections
 import QueryViews
+import Hub
+import TransparencyLog
 
 /// `courtsync report KIND PERIOD --dir HUB --issue 文号 --issued DATE --approved-by WHO`: issues a
 /// bulletin (plan §六: 通报 after the 双周例会's review). The Markdown is written as of one record
-/// time, hashed, and a signed `bulletin.issued` binds 文号, date, record time and digest in
+/// time, hashed, and a signed `bulletin.issued` binds 文号, date, record time, digest and the
+/// transparency-log checkpoint holding exactly those records (protocol §16.12) in
 /// 410800's log; a second issue of the same period is a reissue that must say why and is shown
 /// against the first, reproduced from the log and checked against its digest.
 struct ReportIssue {
@@ -26,10 +29,16 @@ struct ReportIssue {
     static func digest(_ markdown: String) -> String { WorkingLoop.digest(ofMarkdown: markdown) }
 
     /// The Markdown `courtsync report KIND PERIOD --dir DIR --as-of AS_OF --bound` writes: what the digest binds.
-    func markdown(asOf: String) throws -> String {
+    func markdown(asOf: String) throws -> String { try Self.markdown(dir: dir, kind: kind, period: period, at: ["--as-of", asOf]) }
+
+    /// The Markdown `courtsync report KIND PERIOD --dir DIR --checkpoint SIZE --bound` writes.
+    func markdown(checkpoint: Int64) throws -> String { try Self.markdown(dir: dir, kind: kind, period: period, at: ["--checkpoint", "\(checkpoint)"]) }
+
+    /// What `report KIND PERIOD --dir DIR <at> --bound` prints, `at` being --as-of T or --checkpoint N.
+    static func markdown(dir: String, kind: Bulletin.Kind, period: String, at: [String]) throws -> String {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("courtsync-issue-\(UUID().uuidString).md").path
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let options = try ReportOptions.parse(["--dir", dir, "--as-of", asOf, "--format", "md", "--out", file, "--bound"])
+        let options = try ReportOptions.parse(["--dir", dir] + at + ["--format", "md", "--out", file, "--bound"])
         try options.write(kind: kind, periodText: period, quiet: true)
         guard let data = FileManager.default.contents(atPath: file) else { throw EventError("cannot read the bulletin just written to \(file)") }
         // Exactly what `report … --bound` prints: the text, ending with one newline.
@@ -59,9 +68,19 @@ struct ReportIssue {
         let asOf = EventTime(beijing: cutoff).text
         let md = try markdown(asOf: asOf)
         let digest = Self.digest(md)
+        // Bind the checkpoint that holds exactly these records (protocol §16.12): the tree brought
+        // up to date now holds every event recorded by the cutoff, and, unless a push raced the
+        // issue, nothing else — the figures at the checkpoint must be the figures as of the cutoff.
+        let hubDir = try HubDirectory.open(at: dir)
+        let checkpoint = try hubDir.currentCheckpoint()
+        guard Self.digest(try markdown(checkpoint: checkpoint.size)) == digest else {
+            throw EventError("events arrived while the bulletin was being issued (checkpoint \(checkpoint.size) holds more than the records as of \(asOf)): nothing was issued; run the same command again")
+        }
+        let root = try Checkpoint(body: try hubDir.checkpointSigner().verifier.verify(note: checkpoint.checkpoint)).root
         var data: [String: JSONValue] = [
             "period": .string(p.description), "number": .string(number), "issued": .string(day.text),
             "digest": .string(digest), "as_of": .string(asOf), "approved_by": .string(approvedBy),
+            "checkpoint_size": .int(checkpoint.size), "checkpoint_root": .string(Data(root).base64EncodedString()),
         ]
         if let reason { data["reason"] = .string(reason) }
         let draft = try EventRecordReader().draft(id: "issue-\(p)-\(digest.prefix(16))", type: "bulletin.issued",
@@ -69,7 +88,7 @@ struct ReportIssue {
         if let out {
             // The document itself: the same figures, with its 文号, data note and appendix.
             do {
-                let options = try ReportOptions.parse(["--dir", dir, "--as-of", asOf, "--number", number, "--out", out])
+                let options = try ReportOptions.parse(["--dir", dir, "--checkpoint", "\(checkpoint.size)", "--number", number, "--out", out])
                 try options.write(kind: kind, periodText: period, quiet: true)
             } catch {
                 throw EventError("cannot write \(out): \(error); choose a writable path (nothing was issued)")
@@ -81,7 +100,7 @@ struct ReportIssue {
             throw error
         }
         let seq = outcome.appended.first?.seq ?? outcome.alreadyStored.first?.seq ?? 0
-        print("issued \(Bulletin.chinese(p))\(kind.title) \(number) on \(day.text): digest \(digest), figures as of \(asOf), seq \(seq)")
+        print("issued \(Bulletin.chinese(p))\(kind.title) \(number) on \(day.text): digest \(digest), figures as of \(asOf), checkpoint \(checkpoint.size), seq \(seq)")
         if let last = earlier.last {
             try showChanges(from: last, to: md)
         }
@@ -90,8 +109,8 @@ struct ReportIssue {
     /// The first issue reproduced from the log, checked against its digest, and the lines that differ.
     func showChanges(from last: WorkingLoop.Issue, to md: String) throws {
         let events = try ProjectionSource.stored(NodeDirectory.open(at: dir).store).policy.events
-        guard let asOf = events.first(where: { $0.node == last.node && $0.seq == last.seq })?.data["as_of"]?.stringValue else { return }
-        let old = try markdown(asOf: asOf)
+        guard let data = events.first(where: { $0.node == last.node && $0.seq == last.seq })?.data, let asOf = data["as_of"]?.stringValue else { return }
+        let old = try data["checkpoint_size"]?.intValue.map { try markdown(checkpoint: $0) } ?? markdown(asOf: asOf)
         let check = Self.digest(old) == last.digest ? "reproduced, digest matches" : "reproduced, but its digest does not match: the figures as of then differ from what was issued"
         print("reissue of \(last.number) (\(check)); reason: \(reason ?? "")")
         // Only what the digest binds: the provenance (数据来源, the appendix) carries the record time
