@@ -51,6 +51,12 @@ let package = Package(
             "CourtLog", "CourtPlan", "Projections", "TransparencyLog",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // Bench-only fixtures (unsigned synthetic history, the raw SQLite insert limit): for
+        // `courtsync bench`, never for the node's or the hub's libraries.
+        .target(name: "Bench", dependencies: [
+            "CourtLog", "NodeStore", "Projections",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         // A seeded, deterministic city of courts using the plan's systems month by month: the demo's data.
         .target(name: "CitySimulation", dependencies: ["CanonicalJSON", "CourtLog", "CourtPlan"]),
         // 技术处's bulletins (月通报、半年通报、年通报) in Markdown and HTML, from the projections.
@@ -89,7 +95,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "courtsync", dependencies: [
-            "CourtLog", "CourtPlan", "Projections", "NodeStore", "QueryViews", "SyncProtocol", "Hub", "NodeSync", "CitySimulation", "Bulletins", "Dashboard", "OfficeFiles", "TransparencyLog",
+            "CourtLog", "CourtPlan", "Projections", "NodeStore", "QueryViews", "SyncProtocol", "Hub", "NodeSync", "CitySimulation", "Bulletins", "Dashboard", "OfficeFiles", "TransparencyLog", "Bench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"]),
@@ -101,7 +107,15 @@ let package = Package(
         .testTarget(name: "CitySimulationTests", dependencies: ["CitySimulation", "CourtLog", "CourtPlan"]),
         .testTarget(name: "CLITests", dependencies: ["courtsync", "CourtLog", "NodeStore", "OfficeFiles"]),
         .testTarget(name: "OfficeFilesTests", dependencies: ["OfficeFiles"]),
-        .testTarget(name: "SyncTests", dependencies: ["courtsync", "SyncProtocol", "Hub", "NodeSync", "NodeStore", "CourtLog", "TransparencyLog"]),
+        .testTarget(name: "SyncTests", dependencies: [
+            "courtsync", "SyncProtocol", "Hub", "NodeSync", "NodeStore", "CourtLog", "TransparencyLog", "CanonicalJSON",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .testTarget(name: "DashboardTests", dependencies: [
             "Dashboard", "Hub", "NodeStore", "CourtLog", "CourtPlan", "QueryViews",
             .product(name: "Hummingbird", package: "hummingbird"),
