@@ -249,7 +249,7 @@ public struct HubServer: Sendable {
 
 /// A refusal as Hummingbird answers it: its status, its JSON body (protocol §15.3), Retry-After
 /// when the hub is busy, and a closed connection after a timeout.
-extension HubRefusal: @retroactive HTTPResponseError {
+extension HubRefusal: HTTPResponseError {
     public var status: HTTPResponse.Status { HTTPResponse.Status(code: statusCode) }
 
     public var headers: HTTPFields {

@@ -85,7 +85,7 @@ struct IngestService: Sendable {
         }
         let receipt: EventStore.Receipt
         do {
-            let reported = Self.plausibleNodeHead(nodeHead, hubHead: head.seq + Int64(events.count))
+            let reported = Self.plausibleNodeHead(nodeHead, hubHead: max(head.seq, events.last!.seq))
             receipt = try store.ingest(events, nodeHead: reported, recordedAt: receivedAt, checkpointSigner: checkpointSigner)
         } catch let fork as ForkError {
             let evidence = events.first { $0.seq == fork.seq }.map { String(decoding: $0.exportLine, as: UTF8.self) }

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTPTypes
 import SyncProtocol
 
 /// Deadlines for a request once TLS is up (issue 13, hostile load): a client that sends its

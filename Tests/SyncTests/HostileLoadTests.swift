@@ -67,6 +67,13 @@ struct HostileLoadTests {
         #expect(try h.hubSeq("410802") == 7)
     }
 
+    /// Which byte of the head the slow clients send next.
+    final class Position: @unchecked Sendable {
+        private let lock = NSLock()
+        private var i = 0
+        func next() -> Int { lock.withLock { defer { i += 1 }; return i } }
+    }
+
     /// Bytes a slow client received, kept per connection.
     final class Received: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = ByteBuffer
@@ -108,9 +115,9 @@ struct HostileLoadTests {
         // 300 clients that send a request head one byte every 2 s and never finish it.
         let clients = try Self.slowClients(300, port: h.port, caFile: "\(h.hub)/tls/ca.pem", group: group)
         let head = Array("GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ".utf8) + Array(repeating: UInt8(ascii: "a"), count: 1000)
-        let position = NIOLockedValueBox(0)
+        let position = Position()
         let drip = group.next().scheduleRepeatedTask(initialDelay: .zero, delay: .seconds(2)) { _ in
-            let i = position.withLockedValue { p in defer { p += 1 }; return p }
+            let i = position.next()
             for (channel, _) in clients where channel.isActive {
                 channel.writeAndFlush(ByteBuffer(bytes: [head[min(i, head.count - 1)]]), promise: nil)
             }

@@ -154,23 +154,25 @@ struct IngestRouterTests {
 
     @Test func forgedNodeHeadIsClampedInTheLagMetric() async throws {
         let h = try Hub(); defer { h.remove() }
-        var headers = Self.asNode
-        headers[HTTPField.Name(ApiPaths.nodeHeadHeader)!] = "\(Int64.max)"
+        var forged = Self.asNode
+        forged[HTTPField.Name(ApiPaths.nodeHeadHeader)!] = "\(Int64.max)"
+        var negative = Self.asNode
+        negative[HTTPField.Name(ApiPaths.nodeHeadHeader)!] = "-7"
+        let (huge, below) = (forged, negative)
         try await h.app().test(.router) { client in
-            try await client.execute(uri: Self.pushPath, method: .post, headers: headers, body: Self.body(try h.events())) { r in
+            try await client.execute(uri: Self.pushPath, method: .post, headers: huge, body: Self.body(try h.events())) { r in
                 #expect(r.status == .ok)
             }
             try await client.execute(uri: "/metrics", method: .get, headers: Self.asNode) { r in
                 // The hub holds 5; the report is clamped to 5 + 1,000,000, so the lag is 1,000,000.
                 #expect(String(buffer: r.body).contains(#"courtsync_node_lag_events{court="410802"} 1000000"#), "\(String(buffer: r.body))")
             }
-            headers[HTTPField.Name(ApiPaths.nodeHeadHeader)!] = "-7"
-            try await client.execute(uri: Self.pushPath, method: .post, headers: headers, body: Self.body(try h.events())) { r in
+            try await client.execute(uri: Self.pushPath, method: .post, headers: below, body: Self.body(try h.events())) { r in
                 #expect(r.status == .ok)
             }
             try await client.execute(uri: "/metrics", method: .get, headers: Self.asNode) { r in
                 // A negative report is raised to what the hub holds: 5 − 5 = 0 behind.
-                #expect(String(buffer: r.body).contains(#"courtsync_node_lag_events{court="410802"} 0"#), "\(String(buffer: r.body))")
+                #expect(String(buffer: r.body).contains("courtsync_node_lag_events{court=\"410802\"} 0\n"), "\(String(buffer: r.body))")
             }
         }
     }
