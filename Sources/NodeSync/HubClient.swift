@@ -25,6 +25,13 @@ public final class HubClient: Sendable {
         public var error: String { json?["error"]?.stringValue ?? text.trimmingCharacters(in: .whitespacesAndNewlines) }
         /// The hub's refusal, typed (protocol §15.3), when the answer is one.
         public var refusal: HubRefusal? { status >= 400 ? json.flatMap(HubRefusal.init(json:)) : nil }
+        /// Worth asking again later: the hub failed, is busy, or cut a slow request.
+        public var transient: Bool {
+            switch refusal?.reason {
+            case .busy?, .requestTimeout?: true
+            default: status >= 500
+            }
+        }
     }
 
     public init(baseURL: String, caPEM: String, certificatePEM: String?, privateKeyPEM: String?, token: String? = nil) throws {

@@ -31,7 +31,7 @@ public struct NodeSyncer: Sendable {
         let own = node.court.code
         let cursorReply = try await client.get(ApiPaths.path(ApiPaths.cursor, court: own))
         guard cursorReply.status == 200, var cursor = cursorReply.json?["seq"]?.intValue else {
-            throw SyncError("the hub refused the cursor request (\(cursorReply.status)): \(cursorReply.error)", transient: cursorReply.status >= 500)
+            throw SyncError("the hub refused the cursor request (\(cursorReply.status)): \(cursorReply.error)", transient: cursorReply.transient)
         }
         let head = try node.store.head(of: own)
         report.localSeq = head.seq
@@ -85,7 +85,7 @@ public struct NodeSyncer: Sendable {
                 case .busy?, .requestTimeout?:
                     throw SyncError("the hub is busy and refused the batch \(batch) (\(reply.status)): \(reply.error); sync again later", transient: true)
                 default:
-                    throw SyncError("the hub refused the batch \(batch) (\(reply.status)): \(reply.error)", transient: reply.status >= 500)
+                    throw SyncError("the hub refused the batch \(batch) (\(reply.status)): \(reply.error)", transient: reply.transient)
                 }
             }
         }
@@ -95,7 +95,7 @@ public struct NodeSyncer: Sendable {
         var local = try node.store.head(of: ic)
         while true {
             let reply = try await client.get(ApiPaths.path(ApiPaths.events, court: ic), query: ["from": "\(local.seq + 1)", "limit": "5000"])
-            guard reply.status == 200 else { throw SyncError("the hub refused the policy pull (\(reply.status)): \(reply.error)", transient: reply.status >= 500) }
+            guard reply.status == 200 else { throw SyncError("the hub refused the policy pull (\(reply.status)): \(reply.error)", transient: reply.transient) }
             let lines = reply.body.split(separator: 0x0A).map(Array.init)
             if lines.isEmpty { break }
             var events: [SignedEvent] = []
