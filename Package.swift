@@ -99,6 +99,7 @@ let package = Package(
         .executableTarget(name: "courtsync", dependencies: [
             "CourtLog", "CourtPlan", "Projections", "NodeStore", "QueryViews", "SyncProtocol", "Hub", "NodeSync", "CitySimulation", "Bulletins", "Dashboard", "OfficeFiles", "TransparencyLog", "Bench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"]),
         .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog"]),
