@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -51,6 +52,12 @@ let package = Package(
             "CourtLog", "CourtPlan", "Projections", "TransparencyLog",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // Bench-only fixtures (unsigned synthetic history, the raw SQLite insert limit): for
+        // `courtsync bench`, never for the node's or the hub's libraries.
+        .target(name: "Bench", dependencies: [
+            "CourtLog", "NodeStore", "Projections",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         // A seeded, deterministic city of courts using the plan's systems month by month: the demo's data.
         .target(name: "CitySimulation", dependencies: ["CanonicalJSON", "CourtLog", "CourtPlan"]),
         // 技术处's bulletins (月通报、半年通报、年通报) in Markdown and HTML, from the projections.
@@ -78,6 +85,7 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -102,8 +110,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "courtsync", dependencies: [
-            "CourtLog", "CourtPlan", "Projections", "NodeStore", "QueryViews", "SyncProtocol", "Hub", "NodeSync", "CitySimulation", "Bulletins", "Dashboard", "OfficeFiles", "TransparencyLog", "Witness",
+            "CourtLog", "CourtPlan", "Projections", "NodeStore", "QueryViews", "SyncProtocol", "Hub", "NodeSync", "CitySimulation", "Bulletins", "Dashboard", "OfficeFiles", "TransparencyLog", "Witness", "Bench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"]),
         .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog"]),
@@ -114,7 +123,15 @@ let package = Package(
         .testTarget(name: "CitySimulationTests", dependencies: ["CitySimulation", "CourtLog", "CourtPlan"]),
         .testTarget(name: "CLITests", dependencies: ["courtsync", "CourtLog", "NodeStore", "OfficeFiles"]),
         .testTarget(name: "OfficeFilesTests", dependencies: ["OfficeFiles"]),
-        .testTarget(name: "SyncTests", dependencies: ["courtsync", "SyncProtocol", "Hub", "NodeSync", "NodeStore", "CourtLog", "TransparencyLog", "Witness"]),
+        .testTarget(name: "SyncTests", dependencies: [
+            "courtsync", "SyncProtocol", "Hub", "NodeSync", "NodeStore", "CourtLog", "TransparencyLog", "Witness", "CanonicalJSON",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .testTarget(name: "DashboardTests", dependencies: [
             "Dashboard", "Hub", "NodeStore", "CourtLog", "CourtPlan", "QueryViews",
             .product(name: "Hummingbird", package: "hummingbird"),

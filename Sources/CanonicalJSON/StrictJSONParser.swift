@@ -1,9 +1,26 @@
 /// Why a piece of JSON was refused.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of refusal, for callers that word some differently (never read `reason` for that).
+    public enum Kind: Sendable, Equatable {
+        /// A fraction or an exponent: CourtSync's signed data holds integers only.
+        case floatingPoint
+        /// One object names a member twice.
+        case duplicateMember
+        /// Anything else: not JSON, or JSON that canonical form cannot carry.
+        case other
+    }
+
     /// Byte offset of the problem in the input.
     public let offset: Int
     public let reason: String
+    public let kind: Kind
     public var description: String { "\(reason) (at byte \(offset + 1))" }
+
+    public init(offset: Int, reason: String, kind: Kind = .other) {
+        self.offset = offset
+        self.reason = reason
+        self.kind = kind
+    }
 }
 
 /// Parses JSON strictly, the way signed CourtSync data must be read.
@@ -86,7 +103,7 @@ public struct StrictJSONParser {
             skipWhitespace()
             let value = try parseValue()
             if members.updateValue(value, forKey: key) != nil {
-                throw JSONParseError(offset: keyOffset, reason: "duplicate member name \"\(key)\"")
+                throw JSONParseError(offset: keyOffset, reason: "duplicate member name \"\(key)\"", kind: .duplicateMember)
             }
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input inside an object") }
@@ -126,7 +143,7 @@ public struct StrictJSONParser {
         let digitCount = index - digitsStart
         guard digitCount > 0 else { throw fail("a number needs digits") }
         if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) {
-            throw JSONParseError(offset: start, reason: "floating-point number: signed CourtSync data holds integers only; write it as an integer (e.g. per ten thousand) or a string")
+            throw JSONParseError(offset: start, reason: "floating-point number: signed CourtSync data holds integers only; write it as an integer (e.g. per ten thousand) or a string", kind: .floatingPoint)
         }
         if digitCount > 1, bytes[digitsStart] == UInt8(ascii: "0") { throw JSONParseError(offset: start, reason: "number with a leading zero") }
         guard digitCount <= 16 else { throw JSONParseError(offset: start, reason: "integer beyond ±(2^53 − 1)") }

@@ -59,9 +59,11 @@ public struct SignedEvent: Sendable, Equatable {
     public init(parsing line: [UInt8], catalog: EventCatalog = .shipped) throws(EventError) {
         let value: JSONValue
         do { value = try StrictJSONParser.parse(line) } catch {
-            if error.reason.hasPrefix("floating-point") { throw EventError(error.reason) }
-            if error.reason.hasPrefix("duplicate member") { throw EventError(error.description) }
-            throw EventError("not valid JSON: \(error.description)")
+            switch error.kind {
+            case .floatingPoint: throw EventError(error.reason)
+            case .duplicateMember: throw EventError(error.description)
+            case .other: throw EventError("not valid JSON: \(error.description)")
+            }
         }
         try self.init(envelope: value, catalog: catalog)
     }

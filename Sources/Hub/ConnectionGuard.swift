@@ -129,12 +129,14 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 }
 
-/// An HTTP/1 child channel with a ``ConnectionGuardHandler`` in front of it (after TLS).
+/// An HTTP/1 child channel with a ``ConnectionGuardHandler`` in front of it (after TLS), and
+/// request deadlines (RequestDeadline.swift) around its HTTP decoder.
 struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = HTTP1Channel.Value
     let base: HTTP1Channel
     let counter: ConnectionCounter
     let limits: ConnectionLimits
+    let timeouts: RequestTimeouts
     let logger: Logger
 
     var responder: HTTPChannelHandler.Responder { base.responder }
@@ -142,6 +144,7 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(ConnectionGuardHandler(counter: counter, limits: limits, logger: self.logger))
+            try channel.pipeline.syncOperations.addHandler(RequestBytesHandler(timeouts: timeouts, logger: self.logger))
         }.flatMap {
             base.setup(channel: channel, logger: logger)
         }
@@ -154,10 +157,12 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
 
 extension HTTPServerBuilder {
     /// HTTP/1 over TLS with the hub's connection limits.
-    static func guardedTLS(tlsConfiguration: TLSConfiguration, limits: ConnectionLimits, counter: ConnectionCounter, logger: Logger) throws -> HTTPServerBuilder {
+    static func guardedTLS(tlsConfiguration: TLSConfiguration, limits: ConnectionLimits, timeouts: RequestTimeouts,
+                           counter: ConnectionCounter, logger: Logger) throws -> HTTPServerBuilder {
         .init { responder in
-            let http = HTTP1Channel(responder: responder, configuration: .init(idleTimeout: limits.idleTimeout))
-            return try TLSChannel(GuardedHTTP1Channel(base: http, counter: counter, limits: limits, logger: logger), tlsConfiguration: tlsConfiguration)
+            let http = HTTP1Channel(responder: responder, configuration: .init(additionalChannelHandlers: [RequestPartsHandler()], idleTimeout: limits.idleTimeout))
+            return try TLSChannel(GuardedHTTP1Channel(base: http, counter: counter, limits: limits, timeouts: timeouts, logger: logger),
+                                  tlsConfiguration: tlsConfiguration)
         }
     }
 }

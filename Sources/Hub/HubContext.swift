@@ -4,10 +4,15 @@ import NIOSSL
 import SyncProtocol
 
 /// The request context of the hub: Hummingbird's core storage plus the connection, so that
-/// a handler can read the client certificate the TLS handshake verified.
+/// a handler can read the client certificate the TLS handshake verified, and the caller that
+/// ``CallerAuthentication`` identified.
 struct HubContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     let channel: any Channel
+    /// The node or auditor calling, once ``CallerAuthentication`` has run; nil when anonymous.
+    var caller: HubServer.Caller?
+    /// Why the caller's credentials were refused, if they were.
+    var callerRefusal: HubRefusal?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

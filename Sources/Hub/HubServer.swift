@@ -29,15 +29,28 @@ public struct HubServer: Sendable {
     let logger: Logger
     /// Signs the transparency log's checkpoints (nil only when the key file is unreadable: `run` refuses then).
     let checkpointSigner: NoteSigner?
+    /// Full replays (`as_of` queries) running at once, at most `COURTSYNC_MAX_REPLAYS`.
+    let replays: ReplayGate
+    /// Where the caller's certificate comes from: the TLS handshake, or a router test's stand-in.
+    let peerIdentity: CallerAuthentication.PeerIdentity
 
     public init(hub: HubDirectory, logger: Logger) {
+        self.init(hub: hub, logger: logger, peerIdentity: CallerAuthentication.tlsPeer)
+    }
+
+    init(hub: HubDirectory, logger: Logger, peerIdentity: @escaping CallerAuthentication.PeerIdentity, replays: ReplayGate = .fromEnvironment()) {
         self.hub = hub
         self.logger = logger
         self.checkpointSigner = try? hub.checkpointSigner()
+        self.peerIdentity = peerIdentity
+        self.replays = replays
     }
 
+    /// The push path without HTTP.
+    var ingest: IngestService { IngestService(hub: hub, checkpointSigner: checkpointSigner) }
+
     /// Who is calling.
-    enum Caller {
+    enum Caller: Sendable {
         case node(String)
         case auditor(String)
     }
@@ -55,7 +68,7 @@ public struct HubServer: Sendable {
         let limits = ConnectionLimits.fromEnvironment()
         let app = Application(
             router: router(),
-            server: try .guardedTLS(tlsConfiguration: tls, limits: limits, counter: ConnectionCounter(), logger: logger),
+            server: try .guardedTLS(tlsConfiguration: tls, limits: limits, timeouts: RequestTimeouts.fromEnvironment(), counter: ConnectionCounter(), logger: logger),
             configuration: .init(address: .hostname(host, port: port), serverName: "courtsync-hub",
                                  availableConnectionsDelegate: MaximumAvailableConnections(limits.total, logger: logger)),
             logger: logger)
@@ -66,6 +79,7 @@ public struct HubServer: Sendable {
 
     func router() -> Router<HubContext> {
         let router = Router(context: HubContext.self)
+        router.add(middleware: CallerAuthentication(store: hub.store, peer: peerIdentity))
         router.get(RouterPath(ApiPaths.health)) { _, _ in
             try self.json(["status": "ok", "court": .string(PolicyAuthority.intermediateCourt)])
         }
@@ -77,7 +91,9 @@ public struct HubServer: Sendable {
                 let now = Int64(Date().timeIntervalSince1970)
                 var lag: [(String, Int64, Int64)] = []
                 for (court, r) in reports.sorted(by: { $0.key < $1.key }) {
-                    lag.append((court, max(0, r.nodeHead - (try store.head(of: court)).seq), now - r.at))
+                    // Clamped again here: a report stored before the hub clamped them may be absurd.
+                    let behind = max(0, min(IngestService.maxReportedBacklog, r.nodeHead - (try store.head(of: court)).seq))
+                    lag.append((court, behind, now - r.at))
                 }
                 return self.metrics.render(lag: lag.map { (court: $0.0, events: $0.1, seconds: $0.2) }, alarms: try store.alarms().count)
             }
@@ -117,6 +133,13 @@ public struct HubServer: Sendable {
                 let format = parameters["format"] ?? "json"
                 guard QueryAnswer.formats.contains(format) else { throw self.refusal(.badRequest, "format must be table, json or csv", reason: "bad-query") }
                 let store = self.hub.store
+                // A replay holds a whole projection in memory and a core: a bounded number at once.
+                let replays = parameters["as_of"] == nil ? nil : self.replays
+                if let replays, !replays.enter() {
+                    throw self.refuse(HubRefusal(.busy(retryAfter: ReplayGate.retryAfterSeconds),
+                                                 "the hub is already running \(replays.limit) as-of replays: ask again in \(ReplayGate.retryAfterSeconds) s, or query without --as-of"))
+                }
+                defer { replays?.leave() }
                 do {
                     let text = try await offload { () throws -> String in
                         let source: ProjectionSource
@@ -183,167 +206,77 @@ public struct HubServer: Sendable {
         return court
     }
 
-    /// Identifies the caller: a node by its verified certificate (and the registry), an auditor
-    /// by token. Anyone else gets 401.
+    /// The caller ``CallerAuthentication`` identified; a refused credential or none is 401/403.
     func caller(_ request: Request, _ context: HubContext) async throws -> Caller {
-        if let identity = try await context.clientIdentity() {
-            let nodes = try await offload { try self.hub.store.enrolledNodes() }
-            guard let node = nodes.first(where: { $0.court == identity.commonName }) else {
-                throw refusal(.forbidden, "certificate for \(identity.commonName) is not enrolled at this hub", reason: "not-enrolled")
-            }
-            guard node.status == "active" else {
-                throw refusal(.forbidden, "node \(node.court) is revoked: ask the intermediate court's 技术处 to enroll it again", reason: "revoked")
-            }
-            guard node.tlsSerial == identity.serial else {
-                throw refusal(.forbidden, "this certificate of \(node.court) was replaced by a newer enrollment: install the newest bundle", reason: "revoked")
-            }
-            return .node(node.court)
-        }
-        if let auth = request.headers[.authorization], auth.hasPrefix("Bearer ") {
-            let token = String(auth.dropFirst(7))
-            if let name = try await offload({ try self.hub.store.auditor(token: token) }) { return .auditor(name) }
-            throw refusal(.unauthorized, "unknown auditor token: ask the hub's operator for a credential (`courtsync hub auditor add`)", reason: "unauthorized")
-        }
-        throw refusal(.unauthorized, "a client certificate (enrolled node) or an auditor token is required; anonymous callers may read /healthz only", reason: "unauthorized")
+        if let caller = context.caller { return caller }
+        if let refusal = context.callerRefusal { throw refuse(refusal) }
+        throw refuse(HubRefusal(.unauthorized, "a client certificate (enrolled node) or an auditor token is required; anonymous callers may read /healthz only"))
     }
 
-    /// POST a batch: verify everything, then store it and fold it in one transaction.
+    /// POST a batch: the node's own, at most `maxPushBytes`; the ingest service does the rest.
     func push(_ request: Request, _ context: HubContext) async throws -> Response {
         let caller = try await self.caller(request, context)
         let court = try self.court(context)
-        guard case .node(let own) = caller else { throw refusal(.forbidden, "only the node itself may push its log", reason: "forbidden") }
-        guard own == court else {
-            throw refusal(.forbidden, "node \(own) may push only its own log, not \(court)'s", reason: "wrong-court")
-        }
+        guard case .node(let own) = caller else { throw refuse(HubRefusal(.forbidden, "only the node itself may push its log")) }
+        guard own == court else { throw refuse(HubRefusal(.wrongCourt, "node \(own) may push only its own log, not \(court)'s")) }
         let body: ByteBuffer
         do { body = try await request.body.collect(upTo: ApiPaths.maxPushBytes) } catch {
-            throw refusal(.contentTooLarge, "the batch is larger than \(ApiPaths.maxPushBytes) bytes: push fewer events at a time", reason: "too-large")
+            throw refuse(HubRefusal(.tooLarge(limit: ApiPaths.maxPushBytes), "the batch is larger than \(ApiPaths.maxPushBytes) bytes: push fewer events at a time (`--batch`)"))
         }
         let nodeHead = request.headers[Self.nodeHeadHeader].flatMap { Int64($0) }
         let bytes = Array(buffer: body)
-        let hub = self.hub
         let received = Int64(Date().timeIntervalSince1970)
-        let signer = self.checkpointSigner
-        let outcome: Result<(EventStore.Receipt, Int64, Int64), PushRefusal> = try await offload {
-            let lines = bytes.split(separator: 0x0A).map(Array.init)
-            guard !lines.isEmpty else { return .failure(PushRefusal(.badRequest, "the batch is empty", "bad-request")) }
-            var events: [SignedEvent] = []
-            for (i, line) in lines.enumerated() {
-                do throws(EventError) { events.append(try SignedEvent(parsing: line)) } catch {
-                    return .failure(PushRefusal(.badRequest, error.at(line: i + 1).description, "malformed"))
-                }
-            }
-            if let foreign = events.first(where: { $0.node != court }) {
-                return .failure(PushRefusal(.forbidden, "the batch carries events of node \(foreign.node) (seq \(foreign.seq)): \(court) may push only its own", "wrong-court"))
-            }
-            for (a, b) in zip(events, events.dropFirst()) where b.seq != a.seq + 1 {
-                return .failure(PushRefusal(.badRequest, "the batch is not contiguous: seq \(b.seq) follows \(a.seq)", "bad-request"))
-            }
-            guard let enrolled = try hub.store.enrolledNodes().first(where: { $0.court == court }) else {
-                return .failure(PushRefusal(.forbidden, "node \(court) is not enrolled", "not-enrolled"))
-            }
-            let key = try NodePublicKey(hex: enrolled.publicKey)
-            let head = try hub.store.head(of: court)
-            if let first = events.first, first.seq > head.seq + 1 {
-                return .failure(PushRefusal(.conflict, "gap: the hub holds node \(court) up to seq \(head.seq); resume from seq \(head.seq + 1)", "gap", cursor: head.seq))
-            }
-            // Every signature first, on all cores. A fork alarm accuses the court of signing two
-            // events for one seq, so it is raised only on evidence: a conflicting event validly
-            // signed by the court's enrolled key. A batch with any bad signature is refused (422)
-            // and never raises an alarm, so whoever holds a node's TLS key but not its event key
-            // can neither bury real alarms under false ones nor accuse a court of equivocating.
-            var verifier = LogVerifier(node: court, publicKey: key, after: head)
-            let bad = Parallel.map(events) { e in key.verifies(signature: e.sig, of: e.hash) ? nil : e.seq }
-            if let first = bad.lazy.compactMap({ $0 }).first, let e = events.first(where: { $0.seq == first }) {
-                do throws(EventError) { try verifier.checkSignature(e) } catch {
-                    return .failure(PushRefusal(.unprocessableContent, "the whole batch is refused: \(error.description)", "invalid"))
-                }
-            }
-            for e in events where e.seq > head.seq {
-                // Decided on the data: a validly signed event whose prev is not the hash the hub
-                // holds before it is a second history of this court.
-                let forks = e.prev != verifier.head.hash
-                do throws(EventError) { try verifier.link(e) } catch {
-                    if forks, let seq = error.seq {
-                        try hub.store.recordAlarm(court: court, seq: seq, kind: "fork", detail: error.reason,
-                                                  evidence: String(decoding: e.exportLine, as: UTF8.self), at: received)
-                        return .failure(PushRefusal(.conflict, "fork: \(error.description)", "fork", cursor: head.seq))
-                    }
-                    return .failure(PushRefusal(.unprocessableContent, "the whole batch is refused: \(error.description)", "invalid"))
-                }
-            }
-            do {
-                let receipt = try hub.store.ingest(events, nodeHead: nodeHead, recordedAt: received, checkpointSigner: signer)
-                return .success((receipt, events.first!.seq, events.last!.seq))
-            } catch let e as EventError where e.reason.hasPrefix("fork") {
-                let evidence = events.first { $0.seq == e.seq }.map { String(decoding: $0.exportLine, as: UTF8.self) }
-                try hub.store.recordAlarm(court: court, seq: e.seq, kind: "fork", detail: e.reason, evidence: evidence, at: received)
-                return .failure(PushRefusal(.conflict, e.description, "fork", cursor: head.seq))
-            }
+        let ingest = self.ingest
+        let accepted: IngestService.Accepted
+        do {
+            accepted = try await offload { try ingest.ingest(court: court, body: bytes, nodeHead: nodeHead, receivedAt: received) }
+        } catch let refusal as HubRefusal {
+            throw refuse(refusal, court: court)
         }
-        switch outcome {
-        case .failure(let refusal):
-            metrics.refused(refusal.reason)
-            logger.warning("push refused", metadata: ["court": "\(court)", "reason": "\(refusal.reason)", "detail": "\(refusal.message)"])
-            var extra: [String: JSONValue] = [:]
-            if let c = refusal.cursor { extra["cursor"] = .int(c) }
-            return try errorResponse(refusal.status, refusal.message, reason: refusal.reason, extra: extra)
-        case .success(let (receipt, from, to)):
-            metrics.ingested(receipt.stored, court: court)
-            if receipt.stored > 0 { live.announce(court) }
-            logger.info("push stored", metadata: ["court": "\(court)", "from": "\(from)", "to": "\(to)", "stored": "\(receipt.stored)", "known": "\(receipt.known)"])
-            let proof = try await offload { try self.receiptProof(court: court, seq: to, size: receipt.treeSize, checkpoint: receipt.checkpoint) }
-            let signed = PushReceipt.make(court: court, fromSeq: from, toSeq: to, stored: Int64(receipt.stored), headHash: receipt.head.hash.hex,
-                                          receivedAt: received, proof: proof, key: hub.node.key)
-            return try json(signed.document.json)
-        }
+        metrics.ingested(accepted.stored, court: court)
+        if accepted.stored > 0 { live.announce(court) }
+        logger.info("push stored", metadata: ["court": "\(court)", "from": "\(accepted.fromSeq)", "to": "\(accepted.toSeq)", "stored": "\(accepted.stored)"])
+        return try json(accepted.receipt.document.json)
     }
 
     /// The node's own head, sent with a push, for the lag metric.
     static let nodeHeadHeader = HTTPField.Name(ApiPaths.nodeHeadHeader)!
-
-    struct PushRefusal: Error {
-        let status: HTTPResponse.Status
-        let message: String
-        let reason: String
-        let cursor: Int64?
-        init(_ status: HTTPResponse.Status, _ message: String, _ reason: String, cursor: Int64? = nil) {
-            self.status = status
-            self.message = message
-            self.reason = reason
-            self.cursor = cursor
-        }
-    }
 
     func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) throws -> Response {
         Response(status: status, headers: [.contentType: "application/json"],
                  body: .init(byteBuffer: ByteBuffer(bytes: CanonicalEncoder.encode(value) + [0x0A])))
     }
 
-    func errorResponse(_ status: HTTPResponse.Status, _ message: String, reason: String, extra: [String: JSONValue] = [:]) throws -> Response {
-        var o = extra
-        o["error"] = .string(message)
-        o["reason"] = .string(reason)
-        return try json(.object(o), status: status)
+    /// An error that becomes a JSON response with its status (the routes that predate
+    /// ``HubRefusal``'s cases name the reason by its word).
+    func refusal(_ status: HTTPResponse.Status, _ message: String, reason: String) -> HubRefusal {
+        refuse(HubRefusal(HubRefusal.Reason(plain: reason) ?? .badRequest, message))
     }
 
-    /// An error that becomes a JSON response with its status.
-    func refusal(_ status: HTTPResponse.Status, _ message: String, reason: String) -> HubRefusal {
-        metrics.refused(reason)
-        logger.warning("request refused", metadata: ["status": "\(status.code)", "reason": "\(reason)", "detail": "\(message)"])
-        return HubRefusal(status: status, message: message, reason: reason)
+    /// Counts and logs a refusal (request text escaped: it may carry anything), and returns it to throw.
+    func refuse(_ refusal: HubRefusal, court: String? = nil) -> HubRefusal {
+        metrics.refused(refusal.word)
+        var metadata: Logger.Metadata = ["status": "\(refusal.statusCode)", "reason": "\(refusal.word)", "detail": "\(LogText.escape(refusal.message))"]
+        if let court { metadata["court"] = "\(court)" }
+        logger.warning("request refused", metadata: metadata)
+        return refusal
     }
 }
 
-/// A refused request: status, one-line message, and a stable reason for metrics.
-struct HubRefusal: HTTPResponseError {
-    let status: HTTPResponse.Status
-    let message: String
-    let reason: String
-    var headers: HTTPFields { [.contentType: "application/json"] }
-    func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body: JSONValue = ["error": .string(message), "reason": .string(reason)]
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: CanonicalEncoder.encode(body) + [0x0A])))
+/// A refusal as Hummingbird answers it: its status, its JSON body (protocol §15.3), Retry-After
+/// when the hub is busy, and a closed connection after a timeout.
+extension HubRefusal: HTTPResponseError {
+    public var status: HTTPResponse.Status { HTTPResponse.Status(code: statusCode) }
+
+    public var headers: HTTPFields {
+        var fields: HTTPFields = [.contentType: "application/json"]
+        if case .busy(let seconds) = reason { fields[.retryAfter] = "\(seconds)" }
+        if case .requestTimeout = reason { fields[.connection] = "close" }
+        return fields
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: CanonicalEncoder.encode(json) + [0x0A])))
     }
 }
 

@@ -66,7 +66,7 @@ public struct EventRecordReader {
             do throws(EventError) {
                 let value: JSONValue
                 do { value = try StrictJSONParser.parse(line) } catch {
-                    throw EventError(error.reason.hasPrefix("floating") ? error.reason : "not valid JSON: \(error.description)")
+                    throw EventError(error.kind == .floatingPoint ? error.reason : "not valid JSON: \(error.description)")
                 }
                 guard case .object(let m) = value else { throw EventError("a record is a JSON object with type, at, data (and optional id, dept)") }
                 for key in m.keys.sorted() where !["id", "type", "at", "dept", "data"].contains(key) {

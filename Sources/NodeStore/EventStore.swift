@@ -10,7 +10,7 @@ import GRDB
 /// `prev` the hash of the row before, each id once. A batch is one transaction: stored whole
 /// or not at all.
 public final class EventStore: Sendable {
-    let pool: DatabasePool
+    @_spi(Bench) public let pool: DatabasePool
     public let path: String
 
     /// Opens (creating if needed) the log at `path` and brings its schema up to date.
@@ -352,7 +352,7 @@ extension EventStore {
     public func receive(_ events: [SignedEvent], recordedAt: Int64) throws -> Receipt {
         do {
             return try pool.write { db in try Self.receive(db, events, recordedAt: recordedAt) }
-        } catch let e as EventError { throw e } catch {
+        } catch let e as EventError { throw e } catch let e as ForkError { throw e } catch {
             throw StoreError.from(error, path: path)
         }
     }
@@ -369,7 +369,7 @@ extension EventStore {
                         throw EventError("seq \(e.seq) of node \(e.node) is missing from this store: its log here is damaged; verify it with `courtsync audit verify`", seq: e.seq)
                     }
                     guard Array(stored) == e.hash.bytes else {
-                        throw EventError("fork: node \(e.node) seq \(e.seq) has hash \(e.hash.hex.prefix(16))… here it is \(Hex.encode(stored).prefix(16))…; two different logs claim the same place. Nothing was stored; report this to the intermediate court's 技术处", seq: e.seq)
+                        throw ForkError(node: e.node, seq: e.seq, held: EventHash(raw: Array(stored)) ?? .genesis, offered: e.hash)
                     }
                 } else {
                     fresh.append(e)

@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import SyncProtocol
 
 /// HTTPS to the hub: trusts only the hub's CA, presents the node's client certificate (or an
 /// auditor's token), and gives every request a deadline.
@@ -22,6 +23,15 @@ public final class HubClient: Sendable {
         public var json: JSONValue? { try? StrictJSONParser.parse(body) }
         /// The hub's one-line error, when it sent one.
         public var error: String { json?["error"]?.stringValue ?? text.trimmingCharacters(in: .whitespacesAndNewlines) }
+        /// The hub's refusal, typed (protocol §15.3), when the answer is one.
+        public var refusal: HubRefusal? { status >= 400 ? json.flatMap(HubRefusal.init(json:)) : nil }
+        /// Worth asking again later: the hub failed, is busy, or cut a slow request.
+        public var transient: Bool {
+            switch refusal?.reason {
+            case .busy?, .requestTimeout?: true
+            default: status >= 500
+            }
+        }
     }
 
     public init(baseURL: String, caPEM: String, certificatePEM: String?, privateKeyPEM: String?, token: String? = nil) throws {

@@ -83,7 +83,7 @@ extension NodeSyncer {
     func checkHubLog(verifier: NoteVerifier) async throws -> Checkpoint {
         let reply = try await client.get(ApiPaths.checkpoint)
         guard reply.status == 200 else {
-            throw SyncError("the hub refused its checkpoint (\(reply.status)): \(reply.error)", transient: reply.status >= 500)
+            throw SyncError("the hub refused its checkpoint (\(reply.status)): \(reply.error)", transient: reply.transient)
         }
         return try await advance(to: reply.text, verifier: verifier)
     }
@@ -99,7 +99,7 @@ extension NodeSyncer {
         guard reply.status == 200, let json = reply.json, let receipt = try? PushReceipt(json: json),
               receipt.document.isSigned(by: bundle.intermediatePublicKey), receipt.court == own, receipt.toSeq == cursor,
               receipt.fromSeq == receipted + 1, receipt.headHash == event.hash.hex else {
-            throw SyncError("the hub gave no valid receipt for seq \(receipted + 1)…\(cursor), which it holds (\(reply.status)): \(reply.error)", transient: reply.status >= 500)
+            throw SyncError("the hub gave no valid receipt for seq \(receipted + 1)…\(cursor), which it holds (\(reply.status)): \(reply.error)", transient: reply.transient)
         }
         try await verifyReceiptProof(receipt, eventHash: event.hash, verifier: verifier)
         try appendReceipt(json)
@@ -126,7 +126,7 @@ extension NodeSyncer {
     func checkInclusion(_ reply: HubClient.Reply, head: LogHead, checkpoint: Checkpoint) throws {
         let ic = PolicyAuthority.intermediateCourt
         guard reply.status == 200, let json = reply.json, let index = json["leaf_index"]?.intValue, case .array(let items)? = json["inclusion"] else {
-            throw SyncError("the hub gave no inclusion proof for 410800's seq \(head.seq) (\(reply.status)): \(reply.error)", transient: reply.status >= 500)
+            throw SyncError("the hub gave no inclusion proof for 410800's seq \(head.seq) (\(reply.status)): \(reply.error)", transient: reply.transient)
         }
         let proof = items.compactMap { $0.stringValue.flatMap { Hex.decode($0, count: 32) } }
         let leaf = LogEntry(court: ic, seq: head.seq, eventHash: head.hash.bytes).leafHash

@@ -31,7 +31,7 @@ public struct NodeSyncer: Sendable {
         let own = node.court.code
         let cursorReply = try await client.get(ApiPaths.path(ApiPaths.cursor, court: own))
         guard cursorReply.status == 200, var cursor = cursorReply.json?["seq"]?.intValue else {
-            throw SyncError("the hub refused the cursor request (\(cursorReply.status)): \(cursorReply.error)", transient: cursorReply.status >= 500)
+            throw SyncError("the hub refused the cursor request (\(cursorReply.status)): \(cursorReply.error)", transient: cursorReply.transient)
         }
         let head = try node.store.head(of: own)
         report.localSeq = head.seq
@@ -71,11 +71,22 @@ public struct NodeSyncer: Sendable {
                 report.pushed += receipt.stored
                 cursor = receipt.toSeq
                 progress("pushed seq \(events.first!.seq)…\(last.seq) (\(receipt.stored) new), hub at \(cursor) of \(head.seq)")
-            case 409 where reply.json?["reason"]?.stringValue == "gap":
-                guard let resume = reply.json?["cursor"]?.intValue, resume < cursor || resume < head.seq else { throw SyncError("the hub reports a gap: \(reply.error)") }
-                cursor = resume
             default:
-                throw SyncError("the hub refused the batch seq \(events.first!.seq)…\(last.seq) (\(reply.status)): \(reply.error)", transient: reply.status >= 500)
+                let batch = "seq \(events.first!.seq)…\(last.seq)"
+                switch reply.refusal?.reason {
+                case .gap(let resume)?:
+                    // The hub holds less than its cursor said (restored, say): push from its head.
+                    guard resume < cursor || resume < head.seq else { throw SyncError("the hub reports a gap: \(reply.error)") }
+                    cursor = resume
+                case .fork(_, let seq, _)?:
+                    throw SyncError("the hub holds another history of node \(own) at seq \(seq) and refused the batch \(batch) as a fork (\(reply.error)): do not append; report it to 技术处, who sees the alarm in `courtsync hub status`", transient: false)
+                case .badSignature(let seq)?:
+                    throw SyncError("the hub refused the batch \(batch): the event at seq \(seq) is not signed by this node's enrolled key (\(reply.error)); check the log with `courtsync audit verify --dir \(node.path)`", transient: false)
+                case .busy?, .requestTimeout?:
+                    throw SyncError("the hub is busy and refused the batch \(batch) (\(reply.status)): \(reply.error); sync again later", transient: true)
+                default:
+                    throw SyncError("the hub refused the batch \(batch) (\(reply.status)): \(reply.error)", transient: reply.transient)
+                }
             }
         }
         report.hubSeq = cursor
@@ -84,7 +95,7 @@ public struct NodeSyncer: Sendable {
         var local = try node.store.head(of: ic)
         while true {
             let reply = try await client.get(ApiPaths.path(ApiPaths.events, court: ic), query: ["from": "\(local.seq + 1)", "limit": "5000"])
-            guard reply.status == 200 else { throw SyncError("the hub refused the policy pull (\(reply.status)): \(reply.error)", transient: reply.status >= 500) }
+            guard reply.status == 200 else { throw SyncError("the hub refused the policy pull (\(reply.status)): \(reply.error)", transient: reply.transient) }
             let lines = reply.body.split(separator: 0x0A).map(Array.init)
             if lines.isEmpty { break }
             var events: [SignedEvent] = []

@@ -2,6 +2,7 @@ import ArgumentParser
 import CanonicalJSON
 import CourtLog
 import CourtPlan
+import Bench
 import Foundation
 import NodeStore
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CourtLog
 import CourtPlan
+import Bench
 import Foundation
 import NodeStore
 import Projections

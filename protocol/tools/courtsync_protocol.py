@@ -1396,3 +1396,73 @@ def figure_changed(period_last_day: str, source_is_event: bool, published_second
 def is_late(event_unix_seconds: int, published_seconds: int, days: int = LATE_AFTER_DAYS) -> bool:
     """A usage event is late when first published more than `days` days after its time."""
     return published_seconds - event_unix_seconds > days * 86400
+
+
+# The hub's refusals and push rules (README sections 15.3, 15.4)
+
+# reason -> (HTTP status, members it requires, members it may add)
+REFUSALS = {
+    "bad-request": (400, (), ()),
+    "malformed": (400, (), ("line", "seq")),
+    "bad-query": (400, (), ()),
+    "unauthorized": (401, (), ()),
+    "not-enrolled": (403, (), ()),
+    "revoked": (403, (), ()),
+    "forbidden": (403, (), ()),
+    "wrong-court": (403, (), ()),
+    "not-found": (404, (), ()),
+    "request-timeout": (408, (), ()),
+    "gap": (409, ("cursor",), ()),
+    "fork": (409, ("cursor",), ("seq", "held")),
+    "too-large": (413, (), ("limit",)),
+    "invalid": (422, ("seq",), ()),
+    "busy": (503, (), ("retry_after",)),
+}
+
+# A node's reported head is clamped to at most this many events past what the hub holds.
+MAX_REPORTED_BACKLOG = 1_000_000
+
+
+def refusal_error(status: int, body: Any) -> Optional[str]:
+    """Why a hub answer is not a well-formed refusal of section 15.3 (None when it is)."""
+    if not isinstance(body, dict):
+        return "a refusal is a JSON object"
+    reason = body.get("reason")
+    if not isinstance(body.get("error"), str) or not isinstance(reason, str):
+        return "a refusal has the string members error and reason"
+    if reason not in REFUSALS:
+        return f"unknown reason {_q(reason)}: treat it as a plain failure with status {status}"
+    want, required, optional = REFUSALS[reason]
+    if status != want:
+        return f"reason {_q(reason)} comes with status {want}, not {status}"
+    for name in required:
+        if name not in body:
+            return f"reason {_q(reason)} requires member {_q(name)}"
+    for name in body:
+        if name not in ("error", "reason") + required + optional:
+            return f"member {_q(name)} does not belong to reason {_q(reason)}"
+    for name in ("cursor", "seq", "line", "limit", "retry_after"):
+        if name in body and not (is_int(body[name]) and body[name] >= 0):
+            return f"member {_q(name)} must be a non-negative integer"
+    if "held" in body and not (isinstance(body["held"], str) and len(body["held"]) == 64 and all(c in "0123456789abcdef" for c in body["held"])):
+        return "member \"held\" must be 64 lowercase hex digits"
+    return None
+
+
+def first_bad_signature(public_key: Ed25519PublicKey, envelopes: list, window: int = 256) -> tuple:
+    """(seq of the first envelope, in order, whose signature does not verify, or None; how many
+    were checked): signatures in windows, stopping after the first window holding a bad one."""
+    for start in range(0, len(envelopes), max(1, window)):
+        chunk = envelopes[start:start + max(1, window)]
+        for env in chunk:
+            if not signature_ok(public_key, env["hash"], env["sig"]):
+                return env["seq"], start + len(chunk)
+    return None, len(envelopes)
+
+
+def plausible_node_head(reported: Optional[int], hub_head: int) -> int:
+    """The node head used for the lag metric: never below the hub's head after the batch,
+    never more than MAX_REPORTED_BACKLOG past it."""
+    if reported is None:
+        return hub_head
+    return max(hub_head, min(reported, hub_head + MAX_REPORTED_BACKLOG))

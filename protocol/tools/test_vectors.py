@@ -534,6 +534,31 @@ def test_checkpoint_publication_retroactivity_and_late_entries():
     assert cp.is_late(0, 2592001) and not cp.is_late(0, 2592000)
 
 
+def test_refusal_bodies_and_push_rules():
+    assert cp.refusal_error(409, {"error": "gap: …", "reason": "gap", "cursor": 2000}) is None
+    assert cp.refusal_error(409, {"error": "fork", "reason": "fork", "cursor": 7, "seq": 8, "held": "ab" * 32}) is None
+    assert cp.refusal_error(422, {"error": "bad signature", "reason": "invalid", "seq": 3}) is None
+    assert cp.refusal_error(503, {"error": "busy", "reason": "busy", "retry_after": 5}) is None
+    assert "requires member" in cp.refusal_error(409, {"error": "gap", "reason": "gap"})
+    assert "requires member" in cp.refusal_error(422, {"error": "x", "reason": "invalid"})
+    assert "comes with status 409" in cp.refusal_error(400, {"error": "gap", "reason": "gap", "cursor": 1})
+    assert "does not belong" in cp.refusal_error(403, {"error": "x", "reason": "forbidden", "cursor": 1})
+    assert "unknown reason" in cp.refusal_error(418, {"error": "x", "reason": "teapot"})
+    # Signatures in windows: a forged event at seq 130 is found after 200 checks with windows of 100.
+    doc = load("events.json")
+    key = cp.parse_public_key(doc["public_key_hex"])
+    envs = [cp.strict_parse(e["line"]) for e in doc["events"]]
+    assert cp.first_bad_signature(key, envs) == (None, len(envs))
+    forged = [dict(e) for e in envs]
+    forged[1]["sig"] = "00" * 64
+    assert cp.first_bad_signature(key, forged, window=1) == (forged[1]["seq"], 2)
+    # The reported node head: hub holds 100.
+    assert cp.plausible_node_head(50, 100) == 100
+    assert cp.plausible_node_head(2_000, 100) == 2_000
+    assert cp.plausible_node_head(10**12, 100) == 1_000_100
+    assert cp.plausible_node_head(None, 100) == 100
+
+
 def main() -> int:
     tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
     passed = failed = 0

@@ -3,6 +3,7 @@ import CanonicalJSON
 import CourtLog
 import Dashboard
 import Foundation
+import NIOCore
 import Hub
 import Logging
 import NodeStore
@@ -254,12 +255,8 @@ struct HubServe: AsyncParsableCommand {
         logger.logLevel = .info
         do {
             try await HubServer(hub: hubDir, logger: logger).run(host: host, port: port)
-        } catch {
-            let text = String(describing: error)
-            if text.contains("Address already in use") || text.contains("EADDRINUSE") || text.contains("errno: 98") {
-                throw EventError("port \(port) is already in use on \(host): stop what listens there, or choose another with --port")
-            }
-            throw error
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw EventError("port \(port) is already in use on \(host): stop what listens there, or choose another with --port")
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+@_spi(Bench) import NodeStore
 
 /// The raw SQLite limit the bench compares appends with: prepared inserts of ready-made rows
 /// of the event table's shape, in one transaction, with no hashing, signing or checks.

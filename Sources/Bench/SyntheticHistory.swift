@@ -1,6 +1,7 @@
 import CourtLog
 import Foundation
 import GRDB
+@_spi(Bench) import NodeStore
 import Projections
 
 /// Unsigned rows of the event table's shape, for measuring replay and queries at sizes that
