@@ -8,6 +8,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import NodeStore
+import NodeSync
 import SyncProtocol
 import Testing
 @testable import Hub
@@ -22,6 +23,7 @@ struct IngestRouterTests {
         let hub: HubDirectory
         let node: NodeDirectory
         let auditorToken: String
+        let tlsSerial: String
         let log = CapturedLog()
 
         init(count: Int = 5, _ name: String = #function) throws {
@@ -30,7 +32,10 @@ struct IngestRouterTests {
                                           operatorCertificate: nil, operatorKey: nil, operatorCA: nil)
             node = try NodeDirectory.create(at: "\(root)/jiefang", court: try Plan.shipped.court("410802"))
             _ = try node.append(try Self.filings(count), recordedAt: 1_664_000_000)
-            try hub.store.enroll(court: "410802", publicKey: node.key.publicKey.hex, tlsSerial: "router-test", at: 0)
+            // Enrolled the way `hub enroll` does it (a key-log record with the court's own request);
+            // the stand-in for the TLS handshake presents the certificate serial the hub issued.
+            _ = try hub.enroll(requestJSON: try NodeEnrollment.request(node).json)
+            tlsSerial = try hub.store.enrolledNodes().first { $0.court == "410802" }?.tlsSerial ?? ""
             auditorToken = try hub.addAuditor(name: "alice")["token"]?.stringValue ?? ""
         }
 
@@ -46,8 +51,9 @@ struct IngestRouterTests {
         func app(replays: ReplayGate = ReplayGate(limit: 2)) -> some ApplicationProtocol {
             var logger = Logger(label: "hub") { _ in log }
             logger.logLevel = .info
+            let serial = tlsSerial
             let server = HubServer(hub: hub, logger: logger, peerIdentity: { request, _ in
-                request.headers[HTTPField.Name("x-test-peer")!].map { (commonName: $0, serial: "router-test") }
+                request.headers[HTTPField.Name("x-test-peer")!].map { (commonName: $0, serial: serial) }
             }, replays: replays)
             return Application(router: server.router())
         }
