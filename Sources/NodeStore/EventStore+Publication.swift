@@ -42,34 +42,40 @@ extension EventStore {
     }
 
     /// When each event in the first `treeSize` leaves (default: the whole tree) was first
-    /// published, from the checkpoints of at most that size: the earliest cosignature time of a
-    /// checkpoint covering its leaf, else the earliest time the hub signed one. 410800's policy
+    /// published, from the checkpoints of at most that size: the time by which `quorum` witnesses
+    /// (or all that did, if fewer) had cosigned a checkpoint covering its leaf — each witness's
+    /// earliest such cosignature, the quorum-th smallest — else the earliest time the hub signed one. 410800's policy
     /// events are kept one by one; usage events of the months `lateIn` (`yyyy * 100 + mm`; none
     /// when nil) first published more than `lateAfterDays` after their time are counted per
     /// court and month. Reading only what is asked keeps a query's cost to its period.
     public func publication(treeSize: Int64? = nil, lateIn months: ClosedRange<Int>? = nil,
-                            lateAfterDays: Int64 = Publication.defaultLateAfterDays) throws -> Publication {
+                            lateAfterDays: Int64 = Publication.defaultLateAfterDays,
+                            quorum: Int = Publication.defaultQuorum) throws -> Publication {
         try read { db in
             let size = try treeSize ?? Self.treeState(db).size
             try Self.checkSize(db, size)
-            // Checkpoints by size, with the hub's time and the earliest witness time of each.
-            var witness: [Int64: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT size, line FROM tlog_cosignature WHERE size <= ?", arguments: [size]) {
-                guard let t = CosignatureVerifier.parse(line: Substring(row[1] as String))?.time else { continue }
-                let s: Int64 = row[0]
-                witness[s] = min(witness[s] ?? Int64.max, Int64(clamping: t))
+            // Checkpoints by size, with the hub's time and each witness's cosignature time.
+            var witness: [Int64: [String: Int64]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT size, witness, line FROM tlog_cosignature WHERE size <= ?", arguments: [size]) {
+                guard let t = CosignatureVerifier.parse(line: Substring(row[2] as String))?.time else { continue }
+                witness[row[0] as Int64, default: [:]][row[1] as String] = Int64(clamping: t)
             }
             let checkpoints = try Row.fetchAll(db, sql: "SELECT size, at FROM tlog_checkpoint WHERE size <= ? ORDER BY size", arguments: [size])
                 .map { (size: $0[0] as Int64, hub: $0[1] as Int64) }
             guard !checkpoints.isEmpty else { return Publication(policy: [:], late: [:], lateAfterDays: lateAfterDays, treeSize: 0) }
-            // From the largest down: the earliest times among the checkpoints of at least this size.
+            // From the largest down, over the checkpoints of at least this size: each witness's
+            // earliest cosignature and the hub's earliest signing. One witness alone cannot date an
+            // event early: the quorum-th witness to have seen it does.
             var firstWitness = [Int64?](repeating: nil, count: checkpoints.count)
             var firstHub = [Int64](repeating: Int64.max, count: checkpoints.count)
-            var w: Int64? = nil, h = Int64.max
+            var earliest: [String: Int64] = [:], h = Int64.max
             for i in checkpoints.indices.reversed() {
-                if let t = witness[checkpoints[i].size] { w = min(w ?? Int64.max, t) }
+                for (name, t) in witness[checkpoints[i].size] ?? [:] { earliest[name] = min(earliest[name] ?? Int64.max, t) }
                 h = min(h, checkpoints[i].hub)
-                firstWitness[i] = w
+                if !earliest.isEmpty {
+                    let times = earliest.values.sorted()
+                    firstWitness[i] = times[min(max(quorum, 1), times.count) - 1]
+                }
                 firstHub[i] = h
             }
             func published(_ leaf: Int64) -> Publication.Time? {

@@ -33,6 +33,8 @@ public struct Publication: Sendable {
 
     /// Usage events are late when first published more than this many days after their time.
     public static let defaultLateAfterDays: Int64 = 30
+    /// How many witnesses must have cosigned a covering checkpoint to date an event (section 16.8's default quorum).
+    public static let defaultQuorum = 3
 
     /// First publication of each policy and explanation event.
     public var policy: [EventRef: Time]

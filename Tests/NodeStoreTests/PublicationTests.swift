@@ -106,6 +106,39 @@ struct PublicationTests {
         #expect(try rows(lenient, period: "2023-01").first { $0["unit"]?.stringValue == "410800" }?["late_entries"]?.intValue == 0)
     }
 
+    @Test func oneWitnessAloneCannotDateABackdatedThresholdEarly() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("courtsync-pubq-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let hub = try NodeDirectory.create(at: path, court: Plan.shipped.court("410800"))
+        let signer = try NoteSigner(name: "test.example/courtsync/410800", seed: Array(repeating: 7, count: 32))
+        _ = try hub.append([try threshold("t-1", indicator: "online-filing", per10k: 7500, effective: "2023-02-01", document: "焦中法〔2023〕9号")],
+                           recordedAt: Self.may10)
+        _ = try hub.store.updateTransparencyLog(signer: signer, at: Self.may10)
+        let note = try #require(try hub.store.latestCheckpoint())
+        let body = try signer.verifier.verify(note: note.checkpoint)
+        func cosign(_ seed: UInt8, _ court: String, at time: Int64) throws {
+            let w = try Cosigner(name: "courtsync/witness/\(court)", seed: Array(repeating: seed, count: 32))
+            _ = try hub.store.addCosignature(size: note.size, witness: w.verifier.name, line: w.cosign(body: body, time: UInt64(time)), at: time)
+        }
+        func delay(quorum: Int = Publication.defaultQuorum) throws -> Int? {
+            let source = try ProjectionSource.stored(hub.store)
+            return try hub.store.publication(quorum: quorum).retroactive(source.policy).first?.delayDays
+        }
+        // 410802 cosigns on May 12; 410803, on the hub's side, signs a time of Feb 2 10:00 (feb28 − 26 days − 2 h).
+        let february2 = Self.february28 - 26 * 86400 - 7200
+        try cosign(9, "410802", at: Self.may12)
+        try cosign(10, "410803", at: february2)
+        // Two witnesses, fewer than the quorum of 3: the later of the two, May 12: Feb 1 → May 12 = 27 + 31 + 30 + 12 = 100 days.
+        #expect(try delay() == 100)
+        // Had any one witness sufficed, 410803's Feb 2 would make it 1 day: the backdating hidden.
+        #expect(try delay(quorum: 1) == 1)
+        // 410804 on May 14 and 410811 on May 20: earliest times Feb 2, May 12, May 14, May 20; the third
+        // smallest is May 14: Feb 1 → May 14 = 27 + 31 + 30 + 14 = 102 days.
+        try cosign(11, "410804", at: Self.may12 + 2 * 86400)
+        try cosign(12, "410811", at: Self.may12 + 8 * 86400)
+        #expect(try delay() == 102)
+    }
+
     func rows(_ source: ProjectionSource, period: String, indicator: String = "online-filing") throws -> [JSONValue] {
         try QueryViews.compliance(source, period: period, court: nil, dept: nil, indicator: indicator).json.arrayValue ?? []
     }

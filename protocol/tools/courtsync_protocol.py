@@ -1363,17 +1363,24 @@ def tlog_log_at(entries: list, size: int) -> dict:
     return out
 
 
-def tlog_first_publication(leaf: int, checkpoints: list, up_to: Optional[int] = None):
+def tlog_first_publication(leaf: int, checkpoints: list, up_to: Optional[int] = None, quorum: int = 3):
     """When leaf `leaf` was first published (section 16.12), as (unix seconds, witnessed) or None.
 
-    `checkpoints` are dicts {size, hub_time, cosignature_times: [...]}: the hub's time of signing
-    and the `time` of each witness cosignature (section 16.8). Only sizes ≤ up_to count when given."""
+    `checkpoints` are dicts {size, hub_time, cosignatures: {witness name: time}}: the hub's time of
+    signing and the `time` of each witness's cosignature (section 16.8). Only sizes ≤ up_to count
+    when given. With witnesses: each witness's earliest cosignature of a covering checkpoint, and
+    of those the quorum-th smallest (the largest, when fewer witnesses cosigned), so that one
+    witness alone cannot date an event early."""
     covering = [c for c in checkpoints if c["size"] > leaf and (up_to is None or c["size"] <= up_to)]
     if not covering:
         return None
-    witnessed = [t for c in covering for t in c.get("cosignature_times", [])]
-    if witnessed:
-        return (min(witnessed), True)
+    earliest = {}
+    for c in covering:
+        for name, t in c.get("cosignatures", {}).items():
+            earliest[name] = min(earliest.get(name, t), t)
+    if earliest:
+        times = sorted(earliest.values())
+        return (times[min(max(quorum, 1), len(times)) - 1], True)
     return (min(c["hub_time"] for c in covering), False)
 
 

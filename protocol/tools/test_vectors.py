@@ -515,13 +515,21 @@ def test_checkpoint_publication_retroactivity_and_late_entries():
     entries = [("410800", 1), ("410802", 1), ("410802", 2), ("410800", 2)]
     assert cp.tlog_log_at(entries, 3) == {"410800": 1, "410802": 2}
     assert cp.tlog_log_at(entries, 1) == {"410800": 1}
-    # Checkpoints of size 2 (hub 1000, no witness), 3 (hub 2000, witnesses at 5000 and 4000), 4 (hub 9000).
-    cps = [{"size": 2, "hub_time": 1000, "cosignature_times": []},
-           {"size": 3, "hub_time": 2000, "cosignature_times": [5000, 4000]},
-           {"size": 4, "hub_time": 9000, "cosignature_times": []}]
-    assert cp.tlog_first_publication(0, cps) == (4000, True)       # covered by 2, 3, 4: a witness time wins
+    # Checkpoints of size 2 (hub 1000, no witness), 3 (hub 2000, witnesses a at 5000 and b at 4000), 4 (hub 9000).
+    cps = [{"size": 2, "hub_time": 1000, "cosignatures": {}},
+           {"size": 3, "hub_time": 2000, "cosignatures": {"a": 5000, "b": 4000}},
+           {"size": 4, "hub_time": 9000, "cosignatures": {}}]
+    # Covered by 2, 3, 4: witness times win; two witnesses, fewer than the quorum of 3, so the later: 5000.
+    assert cp.tlog_first_publication(0, cps) == (5000, True)
+    assert cp.tlog_first_publication(0, cps, quorum=1) == (4000, True)
     assert cp.tlog_first_publication(0, cps, up_to=2) == (1000, False)  # at checkpoint 2 no witness yet: the hub's time
     assert cp.tlog_first_publication(3, cps) == (9000, False)
+    # A colluding witness c claims 100 on checkpoint 4, d cosigns 3 at 6000 and 4 at 7000: each witness's
+    # earliest is a 5000, b 4000, c 100, d 6000; the third smallest of 100, 4000, 5000, 6000 is 5000.
+    cps5 = cps[:2] + [{"size": 4, "hub_time": 9000, "cosignatures": {"c": 100, "d": 7000}}]
+    cps5[1] = {"size": 3, "hub_time": 2000, "cosignatures": {"a": 5000, "b": 4000, "d": 6000}}
+    assert cp.tlog_first_publication(0, cps5) == (5000, True)
+    assert cp.tlog_first_publication(3, cps5) == (7000, True)         # only c and d cosigned 4: the later of two
     assert cp.tlog_first_publication(3, cps, up_to=3) is None
     # 2023-05-10T10:00:00+08:00 = 1683684000: a threshold effective 2023-02-01 is 98 days late
     # (Feb 27 + Mar 31 + Apr 30 + May 10 = 98); one effective that day is not retroactive.

@@ -10,7 +10,7 @@ struct AuditRetroactive: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retroactive",
         abstract: "追溯适用 retroactive — List policy events effective before the first checkpoint that published them, the delay in days, and the figures they changed.",
-        discussion: "First publication is the earliest witness cosignature time of a checkpoint covering the event's leaf, else the hub's time of signing the first one (protocol §16.12).")
+        discussion: "First publication is the time by which three witnesses (all that did, if fewer) had cosigned a checkpoint covering the event's leaf, else the hub's time of signing the first one (protocol §16.12).")
 
     @Option(help: "The hub directory.")
     var dir: String
