@@ -24,9 +24,10 @@ public struct RetroactivePolicy: Sendable, Equatable {
     }
 
     /// Whether it decided `row`'s threshold or review limit for a period that ended before it
-    /// was published: a figure it changed after the fact. A row without data has no figure to change.
+    /// was published: a figure it changed after the fact. Only a figure judged against a threshold
+    /// (met or missed) can be changed; one without data, not assessed or a data problem cannot.
     public func changed(_ row: ComplianceRow) -> Bool {
-        guard row.status != .noData else { return false }
+        guard row.status == .met || row.status == .missed else { return false }
         let mine = Publication.EventRef(node: node, seq: seq)
         guard row.thresholdSource == mine || row.reviewLimitSource == mine else { return false }
         guard let last = try? Period(parsing: row.period) else { return false }

@@ -1395,8 +1395,9 @@ def retroactive_policy(effective: str, published_seconds: int) -> int:
 
 
 def figure_changed(period_last_day: str, source_is_event: bool, published_seconds: int, has_data: bool = True) -> bool:
-    """A figure with data, judged with a retroactive event's threshold or review limit on its
-    period's last day, was changed by it when that day precedes the day of first publication."""
+    """A figure judged (met or missed: `has_data` false for one without data, not assessed or a data
+    problem) with a retroactive event's threshold or review limit on its period's last day was
+    changed by it when that day precedes the day of first publication."""
     return has_data and source_is_event and _dt.date.fromisoformat(period_last_day) < beijing_day(published_seconds)
 
 
