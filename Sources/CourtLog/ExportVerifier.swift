@@ -4,11 +4,19 @@
 public struct ExportVerifier {
     public let node: String
     public let publicKey: NodePublicKey
+    /// The court's keys, oldest first; signatures follow the key-history rule of protocol §10.
+    public let history: [CourtKey]
     public let fromSeq: Int64
 
     public init(node: String, publicKey: NodePublicKey, fromSeq: Int64 = 1) {
+        self.init(node: node, history: [CourtKey(key: publicKey)], fromSeq: fromSeq)
+    }
+
+    /// Verifies under a court's key history from its registry file (oldest first, not empty).
+    public init(node: String, history: [CourtKey], fromSeq: Int64 = 1) {
         self.node = node
-        self.publicKey = publicKey
+        self.publicKey = history[history.count - 1].key
+        self.history = history
         self.fromSeq = fromSeq
     }
 
@@ -22,7 +30,7 @@ public struct ExportVerifier {
             throw EventError("missing final newline: the export was cut short; export it again", line: lines.count)
         }
         lines.removeLast()
-        var verifier = LogVerifier(node: node, publicKey: publicKey, suffixFrom: fromSeq)
+        var verifier = LogVerifier(node: node, history: history, suffixFrom: fromSeq)
         var ids = Set<String>()
         var pending: [(SignedEvent, Int)] = []
         var kept: [SignedEvent] = []

@@ -160,6 +160,10 @@ public enum KeyLogRegistry {
             for member in ["public_key", "status"] where json[member] != expected[member] && !(member == "status" && json[member] == nil && expected[member] == "active") {
                 out.append("\(dir)/\(court).json says \(member) \(json[member]?.stringValue ?? "(none)"), but the key log says \(expected[member]?.stringValue ?? "(none)")")
             }
+            if json["keys"] != expected["keys"] {
+                let held = json["keys"].map { if case .array(let keys) = $0 { return "\(keys.count) keys" } else { return "a malformed key list" } } ?? "no key history"
+                out.append("\(dir)/\(court).json holds \(held), not the key log's history of \(court)'s keys (rotations and revocations)")
+            }
         }
         for file in files.sorted() where registry[String(file.prefix(6))] == nil {
             out.append("\(dir)/\(file) names a court the key log never enrolled")

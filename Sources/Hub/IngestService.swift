@@ -65,8 +65,25 @@ struct IngestService: Sendable {
         // but not its event key can neither bury real alarms under false ones nor accuse a court.
         var verifier = LogVerifier(node: court, publicKey: key, after: head)
         if let bad = LogVerifier.firstBadSignature(events, key: key).seq, let e = events.first(where: { $0.seq == bad }) {
-            do throws(EventError) { try verifier.checkSignature(e) } catch {
-                throw HubRefusal(.badSignature(seq: bad), "the whole batch is refused: \(error.description)")
+            // Events a court signed before it rotated its key may arrive after the rotation: the
+            // batch is checked under the court's key history (protocol §10), continuing from the
+            // key that signed the last event the hub holds, so a rotated-out key never signs after
+            // its successor has.
+            let history = try hub.keyLog().courtKeys(of: court)
+            if history.count > 1 {
+                let held = head.seq > 0 ? try store.events(of: court, from: head.seq, limit: 1).first : nil
+                let previous = held.flatMap { LogVerifier.signer(of: $0, in: history) } ?? 0
+                if let resent = events.first(where: { $0.seq <= head.seq && LogVerifier.signer(of: $0, in: history) == nil }) {
+                    throw HubRefusal(.badSignature(seq: resent.seq), "the whole batch is refused: seq \(resent.seq): bad signature: not signed by any of node \(court)'s keys")
+                }
+                let unheld = events.filter { $0.seq > head.seq }
+                if let refused = LogVerifier.firstRefusedSignature(unheld, node: court, history: history, previousKey: previous) {
+                    throw HubRefusal(.badSignature(seq: refused.seq ?? bad), "the whole batch is refused: \(refused.description)")
+                }
+            } else {
+                do throws(EventError) { try verifier.checkSignature(e) } catch {
+                    throw HubRefusal(.badSignature(seq: bad), "the whole batch is refused: \(error.description)")
+                }
             }
         }
         for e in events where e.seq > head.seq {

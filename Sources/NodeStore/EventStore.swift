@@ -306,9 +306,15 @@ extension EventStore {
     /// Checks every row of `node`'s log: the columns against the signed body, every hash, every
     /// link, every signature (on all cores), and the recorded head. Throws the first fault.
     public func verify(node: String, publicKey: NodePublicKey, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> Verification {
+        try verify(node: node, history: [CourtKey(key: publicKey)], progress: progress)
+    }
+
+    /// The same, under a court's key history (oldest first, protocol §10): a court that rotated
+    /// its key verifies whole.
+    public func verify(node: String, history: [CourtKey], progress: (Int64, Int64) -> Void = { _, _ in }) throws -> Verification {
         let recorded = try head(of: node)
         let total = try read { db in try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE node = ?", arguments: [node]) ?? 0 }
-        var verifier = LogVerifier(node: node, publicKey: publicKey)
+        var verifier = LogVerifier(node: node, history: history)
         var next: Int64 = 1
         var count: Int64 = 0
         while true {

@@ -120,7 +120,18 @@ public struct KeyLog: Sendable {
 
     public private(set) var authority: NodePublicKey?
     public private(set) var courts: [String: Court] = [:]
+    /// One key a court has held, in key-log order (protocol §16.10).
+    public struct HeldKey: Sendable, Equatable {
+        public enum Status: String, Sendable { case active, rotated, revoked }
+        public let publicKey: String
+        public let fromRecord: Int64
+        public var status: Status
+        public var reason: String?
+    }
+
     public private(set) var retired: [String: String] = [:]
+    /// Every key each court has held, oldest first.
+    public private(set) var history: [String: [HeldKey]] = [:]
     public private(set) var count: Int64 = 0
     public private(set) var checkpointVerifierKey: String?
 
@@ -153,6 +164,7 @@ public struct KeyLog: Sendable {
             self.authority = key
             checkpointVerifierKey = vkey
             courts[record.court] = Court(publicKey: record.publicKey, courtName: record.courtName, active: true, n: record.n)
+            history[record.court] = [HeldKey(publicKey: record.publicKey, fromRecord: record.n, status: .active)]
             count = record.n
             return
         }
@@ -194,12 +206,32 @@ public struct KeyLog: Sendable {
             }
             retired[record.publicKey] = "revoked for \(record.court)"
             courts[record.court] = Court(publicKey: current.publicKey, courtName: current.courtName, active: false, n: record.n)
+            if var held = history[record.court], !held.isEmpty {
+                held[held.count - 1].status = .revoked
+                held[held.count - 1].reason = reason
+                history[record.court] = held
+            }
             count = record.n
             return
         }
         courts[record.court] = Court(publicKey: record.publicKey, courtName: record.courtName.isEmpty ? (current?.courtName ?? "") : record.courtName,
                                      active: true, n: record.n)
+        var held = (history[record.court] ?? []).map { key in
+            var key = key
+            if key.status == .active { key.status = .rotated }
+            return key
+        }
+        held.append(HeldKey(publicKey: record.publicKey, fromRecord: record.n, status: .active))
+        history[record.court] = held
         count = record.n
+    }
+
+    /// `court`'s key history as a log verifier takes it (protocol §10), oldest first; empty when
+    /// the key log never enrolled the court.
+    public func courtKeys(of court: String) -> [CourtKey] {
+        (history[court] ?? []).compactMap { held in
+            (try? NodePublicKey(hex: held.publicKey)).map { CourtKey(key: $0, revokedFor: held.status == .revoked ? (held.reason ?? "no reason given") : nil) }
+        }
     }
 
     /// The registry files the key log makes: `<court>.json` → its JSON (protocol §16.10).
@@ -207,7 +239,13 @@ public struct KeyLog: Sendable {
         var out: [String: JSONValue] = [:]
         for (court, c) in courts {
             out[court] = ["court": .string(court), "court_name": .string(c.courtName), "public_key": .string(c.publicKey),
-                          "fingerprint": .string(fingerprint(c.publicKey)), "status": .string(c.active ? "active" : "revoked"), "key_log": .int(c.n)]
+                          "fingerprint": .string(fingerprint(c.publicKey)), "status": .string(c.active ? "active" : "revoked"), "key_log": .int(c.n),
+                          "keys": .array((history[court] ?? []).map { held in
+                              var entry: [String: JSONValue] = ["public_key": .string(held.publicKey), "fingerprint": .string(fingerprint(held.publicKey)),
+                                                                "from_record": .int(held.fromRecord), "status": .string(held.status.rawValue)]
+                              if let reason = held.reason { entry["reason"] = .string(reason) }
+                              return .object(entry)
+                          })]
         }
         return out
     }

@@ -53,6 +53,8 @@ import Testing
     @Test func aRevokedKeyIsNeverReadmittedAndTheRevocationIsInTheKeyLog() throws {
         var h = try SyncHarness(); defer { h.remove() }
         let jf = try h.enrolledNode("410802")
+        try h.record(jf, court: "410802", count: 2, online: 1)
+        #expect(try h.run(["node", "export", "--dir", jf, "--out", h.path("jf.jsonl")]).status == 0)
         #expect(try h.run(["hub", "revoke", "--dir", h.hub, "--reason", "node.key lost with the server's disk", "410802"]).status == 0)
         let again = try h.run(["hub", "enroll", "--dir", h.hub, "--out", h.path("again.bundle.json"), "\(jf).request.json"])
         #expect(again.status != 0 && again.output.contains("never admitted again"), "\(again.output)")
@@ -61,6 +63,10 @@ import Testing
         #expect(audit.status == 0 && audit.stdout.contains("3 key-log records"), "\(audit.output)")
         let entry = try String(contentsOfFile: h.path("registry/410802.json"), encoding: .utf8)
         #expect(entry.contains(#""status":"revoked""#), "\(entry)")
+        // The revoked key vouches for none of its events (protocol §10): refused at seq 1, with the reason.
+        let verify = try h.run(["audit", "verify", "--registry", h.path("registry"), h.path("jf.jsonl")])
+        #expect(verify.status == 1 && verify.stdout.contains("seq 1: signed by key") && verify.stdout.contains("revoked for node 410802 (node.key lost with the server's disk)"),
+                "\(verify.output)")
         // A new key may enroll after the revocation.
         _ = try h.enrolledNode("410802", name: "jiefang-new")
     }
@@ -86,8 +92,11 @@ import Testing
         #expect(rotate.status == 0, "\(rotate.output)")
         let rotated = try h.run(["hub", "rotate", "--dir", h.hub, "--out", "\(jf).rotated.bundle.json", "\(jf).rotate.json"])
         #expect(rotated.status == 0, "\(rotated.output)")
-        let entry = try String(contentsOfFile: "\(h.hub)/nodes/410802.json", encoding: .utf8)
-        #expect(!entry.contains(oldKey) && entry.contains(#""key_log":3"#), "\(entry)")
+        let entry = try StrictJSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: "\(h.hub)/nodes/410802.json"))))
+        #expect(entry["public_key"]?.stringValue != oldKey && entry["key_log"] == 3, "the current key is the new one")
+        guard case .array(let keys)? = entry["keys"] else { Issue.record("no key history in \(entry)"); return }
+        #expect(keys.map { $0["status"]?.stringValue } == ["rotated", "active"] && keys.first?["public_key"]?.stringValue == oldKey,
+                "the old key stays in the history, rotated out: \(keys)")
         let back = try h.run(["hub", "enroll", "--dir", h.hub, "--out", h.path("back.bundle.json"), "\(jf).request.json"])
         #expect(back.status != 0, "\(back.output)")
     }
@@ -100,6 +109,8 @@ import Testing
         let jf = try h.enrolledNode("410802")
         try h.record(jf, court: "410802", count: 3, online: 3)
         #expect(try h.run(["node", "sync", "--dir", jf]).status == 0)
+        // One more event under the old key that the hub has not received when the court rotates.
+        try h.record(jf, court: "410802", count: 1, online: 1, from: 50)
         let oldKey = try h.publicKey(jf)
         #expect(try h.run(["node", "rotate-request", "--dir", jf, "--out", "\(jf).rotate.json"]).status == 0)
         let rotated = try h.run(["hub", "rotate", "--dir", h.hub, "--out", "\(jf).rotated.bundle.json", "\(jf).rotate.json"])
@@ -108,12 +119,68 @@ import Testing
         #expect(joined.status == 0 && joined.stdout.contains("now signs with its new key"), "\(joined.output)")
         #expect(try h.publicKey(jf) != oldKey)
         try h.record(jf, court: "410802", count: 2, online: 2, from: 100)
+        // The hub takes seq 4 (old key) and 5-6 (new key) in one push, under the key history.
         let sync = try h.run(["node", "sync", "--dir", jf])
         #expect(sync.status == 0, "\(sync.output)")
-        #expect(try h.hubSeq("410802") == 5)
+        #expect(try h.hubSeq("410802") == 6)
         // The auditor's path over HTTPS: /v1/proof/inclusion?court=keylog&seq=n for each record.
         let audit = try h.run(["audit", "keys", "--node", jf, "--check", "\(h.hub)/nodes"])
         #expect(audit.status == 0 && audit.stdout.contains("3 key-log records") && audit.stdout.contains("agrees with the key log"), "\(audit.output)")
+        // The whole log — seq 1-4 under the old key, 5-6 under the new — verifies under the
+        // registry the auditor made from the key log, in Swift and in the Python reference.
+        #expect(try h.run(["audit", "keys", "--node", jf, "--out", h.path("registry")]).status == 0)
+        #expect(try h.run(["node", "export", "--dir", jf, "--out", h.path("jf.jsonl")]).status == 0)
+        let verify = try h.run(["audit", "verify", "--registry", h.path("registry"), h.path("jf.jsonl")])
+        #expect(verify.status == 0 && verify.stdout.contains("ok: 6 events of node 410802"), "\(verify.output)")
+        let replay = try h.run(["audit", "replay", "--registry", h.path("registry"), h.path("jf.jsonl")])
+        #expect(replay.status == 0, "\(replay.output)")
+        let atHub = try h.run(["audit", "verify", "--dir", h.hub, "--court", "410802"])
+        #expect(atHub.status == 0 && atHub.stdout.contains("ok: 6 events of node 410802") && atHub.stdout.contains("2 keys of 410802's history"), "\(atHub.output)")
+        let tool = SyncHarness.packageRoot.appendingPathComponent("protocol/tools/verify_log.py").path
+        let python = try h.run(["python3", tool, "--registry", h.path("registry"), "--court", "410802", h.path("jf.jsonl")], executable: "/usr/bin/env")
+        #expect(python.status == 0 && python.stdout.contains("ok: 6 events"), "\(python.output)")
+        // Under the current key alone (what the registry held before key histories) it fails at seq 1.
+        let oneKey = try h.run(["audit", "verify", "--public-key", try h.publicKey(jf), h.path("jf.jsonl")])
+        #expect(oneKey.status != 0 && oneKey.stdout.contains("seq 1: bad signature"), "\(oneKey.output)")
+    }
+
+    /// Protocol §10 on the vectors the Python reference made (`logs` in keylog.json): the CLI
+    /// verifies each export under the vector registry's key history and agrees on every case —
+    /// a log rotated mid-way is whole; the old key signing after the new one, a revoked key, and
+    /// a key not the court's are refused at their seq.
+    @Test func aRotatedCourtsWholeLogVerifiesUnderItsKeyHistory() throws {
+        var h = try SyncHarness(); defer { h.remove() }
+        let url = SyncHarness.packageRoot.appendingPathComponent("protocol/vectors/keylog.json")
+        let doc = try StrictJSONParser.parse(Array(try Data(contentsOf: url)))
+        guard case .object(let registry)? = doc["registry"], case .array(let logs)? = doc["logs"], logs.count == 4 else {
+            Issue.record("keylog.json lacks registry or its four logs")
+            return
+        }
+        try FileManager.default.createDirectory(atPath: h.path("registry"), withIntermediateDirectories: true)
+        for (court, entry) in registry {
+            try Data(CanonicalEncoder.encode(entry) + [0x0A]).write(to: URL(fileURLWithPath: h.path("registry/\(court).json")))
+        }
+        for (i, log) in logs.enumerated() {
+            let name = log["name"]?.stringValue ?? ""
+            let file = h.path("log\(i).jsonl")
+            try (log["export"]?.stringValue ?? "").write(toFile: file, atomically: true, encoding: .utf8)
+            let r = try h.run(["audit", "verify", "--registry", h.path("registry"), file])
+            if log["ok"] == true {
+                #expect(r.status == 0 && r.stdout.contains("ok: 4 events"), "\(name): \(r.output)")
+            } else {
+                let seq = log["seq"].flatMap { if case .int(let n) = $0 { return n } else { return nil } } ?? Int64(-1)
+                let reason = log["error_contains"]?.stringValue ?? "?"
+                #expect(r.status == 1 && r.stdout.contains("seq \(seq): ") && r.stdout.contains(reason), "\(name): \(r.output)")
+            }
+        }
+        // The old key after the new one names both keys; a revoked key names the revocation's reason.
+        let spliced = try h.run(["audit", "verify", "--registry", h.path("registry"), h.path("log1.jsonl")])
+        #expect(spliced.stdout.contains("rotated out of node 410802") && spliced.stdout.contains("successor"), "\(spliced.output)")
+        let revoked = try h.run(["audit", "verify", "--registry", h.path("registry"), h.path("log2.jsonl")])
+        #expect(revoked.stdout.contains("node.key lost with the 中站区 server's disk"), "\(revoked.output)")
+        // audit replay refuses the same file before replaying anything.
+        let replay = try h.run(["audit", "replay", "--registry", h.path("registry"), h.path("log1.jsonl")])
+        #expect(replay.status != 0 && replay.output.contains("seq 4: ") && replay.output.contains("rotated out"), "\(replay.output)")
     }
 
     /// A hub made before the key log (no key-log table; its tree rebuilt from its events, as

@@ -716,15 +716,21 @@ def verify_log(
     start_seq: int = 1,
     start_prev: Optional[str] = None,
     catalog: Optional[Catalog] = None,
+    key_history: Optional[list] = None,
 ) -> VerifyResult:
     """Verifies export lines (each without its "\\n") of one node's log, stopping at the first failure.
 
     start_seq: the seq the first line must carry (1 for a whole log).
     start_prev: for a suffix (start_seq > 1), the known hash of event start_seq − 1; when None
     the first line's prev is not checked. For start_seq 1 the first prev must be 64 zeros.
+    key_history: the court's `keys` from its registry file (section 16.10), in key-log order; when
+    given, public_key_hex is ignored and each signature is checked under the history rule of
+    section 10 (keys used in order, none revoked).
     """
     catalog = catalog or default_catalog()
-    key = parse_public_key(public_key_hex)
+    history = key_history if key_history is not None else [{"public_key": public_key_hex, "status": "active"}]
+    keys = [parse_public_key(k["public_key"]) for k in history]
+    in_use = 0  # index of the latest key that has signed an event so far
     if not is_int(start_seq) or start_seq < 1:
         raise ValueError("start_seq must be an integer of at least 1")
     expected_seq = start_seq
@@ -759,8 +765,16 @@ def verify_log(
         h = event_hash(env)
         if h != env["hash"]:
             return bad(f"hash mismatch: the body hashes to {h}, the envelope says {env['hash']}")
-        if not signature_ok(key, h, env["sig"]):
+        signer = next((i for i in [in_use] + list(range(len(keys))) if signature_ok(keys[i], h, env["sig"])), None)
+        if signer is None:
             return bad(f"bad signature: it does not verify under the key of court {expected_node}")
+        if history[signer].get("status") == "revoked":
+            return bad(f"signed by key {fingerprint(history[signer]['public_key'])}, revoked for court {expected_node}"
+                       f" ({history[signer].get('reason', 'no reason given')}): a revoked key vouches for no event")
+        if signer < in_use:
+            return bad(f"signed by key {fingerprint(history[signer]['public_key'])}, rotated out of court {expected_node}"
+                       f" after an earlier event was signed by its successor {fingerprint(history[in_use]['public_key'])}")
+        in_use = signer
         if env["id"] in seen_ids:
             return bad(f"duplicate id {_q(env['id'])}: already used at seq {seen_ids[env['id']]}")
         seen_ids[env["id"]] = env["seq"]
@@ -782,10 +796,11 @@ def split_export(data: bytes):
 
 
 def verify_export(data: bytes, public_key_hex: str, expected_node: str, start_seq: int = 1,
-                  start_prev: Optional[str] = None, catalog: Optional[Catalog] = None) -> VerifyResult:
+                  start_prev: Optional[str] = None, catalog: Optional[Catalog] = None,
+                  key_history: Optional[list] = None) -> VerifyResult:
     """verify_log over a whole export file's bytes, including the final-newline rule."""
     lines, unterminated = split_export(data)
-    result = verify_log(lines, public_key_hex, expected_node, start_seq, start_prev, catalog)
+    result = verify_log(lines, public_key_hex, expected_node, start_seq, start_prev, catalog, key_history)
     if result.ok and unterminated:
         return VerifyResult(False, "missing final newline: the file may be truncated", None, len(lines), result.count - 1)
     return result
@@ -1214,7 +1229,14 @@ class KeyLog:
         self.authority: Optional[str] = None
         self.courts: dict = {}      # court -> {"public_key", "status", "n", "court_name"}
         self.retired: dict = {}     # public key -> why it may never be admitted again
+        self.history: dict = {}     # court -> [{"public_key", "fingerprint", "from_record", "status"[, "reason"]}]
         self.count = 0
+
+    def _add_key(self, court: str, key: str, n: int) -> None:
+        for k in self.history.setdefault(court, []):
+            if k["status"] == "active":
+                k["status"] = "rotated"
+        self.history[court].append({"public_key": key, "fingerprint": fingerprint(key), "from_record": n, "status": "active"})
 
     def _admissible(self, key: str) -> Optional[str]:
         if key in self.retired:
@@ -1241,6 +1263,7 @@ class KeyLog:
                 return "410800's enrollment must name the checkpoint_verifier_key"
             self.authority = key
             self.courts[court] = {"public_key": key, "status": "active", "n": b["n"], "court_name": b.get("court_name", "")}
+            self._add_key(court, key, b["n"])
             self.count += 1
             return None
         if not document_signed_by(record, KEY_LOG_DOMAIN, self.authority):
@@ -1280,18 +1303,21 @@ class KeyLog:
                 return "a revocation must give its reason"
             self.retired[key] = f"revoked for {court}"
             self.courts[court] = dict(current, status="revoked", n=b["n"])
+            self.history[court][-1].update(status="revoked", reason=b["reason"])
             self.count += 1
             return None
         else:
             return f"unknown key-log action {action!r}"
         self.courts[court] = {"public_key": key, "status": "active", "n": b["n"], "court_name": b.get("court_name", "")}
+        self._add_key(court, key, b["n"])
         self.count += 1
         return None
 
     def registry(self) -> dict:
         """{court: registry file object} as `nodes/<court>.json` holds it (section 16.10)."""
         return {c: {"court": c, "court_name": v["court_name"], "public_key": v["public_key"],
-                    "fingerprint": fingerprint(v["public_key"]), "status": v["status"], "key_log": v["n"]}
+                    "fingerprint": fingerprint(v["public_key"]), "status": v["status"], "key_log": v["n"],
+                    "keys": [dict(k) for k in self.history[c]]}
                 for c, v in sorted(self.courts.items())}
 
 

@@ -617,15 +617,50 @@ def build_keylog() -> dict:
         err = log.apply(rec)
         assert err is not None and expect in err, (name, err)
         bad.append({"name": name, "error_contains": expect, "record": rec, "entry": cp.keylog_entry(rec).hex()})
+    registry = log.registry()
     return {
         "about": "Section 16.10: the key log. Each entry is 0x02 || JCS(record); replaying `records` in order by the rules "
                  "gives `registry`. Each `invalid` record, appended after them, breaks the rule its `error_contains` names. "
-                 "TLS keys are P-256 with private scalars 1001…1006, tls_proof signed deterministically (RFC 6979).",
+                 "TLS keys are P-256 with private scalars 1001…1006, tls_proof signed deterministically (RFC 6979). "
+                 "Each of `logs` is a whole export verified under its court's `keys` in `registry` (section 10): "
+                 "`ok`, or refused at `seq` with a reason containing `error_contains`.",
         "checkpoint_verifier_key": vkey,
         "records": [{"record": r, "entry": cp.keylog_entry(r).hex(), "leaf_hash": cp.tlog_leaf_hash(cp.keylog_entry(r)).hex()} for r in records],
-        "registry": log.registry(),
+        "registry": registry,
         "invalid": bad,
+        "logs": keyed_logs(registry),
     }
+
+
+def keyed_log(node: str, seeds: list) -> str:
+    """An export of `node` whose event i is signed by seeds[i] (one chain, keys switched mid-log)."""
+    w = cp.Writer(seeds[0], node)
+    for seed, (_, id_, type_, at, dept, data) in zip(seeds, EVENTS_410802):
+        w.seed = bytes.fromhex(seed)
+        w.append(id_, type_, at, data, dept)
+    return "".join(cp.export_line(e) + "\n" for e in w.events)
+
+
+def keyed_logs(registry: dict) -> list:
+    """Section 10's key-history rule on the key log's registry: 410802 rotated after record 4,
+    410803's only key was revoked."""
+    old, new = SEED_410802, SEED_410802_NEW
+    cases = [
+        ("410802 rotates mid-log: seq 1-2 under the old key, 3-4 under the new", "410802", [old, old, new, new], None, None),
+        ("the old key signs seq 4 after its successor signed seq 3", "410802", [old, old, new, old], 4, "rotated out"),
+        ("an event signed by a revoked key", "410803", [SEED_410803] * 2, 1, "revoked"),
+        ("a signature under none of the court's keys", "410802", [old, SEED_410803], 2, "bad signature"),
+    ]
+    out = []
+    for name, court, seeds, seq, expect in cases:
+        export = keyed_log(court, seeds)
+        result = cp.verify_export(export.encode("utf-8"), registry[court]["public_key"], court, key_history=registry[court]["keys"])
+        assert result.ok == (seq is None) and (seq is None or (result.bad_seq == seq and expect in result.reason)), (name, str(result))
+        case = {"name": name, "court": court, "export": export, "ok": seq is None}
+        if seq is not None:
+            case.update(seq=seq, error_contains=expect)
+        out.append(case)
+    return out
 
 
 def build_all() -> dict:

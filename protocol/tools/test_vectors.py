@@ -483,6 +483,34 @@ def test_keylog_replay_and_refusals():
     assert "not countersigned" in fresh.apply(altered)  # a hand-edited key breaks 410800's countersignature
 
 
+
+def test_keylog_logs_verify_under_the_key_history():
+    """Section 10: a rotated court's whole log verifies under its registry `keys`; the old key after
+    the new one, a revoked key, and no key of the court are refused at their seq."""
+    doc = load("keylog.json")
+    assert [k["status"] for k in doc["registry"]["410802"]["keys"]] == ["rotated", "active"]
+    assert [k["from_record"] for k in doc["registry"]["410802"]["keys"]] == [2, 4]
+    assert doc["registry"]["410803"]["keys"][0]["status"] == "revoked"
+    for case in doc["logs"]:
+        entry = doc["registry"][case["court"]]
+        r = cp.verify_export(case["export"].encode(), entry["public_key"], case["court"], key_history=entry["keys"])
+        assert r.ok == case["ok"], (case["name"], str(r))
+        if not case["ok"]:
+            assert r.bad_seq == case["seq"] and case["error_contains"] in r.reason, (case["name"], str(r))
+    # Under the current key alone (the registry before key histories), the rotated log fails at seq 1.
+    rotated = doc["logs"][0]
+    r = cp.verify_export(rotated["export"].encode(), doc["registry"]["410802"]["public_key"], "410802")
+    assert not r.ok and r.bad_seq == 1 and "bad signature" in r.reason
+    # verify_log.py --registry reads the history from nodes/<court>.json.
+    with tempfile.TemporaryDirectory() as d:
+        Path(d, "410802.json").write_bytes(cp.jcs(doc["registry"]["410802"]) + b"\n")
+        Path(d, "log.jsonl").write_text(rotated["export"], encoding="utf-8")
+        tool = Path(__file__).resolve().parent / "verify_log.py"
+        out = subprocess.run([sys.executable, str(tool), "--registry", d, "--court", "410802", str(Path(d, "log.jsonl"))],
+                             capture_output=True, text=True)
+        assert out.returncode == 0 and out.stdout.startswith("ok: 4 events"), out.stdout + out.stderr
+
+
 def test_witness_add_checkpoint():
     """Section 16.11: the witness cosigns extensions only, says its size on a conflict, refuses bad proofs."""
     doc = load("tlog.json")

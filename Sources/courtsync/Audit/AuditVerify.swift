@@ -3,7 +3,9 @@ import CanonicalJSON
 import CourtLog
 import CourtPlan
 import Foundation
+import Hub
 import NodeStore
+import SyncProtocol
 
 struct AuditVerify: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,7 +14,8 @@ struct AuditVerify: ParsableCommand {
         discussion: """
             On the first fault it prints the seq (or line) and why, and exits 1.
             For an export file, give the court's enrolled public key with --public-key, or a
-            registry directory (nodes/) holding <code>.json with its public_key.
+            registry directory (nodes/) holding <code>.json with the court's key history: a court
+            that rotated its key verifies whole (protocol §10).
             """)
 
     @Option(help: "A node directory to check (its stored rows, columns and head too).")
@@ -24,7 +27,7 @@ struct AuditVerify: ParsableCommand {
     @Option(name: .customLong("public-key"), help: "The court's enrolled Ed25519 public key (64 hex).")
     var publicKey: String?
 
-    @Option(help: "A registry directory with <court code>.json files holding public_key.")
+    @Option(help: "A registry directory with <court code>.json files holding each court's key history.")
     var registry: String = "nodes"
 
     @Option(help: "The export starts at this seq (made with `node export --from`); its first prev is taken on trust.")
@@ -50,6 +53,7 @@ struct AuditVerify: ParsableCommand {
         let node = try NodeDirectory.open(at: path)
         let code = try court.map { try node.plan.court($0).code } ?? node.court.code
         let key: NodePublicKey
+        var history: [CourtKey]? = nil
         var keySource = "the directory's own key"
         if let publicKey {
             key = try NodePublicKey(hex: publicKey)
@@ -59,6 +63,14 @@ struct AuditVerify: ParsableCommand {
         } else if let enrolled = try node.store.enrolledNodes().first(where: { $0.court == code }) {
             key = try NodePublicKey(hex: enrolled.publicKey)
             keySource = "the key this hub enrolled for \(code)"
+            // A hub keeps the key log: a court that rotated verifies whole under its key history.
+            if FileManager.default.fileExists(atPath: "\(path)/hub.json") {
+                let keys = try HubDirectory.open(at: path).keyLog().courtKeys(of: code)
+                if !keys.isEmpty {
+                    history = keys
+                    keySource = keys.count == 1 ? "\(code)'s key in this hub's key log" : "the \(keys.count) keys of \(code)'s history in this hub's key log, the last"
+                }
+            }
         } else {
             throw EventError("\(path) is node \(node.court.code)'s directory and holds no enrolled log of court \(code): give the hub's directory, or this court's own directory, or --public-key HEX")
         }
@@ -67,7 +79,7 @@ struct AuditVerify: ParsableCommand {
         }
         var progress = Progress("verifying")
         do {
-            let result = try node.store.verify(node: code, publicKey: key) { progress.update($0, of: $1) }
+            let result = try node.store.verify(node: code, history: history ?? [CourtKey(key: key)]) { progress.update($0, of: $1) }
             progress.finish()
             print("ok: \(result.events) events of node \(code) verified under \(keySource) \(key.fingerprint); head seq \(result.head.seq) hash \(result.head.hash.hex)")
         } catch let error as EventError {
@@ -86,10 +98,11 @@ struct AuditVerify: ParsableCommand {
         guard let code = try court.map({ try Plan.shipped.court($0).code }) ?? firstNode else {
             throw EventError("\(path): cannot tell whose log this is from its first line: pass --court CODE")
         }
-        let key = try publicKey.map { try NodePublicKey(hex: $0) } ?? registryKey(for: code)
+        let history = try publicKey.map { [CourtKey(key: try NodePublicKey(hex: $0))] }
+            ?? ExportFile.registryHistory(for: code, registry: registry, keyOption: true)
         var progress = Progress("verifying")
         do {
-            let result = try ExportVerifier(node: code, publicKey: key, fromSeq: from).verify(Array(bytes)) { progress.update($0, of: $1) }
+            let result = try ExportVerifier(node: code, history: history, fromSeq: from).verify(Array(bytes)) { progress.update($0, of: $1) }
             progress.finish()
             print("ok: \(result.events) events of node \(code) verified; head seq \(result.head.seq) hash \(result.head.hash.hex)")
         } catch {
@@ -97,9 +110,5 @@ struct AuditVerify: ParsableCommand {
             print("FAILED: \(error)")
             throw ExitCode(1)
         }
-    }
-
-    func registryKey(for code: String) throws -> NodePublicKey {
-        try ExportFile.registryKey(for: code, registry: registry, keyOption: true)
     }
 }

@@ -14,12 +14,36 @@ enum ExportFile {
         guard let code = (try? StrictJSONParser.parse(firstLine))?["node"]?.stringValue else {
             throw EventError("\(path): the first line is not an event envelope: is this a `courtsync node export` file?")
         }
-        let key = try publicKey.map { try NodePublicKey(hex: $0) } ?? registryKey(for: code, registry: registry, keyOption: acceptsPublicKey)
+        let history = try publicKey.map { [CourtKey(key: try NodePublicKey(hex: $0))] } ?? registryHistory(for: code, registry: registry, keyOption: acceptsPublicKey)
         do {
-            return (try ExportVerifier(node: code, publicKey: key).verify(Array(bytes), keep: true).kept, code)
+            return (try ExportVerifier(node: code, history: history).verify(Array(bytes), keep: true).kept, code)
         } catch {
             throw EventError("\(path) does not verify: \(error.description)")
         }
+    }
+
+    /// The key history of `code` from a registry directory (`keys`, oldest first, protocol
+    /// §16.10), or its one `public_key` when the file predates key histories.
+    static func registryHistory(for code: String, registry: String, keyOption: Bool = false) throws -> [CourtKey] {
+        let current = try registryKey(for: code, registry: registry, keyOption: keyOption)
+        let entry = "\(registry)/\(code).json"
+        guard let data = FileManager.default.contents(atPath: entry), let keys = (try? StrictJSONParser.parse(Array(data)))?["keys"] else {
+            return [CourtKey(key: current)]
+        }
+        guard case .array(let list) = keys, !list.isEmpty else {
+            throw EventError("\(entry): keys must be a non-empty list: regenerate the registry with `courtsync audit keys --out \(registry)`")
+        }
+        let history = try list.map { held throws -> CourtKey in
+            guard let hex = held["public_key"]?.stringValue, let key = try? NodePublicKey(hex: hex),
+                  let status = held["status"]?.stringValue, ["active", "rotated", "revoked"].contains(status) else {
+                throw EventError("\(entry): a key in keys lacks a 64-hex public_key or a status of active, rotated or revoked: regenerate the registry with `courtsync audit keys --out \(registry)`")
+            }
+            return CourtKey(key: key, revokedFor: status == "revoked" ? (held["reason"]?.stringValue ?? "no reason given") : nil)
+        }
+        guard history.last?.key == current else {
+            throw EventError("\(entry): public_key is not the last key in keys: the file was edited by hand; regenerate it with `courtsync audit keys --out \(registry)`")
+        }
+        return history
     }
 
     /// The enrolled key of `code` from a registry directory. `keyOption` says whether the command
