@@ -178,6 +178,13 @@ import Testing
         #expect(spliced.stdout.contains("rotated out of node 410802") && spliced.stdout.contains("successor"), "\(spliced.output)")
         let revoked = try h.run(["audit", "verify", "--registry", h.path("registry"), h.path("log2.jsonl")])
         #expect(revoked.stdout.contains("node.key lost with the 中站区 server's disk"), "\(revoked.output)")
+        // A registry file whose public_key is not the last key of its history was edited by hand.
+        guard case .object(var edited)? = registry["410802"] else { Issue.record("no 410802 in the vector registry"); return }
+        edited["public_key"] = registry["410803"]?["public_key"]
+        try FileManager.default.createDirectory(atPath: h.path("edited"), withIntermediateDirectories: true)
+        try Data(CanonicalEncoder.encode(.object(edited)) + [0x0A]).write(to: URL(fileURLWithPath: h.path("edited/410802.json")))
+        let handEdited = try h.run(["audit", "verify", "--registry", h.path("edited"), h.path("log0.jsonl")])
+        #expect(handEdited.status != 0 && handEdited.output.contains("public_key is not the last key in keys"), "\(handEdited.output)")
         // audit replay refuses the same file before replaying anything.
         let replay = try h.run(["audit", "replay", "--registry", h.path("registry"), h.path("log1.jsonl")])
         #expect(replay.status != 0 && replay.output.contains("seq 4: ") && replay.output.contains("rotated out"), "\(replay.output)")

@@ -16,7 +16,7 @@ struct AuditReplay: ParsableCommand {
     @Option(name: .customLong("as-of"), help: "Only events recorded by this time (RFC 3339, or a date meaning its end in UTC+08:00).")
     var asOf: String?
 
-    @Option(help: "A registry directory with <court code>.json files holding public_key, for export files.")
+    @Option(help: "A registry directory with <court code>.json files holding each court's key history, for export files.")
     var registry: String = "nodes"
 
     @Argument(help: "Export files (JSON Lines), one per court.")

@@ -20,7 +20,7 @@ struct NodeReceive: ParsableCommand {
     @Option(name: .customLong("public-key"), help: "The sending court's enrolled public key (64 hex).")
     var publicKey: String?
 
-    @Option(help: "A registry directory with <court code>.json files holding public_key.")
+    @Option(help: "A registry directory with <court code>.json files holding each court's key history.")
     var registry: String = "nodes"
 
     @Argument(help: "The export file (made by `courtsync node export`).")
