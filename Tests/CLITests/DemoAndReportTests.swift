@@ -93,6 +93,11 @@ struct DemoAndReportTests {
         // An auditor's replay from zero gives the projections the hub keeps.
         let replay = try CLI.run(["audit", "replay", "--dir", "\(dir)/hub"])
         #expect(replay.status == 0, "\(replay.output)")
+        // The 2022-08 and 2022-09 bulletins were issued after the meetings that approved them, each
+        // binding the checkpoint of its figures: an auditor reproduces both there, no clock involved.
+        let issues = try CLI.run(["audit", "bulletins", "--dir", "\(dir)/hub"])
+        let ok = issues.stdout.split(separator: "\n").filter { $0.hasPrefix("ok: ") && $0.contains("reproduced at checkpoint") && $0.hasSuffix("digest matches") }
+        #expect(issues.status == 0 && ok.count == 2, "\(issues.output)")
     }
 
     @Test func theSameSeedGivesTheSameProjections() throws {

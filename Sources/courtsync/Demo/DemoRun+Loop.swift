@@ -3,8 +3,10 @@ import CanonicalJSON
 import CitySimulation
 import CourtLog
 import CourtPlan
+import Foundation
 import Projections
 import QueryViews
+import TransparencyLog
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -149,10 +151,23 @@ extension DemoRun {
             let digest = WorkingLoop.digest(ofMarkdown: BulletinMarkdown.render(bulletin.bound))
             let issued = CivilDate(utcSeconds: Int64(meeting.daysSinceEpoch + 1) * 86400)
             let number = "焦中法技〔\(y)〕演示\(m)号"
+            var data: [String: JSONValue] = ["period": .string(prev.description), "number": .string(number), "issued": .string(issued.text),
+                                             "digest": .string(digest), "as_of": .string(EventTime(beijing: cutoff).text),
+                                             "approved_by": .string("双周例会 \(meeting.text)")]
+            // Bind the checkpoint that holds exactly these records (protocol §16.12), as `report --issue`
+            // does: nothing is pushed while the demo issues, so the tree brought up to date holds the
+            // records as of the cutoff; the figures replayed at that checkpoint must give the same digest.
+            let checkpoint = try hub.currentCheckpoint()
+            let atCheckpoint = try ProjectionSource.checkpointed(hub.store, treeSize: checkpoint.size)
+            let same = try Bulletin.make(kind: .monthly, period: prev, projection: atCheckpoint.projection, counts: atCheckpoint.counts, dataNote: "数据来源：演示")
+            guard WorkingLoop.digest(ofMarkdown: BulletinMarkdown.render(same.bound)) == digest else {
+                throw EventError("the demo's checkpoint \(checkpoint.size) does not hold exactly the records of \(prev)'s bulletin as of its cutoff")
+            }
+            let root = try Checkpoint(body: try hub.checkpointSigner().verifier.verify(note: checkpoint.checkpoint)).root
+            data["checkpoint_size"] = .int(checkpoint.size)
+            data["checkpoint_root"] = .string(Data(root).base64EncodedString())
             try append([try EventDraft(id: "issue-\(prev)", type: "bulletin.issued", at: EventTime(parsing: "\(issued.text)T09:00:00+08:00"), dept: "tech",
-                                       data: ["period": .string(prev.description), "number": .string(number), "issued": .string(issued.text),
-                                              "digest": .string(digest), "as_of": .string(EventTime(beijing: cutoff).text),
-                                              "approved_by": .string("双周例会 \(meeting.text)")])], to: ic)
+                                       data: data)], to: ic)
             issuedNote = "\(prev) 月通报 issued as \(number) on \(issued.text) after the 双周例会 of \(meeting.text) approved it"
         }
         var notes = ["working loop: \(raised) 意见建议 raised, \(answered) answered, \(escalated) escalated; \(accepted + returned) explanations reviewed (\(returned) returned, \(refiled.values.reduce(0) { $0 + $1.count }) explained again); \(meetings) 双周例会; \(lines) business-line scores"]
