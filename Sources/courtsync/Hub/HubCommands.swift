@@ -84,14 +84,8 @@ struct HubEnroll: ParsableCommand {
 
     func run() throws {
         let hubDir = try HubDirectory.open(at: hub.dir)
-        guard let data = FileManager.default.contents(atPath: request) else { throw EventError("cannot read \(request): check the path") }
-        let json: JSONValue
-        do { json = try StrictJSONParser.parse(Array(data)) } catch { throw EventError("\(request) is not valid JSON (\(error.description)): use the file `courtsync node enroll-request` wrote") }
-        let (bundle, entry) = try hubDir.enroll(requestJSON: json)
-        let path = out ?? "\(bundle.court).bundle.json"
-        guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalEncoder.encode(bundle.json) + [0x0A])) else {
-            throw EventError("cannot write \(path): choose a writable path with --out")
-        }
+        let (bundle, entry) = try hubDir.enroll(requestJSON: try EnrollmentFiles.request(at: request, madeBy: "node enroll-request"))
+        let path = try EnrollmentFiles.write(bundle, to: out)
         // The mirror is the whole registry the key log makes, 410800 included, so that it alone
         // verifies every export.
         if let registry { try hubDir.writeRegistry(to: registry) }
@@ -135,14 +129,8 @@ struct HubRotate: ParsableCommand {
 
     func run() throws {
         let hubDir = try HubDirectory.open(at: hub.dir)
-        guard let data = FileManager.default.contents(atPath: request) else { throw EventError("cannot read \(request): check the path") }
-        let json: JSONValue
-        do { json = try StrictJSONParser.parse(Array(data)) } catch { throw EventError("\(request) is not valid JSON (\(error.description)): use the file `courtsync node rotate-request` wrote") }
-        let (bundle, entry) = try hubDir.rotate(requestJSON: json)
-        let path = out ?? "\(bundle.court).bundle.json"
-        guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalEncoder.encode(bundle.json) + [0x0A])) else {
-            throw EventError("cannot write \(path): choose a writable path with --out")
-        }
+        let (bundle, entry) = try hubDir.rotate(requestJSON: try EnrollmentFiles.request(at: request, madeBy: "node rotate-request"))
+        let path = try EnrollmentFiles.write(bundle, to: out)
         if let registry { try hubDir.writeRegistry(to: registry) }
         print("rotated \(bundle.court) to key fingerprint \(entry["fingerprint"]?.stringValue ?? ""); the old key is retired for good; bundle written to \(path) (carry it to the court: `courtsync node join`)")
     }
