@@ -105,7 +105,7 @@ extension Dashboard {
                 for ind in indicators {
                     if let part = s.parts.first(where: { $0.indicator == ind.slug }) {
                         let cls = part.earned == part.weight * 100 ? "met" : part.earned == 0 ? "missed" : ""
-                        body += #"<td class="part \#(cls)">\#(pts(part.earned))/\#(part.weight)<br><span class="how">\#(HTML.escape(how(part.how)))</span></td>"#
+                        body += #"<td class="part \#(cls)">\#(pts(part.earned))/\#(part.weight)<br><span class="how">\#(HTML.escape(part.basis.chinese))</span></td>"#
                     } else {
                         body += #"<td class="noData">—</td>"#
                     }
@@ -120,21 +120,4 @@ extension Dashboard {
         body += #"<p class="legend">指标格中为“得分/权重”及计分方式：达标得满分、未达标不得分；分档按数值所在档位得权重的相应比例；排名按基层法院名次递减计分。— 表示该单位不负责此指标或本期无数据。</p>"#
         return DashboardLayout.page(title: "考核得分 \(Bulletin.chinese(p))", viewer: viewer, active: "scores", period: p.description, body: body)
     }
-
-    /// The scoring of a part in Chinese: met, missed, a band, a rank.
-    static func how(_ text: String) -> String {
-        switch text {
-        case "met": return "达标"
-        case "missed": return "未达标"
-        case "below every band": return "低于各档"
-        default:
-            if text.hasPrefix("rank ") { return "排名 " + text.dropFirst(5) }
-            if text.hasPrefix("≥ ") { return "分档 ≥ " + text.dropFirst(2).split(separator: "→").map { $0.trimmingSpaces }.joined(separator: " 得 ") }
-            return text
-        }
-    }
-}
-
-extension Substring {
-    fileprivate var trimmingSpaces: String { String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
 }

@@ -87,7 +87,37 @@ public struct UnitScore: Sendable, Equatable {
         public let weight: Int64
         /// Hundredths of a point earned.
         public let earned: Int64
-        public let how: String
+        public let basis: Basis
+        /// How it was scored, as the query answers say it (`met`, `rank 2/10`, `≥ 90.00% → 50%`).
+        public var how: String { basis.text }
+    }
+
+    /// How a part was scored: met or missed, a band of values, or a rank among the grassroots courts.
+    public enum Basis: Sendable, Equatable {
+        case met, missed, belowEveryBand
+        /// A band reached: its lower bound (per 10,000) and the share of the weight it earns (percent).
+        case band(minPer10k: Int64, percent: Int64)
+        case rank(Int, of: Int64)
+
+        public var text: String {
+            switch self {
+            case .met: "met"
+            case .missed: "missed"
+            case .belowEveryBand: "below every band"
+            case let .band(min, percent): "≥ \(Projection.points(min))% → \(percent)%"
+            case let .rank(rank, n): "rank \(rank)/\(n)"
+            }
+        }
+
+        public var chinese: String {
+            switch self {
+            case .met: "达标"
+            case .missed: "未达标"
+            case .belowEveryBand: "低于各档"
+            case let .band(min, percent): "分档 ≥ \(Projection.points(min))% 得 \(percent)%"
+            case let .rank(rank, n): "排名 \(rank)/\(n)"
+            }
+        }
     }
     public let period: String
     public let unit: String
@@ -130,23 +160,23 @@ extension Projection {
                 let r = row(ind, unit: unit, counts: counts, period: period)
                 let full = st.weight * 100
                 let earned: Int64
-                let how: String
+                let how: UnitScore.Basis
                 if st.scoring == "rank", let rank = ranks[unit] {
                     let n = Int64(ranks.count)
                     earned = full * (n - Int64(rank) + 1) / n
-                    how = "rank \(rank)/\(n)"
+                    how = .rank(rank, of: n)
                 } else if st.scoring == "bands", r.status != .dataProblem, let v = r.valuePer10k {
                     let band = st.bands.first { v >= $0.min }
                     earned = st.weight * (band?.percent ?? 0)
-                    how = band.map { "≥ \(Self.points($0.min))% → \($0.percent)%" } ?? "below every band"
+                    how = band.map { .band(minPer10k: $0.min, percent: $0.percent) } ?? .belowEveryBand
                 } else if r.status == .met || r.status == .missed {
                     earned = r.status == .met ? full : 0
-                    how = r.status == .met ? "met" : "missed"
+                    how = r.status == .met ? .met : .missed
                 } else {
                     continue
                 }
                 if parts[unit] == nil { order.append(unit) }
-                parts[unit, default: []].append(.init(indicator: ind.slug, indicatorName: ind.name, weight: st.weight, earned: earned, how: how))
+                parts[unit, default: []].append(.init(indicator: ind.slug, indicatorName: ind.name, weight: st.weight, earned: earned, basis: how))
             }
         }
         var out: [UnitScore] = []

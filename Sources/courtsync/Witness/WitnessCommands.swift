@@ -2,6 +2,7 @@ import ArgumentParser
 import CourtLog
 import Foundation
 import Logging
+import NIOCore
 import TransparencyLog
 import Witness
 
@@ -70,12 +71,8 @@ struct WitnessServe: AsyncParsableCommand {
         let port = self.port ?? directory.port
         do {
             try await WitnessServer(directory: directory, witness: witness, logger: logger).run(host: host, port: port)
-        } catch {
-            let text = String(describing: error)
-            if text.contains("Address already in use") || text.contains("errno: 98") {
-                throw EventError("port \(port) is already in use on \(host): stop what listens there, or choose another with --port")
-            }
-            throw error
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw EventError("port \(port) is already in use on \(host): stop what listens there, or choose another with --port")
         }
     }
 }
