@@ -85,7 +85,7 @@ struct HubEnroll: ParsableCommand {
     func run() throws {
         let hubDir = try HubDirectory.open(at: hub.dir)
         let (bundle, entry) = try hubDir.enroll(requestJSON: try EnrollmentFiles.request(at: request, madeBy: "node enroll-request"))
-        let path = try EnrollmentFiles.write(bundle, to: out)
+        let path = try EnrollmentFiles.write(bundle.json, to: out, default: "\(bundle.court).bundle.json")
         // The mirror is the whole registry the key log makes, 410800 included, so that it alone
         // verifies every export.
         if let registry { try hubDir.writeRegistry(to: registry) }
@@ -130,7 +130,7 @@ struct HubRotate: ParsableCommand {
     func run() throws {
         let hubDir = try HubDirectory.open(at: hub.dir)
         let (bundle, entry) = try hubDir.rotate(requestJSON: try EnrollmentFiles.request(at: request, madeBy: "node rotate-request"))
-        let path = try EnrollmentFiles.write(bundle, to: out)
+        let path = try EnrollmentFiles.write(bundle.json, to: out, default: "\(bundle.court).bundle.json")
         if let registry { try hubDir.writeRegistry(to: registry) }
         print("rotated \(bundle.court) to key fingerprint \(entry["fingerprint"]?.stringValue ?? ""); the old key is retired for good; bundle written to \(path) (carry it to the court: `courtsync node join`)")
     }

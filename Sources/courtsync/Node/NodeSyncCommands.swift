@@ -18,10 +18,7 @@ struct NodeEnrollRequest: ParsableCommand {
     func run() throws {
         let dir = try NodeDirectory.open(at: node.dir)
         let request = try NodeEnrollment.request(dir)
-        let path = out ?? "\(dir.court.code).request.json"
-        guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalEncoder.encode(request.json) + [0x0A])) else {
-            throw EventError("cannot write \(path): choose a writable path with --out")
-        }
+        let path = try EnrollmentFiles.write(request.json, to: out, default: "\(dir.court.code).request.json")
         print("enrollment request for \(dir.court.code) \(dir.court.name) written to \(path); key fingerprint \(dir.key.publicKey.fingerprint) (read it to the hub's operator to confirm)")
     }
 }
@@ -135,10 +132,7 @@ struct NodeRotateRequest: ParsableCommand {
     func run() throws {
         let dir = try NodeDirectory.open(at: node.dir)
         let rotation = try NodeEnrollment.rotationRequest(dir)
-        let path = out ?? "\(dir.court.code).rotate.json"
-        guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalEncoder.encode(rotation.json) + [0x0A])) else {
-            throw EventError("cannot write \(path): choose a writable path with --out")
-        }
+        let path = try EnrollmentFiles.write(rotation.json, to: out, default: "\(dir.court.code).rotate.json")
         print("rotation request for \(dir.court.code) written to \(path): signed by the current key \(dir.key.publicKey.fingerprint), new key \(rotation.request.nodePublicKey.fingerprint) kept in \(dir.path)/\(NodeEnrollment.nextKeyName) (read both fingerprints to the hub's operator)")
     }
 }

@@ -1,9 +1,8 @@
 import CanonicalJSON
 import CourtLog
 import Foundation
-import SyncProtocol
 
-/// The files `hub enroll` and `hub rotate` read and write: a court's request, and the bundle it installs.
+/// The files of enrollment and rotation: the request a node writes and the hub reads, and the bundle the hub writes.
 enum EnrollmentFiles {
     /// The request at `path`, as JSON; `madeBy` names the node command that writes such a file.
     static func request(at path: String, madeBy: String) throws -> JSONValue {
@@ -13,10 +12,10 @@ enum EnrollmentFiles {
         }
     }
 
-    /// Writes the bundle to `out` (default `<court>.bundle.json` here) and returns the path.
-    static func write(_ bundle: EnrollmentBundle, to out: String?) throws -> String {
-        let path = out ?? "\(bundle.court).bundle.json"
-        guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalEncoder.encode(bundle.json) + [0x0A])) else {
+    /// Writes a request or bundle as canonical JSON to `out` (default `fallback` here) and returns the path.
+    static func write(_ json: JSONValue, to out: String?, default fallback: String) throws -> String {
+        let path = out ?? fallback
+        guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalEncoder.encode(json) + [0x0A])) else {
             throw EventError("cannot write \(path): choose a writable path with --out")
         }
         return path
