@@ -38,7 +38,9 @@ struct CallerAuthentication: RouterMiddleware {
             guard node.status == "active" else {
                 throw HubRefusal(.revoked, "node \(node.court) is revoked: ask the intermediate court's 技术处 to enroll it again")
             }
-            guard node.tlsSerial == identity.serial else {
+            // A court whose enrollment came back in a recovery (protocol §16.13): the key log
+            // holds its event key, not the serial of the certificate the hub issued it.
+            guard node.tlsSerial == identity.serial || node.tlsSerial == EventStore.restoredEnrollmentSerial else {
                 throw HubRefusal(.revoked, "this certificate of \(node.court) was replaced by a newer enrollment: install the newest bundle")
             }
             return .node(node.court)

@@ -100,6 +100,7 @@ struct IngestService: Sendable {
                 throw HubRefusal(.malformed(line: nil, seq: e.seq), "the whole batch is refused: \(error.description)")
             }
         }
+        try checkExpected(court: court, events: events, head: head.seq)
         let receipt: EventStore.Receipt
         do {
             let reported = Self.plausibleNodeHead(nodeHead, hubHead: max(head.seq, events.last!.seq))
@@ -117,5 +118,22 @@ struct IngestService: Sendable {
         let signed = PushReceipt.make(court: court, fromSeq: from, toSeq: to, stored: Int64(receipt.stored), headHash: receipt.head.hash.hex,
                                       receivedAt: receivedAt, proof: proof, key: hub.node.key)
         return Accepted(receipt: signed, stored: receipt.stored, fromSeq: from, toSeq: to)
+    }
+
+    /// After a recovery (protocol §16.13) the tree may hold entries for seqs the hub has no event
+    /// of yet: an event there is taken only if it is the one the entry names (it then keeps its
+    /// original leaf); anything else is refused, naming the hash the tree expects.
+    func checkExpected(court: String, events: [SignedEvent], head: Int64) throws {
+        guard let last = events.last, last.seq > head else { return }
+        let expected = try hub.store.expectedEntries(court: court, from: head + 1, to: last.seq)
+        guard !expected.isEmpty else { return }
+        for e in events where e.seq > head {
+            guard let entry = expected[e.seq] else { continue }
+            let mine = LogEntry(court: court, seq: e.seq, eventHash: e.hash.bytes).bytes
+            guard entry != mine else { continue }
+            let held = Hex.encode(Array(entry.suffix(32)))
+            throw HubRefusal(.notExpected(seq: e.seq, expected: held),
+                             "seq \(e.seq) of \(court) is not the event the hub's recovered tree holds there (hash \(held.prefix(16))…, cosigned by its witnesses before the hub was restored): this node's log differs from what the hub accepted; nothing was stored; do not append, report it to 技术处 and the auditors")
+        }
     }
 }

@@ -87,9 +87,18 @@ extension EventStore {
         var size = state.size
         if extraFirst { size = try appendLeaves(db, extra, at: size) }
         if let last = rows.last {
-            let events = rows.map { row -> ExtraLeaf in
+            // After a recovery the tree may already hold a court's next events (expected ones):
+            // one look per court and batch at how far the tree holds it.
+            var treeHeads: [String: Int64] = [:]
+            let events = try rows.compactMap { row -> ExtraLeaf? in
                 let hash: Data = row[3]
-                return ExtraLeaf(node: row[1], seq: row[2], entry: LogEntry(court: row[1], seq: row[2], eventHash: Array(hash)).bytes)
+                let leaf = ExtraLeaf(node: row[1], seq: row[2], entry: LogEntry(court: row[1], seq: row[2], eventHash: Array(hash)).bytes)
+                let treeHead: Int64
+                if let known = treeHeads[leaf.node] { treeHead = known } else {
+                    treeHead = try Self.treeHead(db, leaf.node)
+                    treeHeads[leaf.node] = treeHead
+                }
+                return try leaf.seq <= treeHead && isExpected(db, leaf) ? nil : leaf
             }
             size = try appendLeaves(db, events, at: size)
             try db.execute(sql: "UPDATE tlog_state SET covered_rowid = ? WHERE id = 1", arguments: [last[0] as Int64])
@@ -104,6 +113,17 @@ extension EventStore {
         let note = signer.sign(Checkpoint(origin: signer.name, size: size, root: root).body)
         try db.execute(sql: "INSERT OR REPLACE INTO tlog_checkpoint (size, note, at) VALUES (?, ?, ?)", arguments: [size, note, at])
         return (size: size, checkpoint: note)
+    }
+
+    /// Whether the tree already holds this event's leaf (the caller saw the tree hold its court up
+    /// to its seq): an expected event restored after a recovery (protocol §16.13), which takes no
+    /// new leaf. A stored event that differs from the tree's entry at its seq is refused.
+    static func isExpected(_ db: Database, _ leaf: ExtraLeaf) throws -> Bool {
+        let held = try Data.fetchOne(db.cachedStatement(sql: "SELECT entry FROM tlog_entry WHERE node = ? AND seq = ?"), arguments: [leaf.node, leaf.seq])
+        guard let held, Array(held) == leaf.entry else {
+            throw StoreError("\(leaf.node) seq \(leaf.seq) differs from the entry the hub's recovered tree holds there: nothing was stored; that court's log is not the one the witnesses cosigned; report it to the auditors")
+        }
+        return true
     }
 
     /// Brings the tree up to date with every stored event (for instance 410800's own appends)

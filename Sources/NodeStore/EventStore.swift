@@ -186,6 +186,7 @@ public final class EventStore: Sendable {
         do {
             return try pool.write { db in
                 let head = try Self.head(db, node)
+                try Self.refuseAppendWhileOwed(db, node: node, head: head)
                 let stored = try Self.storedIDs(db, node: node, ids: drafts.map(\.id))
                 var fresh: [PreparedDraft] = []
                 var existing: [(id: String, seq: Int64)] = []

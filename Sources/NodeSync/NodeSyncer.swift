@@ -80,6 +80,8 @@ public struct NodeSyncer: Sendable {
                     cursor = resume
                 case .fork(_, let seq, _)?:
                     throw SyncError("the hub holds another history of node \(own) at seq \(seq) and refused the batch \(batch) as a fork (\(reply.error)): do not append; report it to 技术处, who sees the alarm in `courtsync hub status`", transient: false)
+                case .notExpected(let seq, _)?:
+                    throw SyncError("the hub, recovered from a mirror, holds another event of node \(own) at seq \(seq) in the tree its witnesses cosigned, and refused the batch \(batch) (\(reply.error)): do not append; report it to 技术处 and the auditors", transient: false)
                 case .badSignature(let seq)?:
                     throw SyncError("the hub refused the batch \(batch): the event at seq \(seq) is not signed by this node's enrolled key (\(reply.error)); check the log with `courtsync audit verify --dir \(node.path)`", transient: false)
                 case .busy?, .requestTimeout?:

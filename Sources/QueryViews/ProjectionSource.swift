@@ -30,8 +30,10 @@ public struct ProjectionSource {
         self.publication = publication
     }
 
-    /// The stored projections of `store`, after folding what is new.
+    /// The stored projections of `store`, after folding what is new. Refused while a recovered
+    /// hub still lacks events its tree holds (protocol §16.13): the figures would be incomplete.
     public static func stored(_ store: EventStore, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> ProjectionSource {
+        try store.requireComplete()
         try store.updateProjections(progress: progress)
         let policy = try store.storedPolicy()
         return ProjectionSource(policy: policy, rosters: try store.storedRosters(), counts: { try store.storedCounts(period: $0) },
@@ -41,6 +43,7 @@ public struct ProjectionSource {
     /// A replay of `store` as its log stood at the checkpoint of `treeSize` leaves: only the
     /// events whose leaves come before it, and their publication as the checkpoints up to it show.
     public static func checkpointed(_ store: EventStore, treeSize: Int64, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> ProjectionSource {
+        try store.requireComplete()
         let replay = try store.replay(treeSize: treeSize, progress: progress)
         return ProjectionSource(policy: replay.policy, rosters: replay.tally.rosters, counts: { replay.tally.counts(of: $0) },
                                 months: { Set(replay.tally.counts.keys.map(\.period).filter { $0.count == 7 && !$0.contains("H") }).sorted() },
@@ -60,6 +63,7 @@ public struct ProjectionSource {
 
     /// A replay of `store` with only the events recorded by `asOf`.
     public static func replayed(_ store: EventStore, recordedBy asOf: Int64, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> ProjectionSource {
+        try store.requireComplete()
         let replay = try store.replay(recordedBy: asOf, progress: progress)
         return ProjectionSource(policy: replay.policy, rosters: replay.tally.rosters, counts: { replay.tally.counts(of: $0) },
                                 months: { Set(replay.tally.counts.keys.map(\.period).filter { $0.count == 7 && !$0.contains("H") }).sorted() })

@@ -12,6 +12,10 @@ public struct HubRefusal: Error, Sendable, Equatable, CustomStringConvertible {
         /// head: a second history of the court. `seq` is where they differ; `held` the hash the
         /// hub holds there (or at `cursor`, its head), as evidence the node can compare.
         case fork(cursor: Int64, seq: Int64, held: String?)
+        /// After a recovery from a mirror (protocol §16.13) the hub's tree already holds an entry
+        /// for this seq with another hash (`expected`): the court's log is not the one the hub
+        /// accepted and its witnesses cosigned. Push nothing more; report it.
+        case notExpected(seq: Int64, expected: String)
         /// An event's signature does not verify under the node's enrolled key; the batch was
         /// refused at the first such seq, without verifying the rest.
         case badSignature(seq: Int64)
@@ -72,7 +76,7 @@ public struct HubRefusal: Error, Sendable, Equatable, CustomStringConvertible {
     /// The HTTP status the hub answers with.
     public var statusCode: Int {
         switch reason {
-        case .gap, .fork: 409
+        case .gap, .fork, .notExpected: 409
         case .badSignature: 422
         case .wrongCourt, .notEnrolled, .revoked, .forbidden: 403
         case .unauthorized: 401
@@ -89,6 +93,7 @@ public struct HubRefusal: Error, Sendable, Equatable, CustomStringConvertible {
         switch reason {
         case .gap: "gap"
         case .fork: "fork"
+        case .notExpected: "not-expected"
         case .badSignature: "invalid"
         case .wrongCourt: "wrong-court"
         case .notEnrolled: "not-enrolled"
@@ -115,6 +120,9 @@ public struct HubRefusal: Error, Sendable, Equatable, CustomStringConvertible {
             o["seq"] = .int(seq)
             if let held { o["held"] = .string(held) }
         case .badSignature(let seq): o["seq"] = .int(seq)
+        case .notExpected(let seq, let expected):
+            o["seq"] = .int(seq)
+            o["expected"] = .string(expected)
         case .tooLarge(let limit): o["limit"] = .int(Int64(limit))
         case .malformed(let line, let seq):
             if let line { o["line"] = .int(Int64(line)) }
@@ -137,6 +145,9 @@ public struct HubRefusal: Error, Sendable, Equatable, CustomStringConvertible {
         case "fork":
             guard let cursor = json["cursor"]?.intValue else { return nil }
             reason = .fork(cursor: cursor, seq: json["seq"]?.intValue ?? cursor + 1, held: json["held"]?.stringValue)
+        case "not-expected":
+            guard let seq = json["seq"]?.intValue, let expected = json["expected"]?.stringValue else { return nil }
+            reason = .notExpected(seq: seq, expected: expected)
         case "invalid":
             guard let seq = json["seq"]?.intValue else { return nil }
             reason = .badSignature(seq: seq)

@@ -26,7 +26,7 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "审计：不信任持有者，逐条核验签名与链并重放 (check a log without trusting whoever holds it, and the hub's transparency log).",
-        subcommands: [AuditVerify.self, AuditReplay.self, AuditCheckpoint.self, AuditInclusion.self, AuditConsistency.self, AuditReceipts.self, AuditSplitView.self, AuditRetroactive.self, AuditBulletins.self, AuditKeys.self])
+        subcommands: [AuditVerify.self, AuditReplay.self, AuditCheckpoint.self, AuditInclusion.self, AuditConsistency.self, AuditReceipts.self, AuditSplitView.self, AuditRetroactive.self, AuditBulletins.self, AuditKeys.self, AuditMirror.self])
 }
 
 struct QueryCommand: ParsableCommand {

@@ -1121,6 +1121,69 @@ def entry_bundle(entries: list) -> bytes:
     return b"".join(_struct.pack(">H", len(e)) + e for e in entries)
 
 
+def entry_bundle_entries(data: bytes, width: int) -> list:
+    """The entries of a tlog-tiles entry bundle (uint16 BE length, then the entry), exactly width of them."""
+    out, i = [], 0
+    while i < len(data):
+        if i + 2 > len(data):
+            raise ProtocolError("an entry bundle ends in the middle of a length")
+        n = _struct.unpack(">H", data[i:i + 2])[0]
+        if i + 2 + n > len(data):
+            raise ProtocolError("an entry bundle ends in the middle of an entry")
+        out.append(data[i + 2:i + 2 + n])
+        i += 2 + n
+    if len(out) != width:
+        raise ProtocolError(f"an entry bundle holds {len(out)} entries, not {width}")
+    return out
+
+
+def mirror_tiles(size: int) -> list:
+    """Every (level, n, width) of a tree of size leaves: hash tiles of each level, and (level None) entry bundles."""
+    out, level = [], 0
+    while size >> (8 * level) > 0:
+        nodes = size >> (8 * level)
+        for n in range((nodes - 1) // 256 + 1):
+            width = min(256, nodes - n * 256)
+            out.append((level, n, width))
+            if level == 0:
+                out.append((None, n, width))
+        level += 1
+    return out
+
+
+def mirror_check(read, verifier_key: str, held=None) -> tuple:
+    """Checks a mirror of a log's tiles (protocol §16.13) without trusting it: read(path) gives the
+    bytes of `checkpoint`, `tile/...` (None when absent). The checkpoint must verify under
+    verifier_key, the entry bundles must hash to its root, and every hash tile must be the tree's.
+    held, an optional (size, root) a reader saw before, must be a prefix of it. Returns
+    (origin, size, root, entries); raises ProtocolError naming what is wrong."""
+    note = read("checkpoint")
+    if note is None:
+        raise ProtocolError("the mirror holds no checkpoint")
+    origin, size, root = verify_checkpoint(note.decode("utf-8"), verifier_key)
+    entries = []
+    for level, n, width in mirror_tiles(size):
+        if level is None:
+            data = read(tile_path(None, n, width))
+            if data is None:
+                raise ProtocolError(f"the mirror lacks {tile_path(None, n, width)}")
+            entries += entry_bundle_entries(data, width)
+    leaves = [tlog_leaf_hash(e) for e in entries]
+    if tlog_mth(leaves) != root:
+        raise ProtocolError(f"the mirror's entries do not make the root of its checkpoint of size {size}")
+    for level, n, width in mirror_tiles(size):
+        if level is None:
+            continue
+        data = read(tile_path(level, n, width))
+        if data is not None and data != tile_data(level, n, size, leaves):
+            raise ProtocolError(f"the hash tile {tile_path(level, n, width)} does not match the tree its entries make")
+    if held is not None:
+        held_size, held_root = held
+        if held_size > size or tlog_mth(leaves[:held_size]) != held_root:
+            raise ProtocolError(f"the mirror's tree of {size} does not extend the one of {held_size} held")
+    return origin, size, root, entries
+
+
 def cosignature_key_id(name: str, public_key: bytes) -> bytes:
     """C2SP tlog-cosignature/v1: first 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x04 ‖ key)."""
     return hashlib.sha256(name.encode("utf-8") + b"\n\x04" + public_key).digest()[:4]

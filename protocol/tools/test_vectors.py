@@ -428,6 +428,31 @@ def test_tlog_tree_proofs_checkpoint_and_tiles():
     assert cp.verify_checkpoint(co["note"], ck["verifier_key"])[1] == 13  # cosignature lines do not disturb the hub's signature
 
 
+def test_mirror_check():
+    # A mirror of the 13-entry tree of tlog.json, as `courtsync audit mirror` lays it out.
+    doc = load("tlog.json")
+    ck = doc["checkpoint"]
+    entries = [cp.tlog_entry(e["court"], e["seq"], e["event_hash"]) for e in doc["entries"]][:13]
+    leaves = [cp.tlog_leaf_hash(e) for e in entries]
+    files = {"checkpoint": ck["note"].encode("utf-8")}
+    for level, n, width in cp.mirror_tiles(13):
+        path = cp.tile_path(level, n, width)
+        files[path] = cp.entry_bundle(entries[n * 256:n * 256 + width]) if level is None else cp.tile_data(level, n, 13, leaves)
+    assert sorted(files) == ["checkpoint", "tile/0/000.p/13", "tile/entries/000.p/13"]
+    origin, size, root, got = cp.mirror_check(files.get, ck["verifier_key"], held=(6, cp.tlog_mth(leaves[:6])))
+    assert (origin, size, got) == (ck["origin"], 13, entries)
+    altered = dict(files)
+    altered["tile/entries/000.p/13"] = files["tile/entries/000.p/13"][:-1] + bytes([files["tile/entries/000.p/13"][-1] ^ 1])
+    expect_error(lambda: cp.mirror_check(altered.get, ck["verifier_key"]), "do not make the root")
+    altered = dict(files)
+    altered["tile/0/000.p/13"] = files["tile/0/000.p/13"][::-1]
+    expect_error(lambda: cp.mirror_check(altered.get, ck["verifier_key"]), "does not match the tree")
+    other = cp.note_verifier_key(ck["origin"], bytes(32))
+    expect_error(lambda: cp.mirror_check(files.get, other), "no signature")
+    expect_error(lambda: cp.mirror_check(files.get, ck["verifier_key"], held=(6, leaves[0])), "does not extend")
+    assert len(cp.mirror_tiles(70000)) == 274 + 274 + 2 + 1  # 273 full + 1 partial bundles and level-0 tiles; 2 at level 1; 1 at level 2
+
+
 def test_future_dated_and_role_rosters():
     # The same hand-computed cases as Tests/ProjectionsTests/StaffRoleTests.swift.
     t = cp.timestamp_utc_seconds

@@ -15,7 +15,7 @@ struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub",
         abstract: "汇总节点（中院技术处）：本院节点、CA、接入登记与 HTTPS 服务 (the hub: its node, CA, registry, HTTPS server and dashboard).",
-        subcommands: [HubInit.self, HubEnroll.self, HubRotate.self, HubRevoke.self, HubAuditorCommand.self, HubWitnessCommand.self, HubStatus.self, HubServe.self])
+        subcommands: [HubInit.self, HubEnroll.self, HubRotate.self, HubRevoke.self, HubAuditorCommand.self, HubWitnessCommand.self, HubStatus.self, HubRecover.self, HubServe.self])
 }
 
 struct HubOptions: ParsableArguments {
@@ -200,6 +200,7 @@ struct HubStatus: ParsableCommand {
                 "public_key": .string(hubDir.node.key.publicKey.hex), "origin": .string(hubDir.origin),
                 "checkpoint_verifier_key": .string(try hubDir.checkpointVerifierKey), "tree_size": .int(size), "checkpoint": .string(note),
                 "key_log_records": .int(try hubDir.keyLog().count),
+                "owed": .array(try store.owedEvents().map { ["court": .string($0.court), "from_seq": .int($0.fromSeq), "to_seq": .int($0.toSeq)] }),
                 "witnesses": .array(try store.witnesses().map { ["name": .string($0.name), "url": .string($0.url), "verifier_key": .string($0.verifierKey), "cosigned_size": .int($0.size)] }),
                 "alarms": .array(alarms.map { a in
                     var o: [String: JSONValue] = ["court": .string(a.court), "kind": .string(a.kind), "detail": .string(a.detail), "at": .string(EventTime(beijing: a.at).text)]
