@@ -88,8 +88,8 @@ extension HubDirectory {
         var out: [EventStore.RestoredLeaf] = []
         for (offset, entry) in entries.enumerated() {
             let index = firstIndex + Int64(offset)
-            switch entry.first {
-            case LogEntry.eventKind?:
+            switch entry.first ?? 0 {
+            case LogEntry.eventKind:
                 let e: LogEntry
                 do { e = try LogEntry(bytes: entry) } catch { throw StoreError("the mirror's entry \(index) is damaged (\(error)): nothing was changed") }
                 let expected = (treeHeads[e.court] ?? 0) + 1
@@ -98,7 +98,7 @@ extension HubDirectory {
                 }
                 treeHeads[e.court] = e.seq
                 out.append(EventStore.RestoredLeaf(leaf: EventStore.ExtraLeaf(node: e.court, seq: e.seq, entry: entry), keyLog: nil))
-            case KeyLogRecord.entryKind?:
+            case KeyLogRecord.entryKind:
                 let record: KeyLogRecord
                 do {
                     record = try KeyLogRecord(entry: entry)
@@ -146,7 +146,7 @@ extension HubDirectory {
             }
         }
         guard let hubLine else { return nil }
-        return (w.size, w.body + "\n" + hubLine + "\n", cosignatures)
+        return (w.size, w.body + "\n" + String(hubLine) + "\n", cosignatures)
     }
 
     /// Stores those of `events` (410800's own log) that the recovered tree expects, after

@@ -248,7 +248,7 @@ struct IngestRouterTests {
         let reasons: [HubRefusal.Reason] = [
             .gap(cursor: 7), .fork(cursor: 7, seq: 5, held: String(repeating: "ab", count: 32)), .badSignature(seq: 3), .wrongCourt, .notEnrolled,
             .revoked, .unauthorized, .forbidden, .tooLarge(limit: 10), .malformed(line: 2, seq: 9), .malformed(line: nil, seq: nil), .badRequest,
-            .badQuery, .requestTimeout, .busy(retryAfter: 5), .notFound,
+            .badQuery, .requestTimeout, .busy(retryAfter: 5), .notFound, .notExpected(seq: 4, expected: String(repeating: "cd", count: 32)),
         ]
         for reason in reasons {
             let refusal = HubRefusal(reason, "what is wrong and what to do")

@@ -25,7 +25,8 @@ struct RecoveryTests {
     func syncAll(_ h: SyncHarness, _ nodes: [String]) throws {
         for _ in 0..<2 {
             for dir in nodes {
-                let r = try h.run(["node", "sync", "--dir", dir])
+                // 马村区's node keeps its own mirror of the hub's tiles.
+                let r = try h.run(["node", "sync", "--dir", dir] + (dir.hasSuffix("410804") ? ["--mirror"] : []))
                 #expect(r.status == 0, "sync \(dir): \(r.output)")
             }
         }
@@ -55,13 +56,14 @@ struct RecoveryTests {
         let first = try h.run(mirrorArgs + ["--key", key])
         #expect(first.status == 0 && first.stdout.contains("witnessed checkpoint of size"), "mirror: \(first.output)")
 
-        // The operator's nightly backup; then the day goes on: pushes, a threshold, a new court.
-        h.stopHub()
-        let backup = h.path("hub-backup")
-        try copyDirectory(h.hub, backup)
+        // The operator's nightly backup (taken while the hub serves); then the day goes on:
+        // pushes, a threshold, a new court.
+        let backupFile = h.path("hub.courtsync-backup"), backup = h.path("hub-backup")
+        let backedUp = try h.run(["node", "backup", "--dir", h.hub, "--out", backupFile])
+        #expect(backedUp.status == 0, "hub backup: \(backedUp.output)")
+        #expect(try h.run(["node", "restore", "--dir", backup, backupFile]).status == 0)
         let jfBefore = h.path("410802-before")
         try copyDirectory(jf, jfBefore)
-        try h.startHub()
         let set = try h.run(["node", "append", "--dir", h.hub, "--type", "threshold.set", "indicator=online-filing", "per_10k=9000",
                              "effective=2022-09-01", "document=焦中法〔2022〕99号", "--at", "2022-09-20T09:00:00+08:00"])
         #expect(set.status == 0, "threshold.set: \(set.output)")
@@ -78,12 +80,16 @@ struct RecoveryTests {
         let lines = mirrored.split(separator: "\n")
         let (size, root) = (Int(lines[1]) ?? -1, String(lines[2]))
         #expect(witnessed.hasPrefix(lines.prefix(3).joined(separator: "\n")), "the latest checkpoint is the witnessed one:\n\(witnessed)\n\(mirrored)")
+        let nodeMirror = try String(contentsOfFile: "\(mc)/mirror/checkpoint", encoding: .utf8)
+        #expect(nodeMirror == (try String(contentsOfFile: "\(mc)/checkpoint", encoding: .utf8)), "the node mirrors the checkpoint it holds")
         h.stopHub()
         let intact = h.path("hub-intact")
         try copyDirectory(h.hub, intact)
 
         // The disk dies; the hub is restored from the backup. Nodes refuse it, as before.
-        try copyDirectory(backup, h.hub)
+        try FileManager.default.removeItem(atPath: h.hub)
+        let restored = try h.run(["node", "restore", "--dir", h.hub, backupFile])
+        #expect(restored.status == 0, "hub restore: \(restored.output)")
         try h.startHub()
         let refused = try h.run(["node", "sync", "--dir", jf])
         #expect(refused.status != 0 && refused.output.contains("refusing the hub"), "\(refused.output)")

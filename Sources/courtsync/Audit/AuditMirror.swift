@@ -1,4 +1,5 @@
 import ArgumentParser
+import CourtLog
 import Foundation
 import NodeStore
 import NodeSync

@@ -51,6 +51,8 @@ struct NodeSyncCommand: AsyncParsableCommand {
     var watch = false
     @Option(help: "Events per push.")
     var batch: Int = ApiPaths.pushBatch
+    @Flag(help: "Also keep a mirror of the hub's tiles for the checkpoint this node holds in NODE/mirror (what a restored hub is rebuilt from: `hub recover --mirror`).")
+    var mirror = false
 
     func validate() throws {
         guard (1...10_000).contains(batch) else { throw ValidationError("--batch must be 1 to 10000") }
@@ -65,6 +67,7 @@ struct NodeSyncCommand: AsyncParsableCommand {
             do {
                 let r = try await syncer.syncOnce(batch: batch, progress: progress.report)
                 progress.finish()
+                if mirror, let m = try await syncer.updateMirror() { print("mirrored the hub's tiles to \(m.size) entries in \(dir.path)/\(NodeSyncer.mirrorDirectory)") }
                 print("synced \(dir.court.code): pushed \(r.pushed) new events; hub holds seq \(r.hubSeq) of \(r.localSeq) (lag \(r.lag)); policy log at seq \(r.policySeq) (\(r.pulled) new); \(progress.elapsedText)")
                 await syncer.client.shutdown()
             } catch {
@@ -84,6 +87,7 @@ struct NodeSyncCommand: AsyncParsableCommand {
                 let started = Date()
                 let r = try await syncer.syncOnce(batch: batch, progress: progress.report)
                 progress.finish()
+                if mirror { _ = try await syncer.updateMirror() }
                 if r.pushed > 0 || r.pulled > 0 {
                     print("\(Self.stamp()) synced \(dir.court.code): pushed \(r.pushed), hub at \(r.hubSeq) of \(r.localSeq) (lag \(r.lag)), policy at \(r.policySeq) (\(r.pulled) new), \(Progress.duration(Date().timeIntervalSince(started)))")
                     fflush(nil)
