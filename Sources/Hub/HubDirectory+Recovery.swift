@@ -52,12 +52,13 @@ extension HubDirectory {
             let leaves = try restoredLeaves(Array(tree.entries[Int(heldSize)...]), held: held, firstIndex: heldSize)
             restoredRecords = leaves.filter { $0.keyLog != nil }.count
             restoredEvents = leaves.count - restoredRecords
-            var checkpoints: [(size: Int64, note: String, cosignatures: [(witness: String, line: String)])] = [(checkpoint.size, note, [])]
-            if let witnessed = try witnessedCheckpoint(mirror, tree: tree, upTo: checkpoint.size, leaves: leaves, verifier: verifier) {
+            let at = Int64(now.timeIntervalSince1970)
+            var checkpoints = [EventStore.RestoredCheckpoint(size: checkpoint.size, note: note, at: at, cosignatures: [])]
+            if let witnessed = try witnessedCheckpoint(mirror, tree: tree, upTo: checkpoint.size, leaves: leaves, verifier: verifier, now: at) {
                 witnessedSize = witnessed.size
-                if witnessed.size == checkpoint.size { checkpoints[0].cosignatures = witnessed.cosignatures } else { checkpoints.append(witnessed) }
+                if witnessed.size == checkpoint.size { checkpoints = [witnessed] } else { checkpoints.append(witnessed) }
             }
-            try store.restoreTree(heldSize: heldSize, leaves: leaves, root: checkpoint.root, checkpoints: checkpoints, at: Int64(now.timeIntervalSince1970))
+            try store.restoreTree(heldSize: heldSize, leaves: leaves, root: checkpoint.root, checkpoints: checkpoints, at: at)
             try? writeRegistry(to: "\(path)/nodes")
         }
         var restoredPolicy = 0
@@ -126,9 +127,11 @@ extension HubDirectory {
 
     /// The mirror's witnessed checkpoint (hub-signed, within the restored tree) with the
     /// cosignature lines that verify under a witness the hub knows: a court of the key log as it
-    /// stands after the restored records, or a standalone witness.
+    /// stands after the restored records, or a standalone witness. It is known to have existed by
+    /// the earliest time a witness signed (never earlier than the truth: first publication, §16.12,
+    /// stays conservative for the events whose own checkpoints the backup lost).
     func witnessedCheckpoint(_ mirror: TileMirror, tree: TreeLevels, upTo size: Int64, leaves: [EventStore.RestoredLeaf],
-                             verifier: NoteVerifier) throws -> (size: Int64, note: String, cosignatures: [(witness: String, line: String)])? {
+                             verifier: NoteVerifier, now: Int64) throws -> EventStore.RestoredCheckpoint? {
         guard let note = mirror.witnessedNote, let w = try? verifier.verifyCheckpoint(note), w.size <= size, tree.root(size: w.size) == w.root else { return nil }
         var log = try keyLog()
         for leaf in leaves { if let record = try? KeyLogRecord(entry: leaf.leaf.entry) { try? log.apply(record) } }
@@ -137,16 +140,18 @@ extension HubDirectory {
         }
         witnesses += try store.witnesses().compactMap { try? CosignatureVerifier(encoded: $0.verifierKey) }
         var cosignatures: [(witness: String, line: String)] = []
+        var earliest = now
         var hubLine: Substring?
         for line in note.split(separator: "\n") where line.hasPrefix("\u{2014} ") {
-            if let witness = witnesses.first(where: { $0.verify(line: line, body: w.body) != nil }) {
+            if let witness = witnesses.first(where: { $0.verify(line: line, body: w.body) != nil }), let time = witness.verify(line: line, body: w.body) {
                 cosignatures.append((witness.name, String(line)))
+                earliest = min(earliest, Int64(time))
             } else if hubLine == nil, line.dropFirst(2).hasPrefix("\(verifier.name) ") {
                 hubLine = line
             }
         }
         guard let hubLine else { return nil }
-        return (w.size, w.body + "\n" + String(hubLine) + "\n", cosignatures)
+        return EventStore.RestoredCheckpoint(size: w.size, note: w.body + "\n" + String(hubLine) + "\n", at: earliest, cosignatures: cosignatures)
     }
 
     /// Stores those of `events` (410800's own log) that the recovered tree expects, after

@@ -80,12 +80,28 @@ extension EventStore {
         }
     }
 
+    /// A checkpoint of the restored tree: the hub's signed note, the time it is known to have
+    /// existed by (the earliest cosignature's, or the recovery's), and its cosignature lines.
+    public struct RestoredCheckpoint: Sendable {
+        public let size: Int64
+        public let note: String
+        public let at: Int64
+        public let cosignatures: [(witness: String, line: String)]
+        public init(size: Int64, note: String, at: Int64, cosignatures: [(witness: String, line: String)]) {
+            self.size = size
+            self.note = note
+            self.at = at
+            self.cosignatures = cosignatures
+        }
+    }
+
     /// Appends `leaves` after the `heldSize` entries the tree holds, with their key-log records
-    /// and registry changes, and keeps the checkpoints given (signed notes of the restored tree;
-    /// `cosignatures` per size), all in one transaction. The root of the tree so made must be
+    /// and registry changes, and keeps the checkpoints given (signed notes of the restored tree,
+    /// with the time they are known to have existed by, and their cosignatures), all in one
+    /// transaction. The root of the tree so made must be
     /// `root`; otherwise nothing is written.
     public func restoreTree(heldSize: Int64, leaves: [RestoredLeaf], root: [UInt8],
-                            checkpoints: [(size: Int64, note: String, cosignatures: [(witness: String, line: String)])], at: Int64) throws {
+                            checkpoints: [RestoredCheckpoint], at: Int64) throws {
         try write { db in
             let state = try Self.treeState(db)
             guard state.size == heldSize else {
@@ -109,7 +125,7 @@ extension EventStore {
                 throw StoreError("the restored tree's root is not the mirror checkpoint's: nothing was changed; check the mirror with `courtsync audit mirror`")
             }
             for checkpoint in checkpoints {
-                try db.execute(sql: "INSERT OR REPLACE INTO tlog_checkpoint (size, note, at) VALUES (?, ?, ?)", arguments: [checkpoint.size, checkpoint.note, at])
+                try db.execute(sql: "INSERT OR REPLACE INTO tlog_checkpoint (size, note, at) VALUES (?, ?, ?)", arguments: [checkpoint.size, checkpoint.note, checkpoint.at])
                 for c in checkpoint.cosignatures {
                     try db.execute(sql: "INSERT OR REPLACE INTO tlog_cosignature (size, witness, line, at) VALUES (?, ?, ?, ?)",
                                    arguments: [checkpoint.size, c.witness, c.line, at])
