@@ -158,6 +158,9 @@ public struct HubServer: Sendable {
                     }
                     return Response(status: .ok, headers: [.contentType: format == "json" ? "application/json" : "text/plain; charset=utf-8"],
                                     body: .init(byteBuffer: ByteBuffer(string: text)))
+                } catch let e as IncompleteAfterRecovery {
+                    // The courts re-push what the hub lost at their next sync (protocol §16.13).
+                    throw self.refuse(HubRefusal(.busy(retryAfter: 60), e.description))
                 } catch let e as PlanError {
                     throw self.refusal(.badRequest, e.message, reason: "bad-query")
                 } catch let e as EventError {

@@ -48,8 +48,7 @@ extension EventStore {
     public func requireComplete() throws {
         let owed = try owedEvents()
         guard !owed.isEmpty else { return }
-        let list = owed.prefix(5).map { "\($0.court) seq \($0.fromSeq)…\($0.toSeq)" }.joined(separator: ", ") + (owed.count > 5 ? ", …" : "")
-        throw StoreError("the hub was recovered from a mirror and still lacks events its tree holds (\(list)): figures now would be incomplete; wait until those courts' nodes sync (`courtsync hub status` shows who owes what; 410800's own with `hub recover --policy-from`)")
+        throw IncompleteAfterRecovery(owed: owed)
     }
 
     /// The entries the tree expects for `court` at seqs `from…to` (only those it holds).
@@ -162,5 +161,17 @@ extension EventStore {
         let tree = try treeHead(db, node)
         guard tree > head.seq else { return }
         throw StoreError("the hub's recovered tree holds \(node)'s events up to seq \(tree), but this store only up to \(head.seq): restore them first (`courtsync hub recover --dir HUB --mirror DIR --policy-from NODE_DIR`), then append")
+    }
+}
+
+/// Figures asked of a recovered hub that still lacks events its tree holds (protocol §16.13):
+/// refused rather than shown incomplete, since they would be wrong. Typed so that the hub answers
+/// "ask again later" (503) rather than a fault.
+public struct IncompleteAfterRecovery: Error, Sendable, CustomStringConvertible {
+    public let owed: [EventStore.OwedEvents]
+
+    public var description: String {
+        let list = owed.prefix(5).map { "\($0.court) seq \($0.fromSeq)…\($0.toSeq)" }.joined(separator: ", ") + (owed.count > 5 ? ", …" : "")
+        return "the hub was recovered from a mirror and still lacks events its tree holds (\(list)): figures now would be incomplete; wait until those courts' nodes sync (`courtsync hub status` shows who owes what; 410800's own with `hub recover --policy-from`)"
     }
 }

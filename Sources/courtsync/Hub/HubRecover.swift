@@ -24,7 +24,7 @@ struct HubRecover: ParsableCommand {
             print("the hub's tree already holds the mirror's \(r.size) entries: nothing to rebuild")
         } else {
             let witnessed = r.witnessedSize.map { "; the witnessed checkpoint of size \($0) and its cosignatures kept" } ?? ""
-            print("recovered the tree from \(r.heldSize) to \(r.size) entries (root of the mirror's checkpoint): \(r.restoredKeyLogRecords) key-log records restored in full, \(r.restoredEvents) events expected back from their courts\(witnessed)")
+            print("recovered the tree from \(r.heldSize) to \(r.size) entries (root of the mirror's checkpoint): key-log records restored in full: \(r.restoredKeyLogRecords); events expected back from their courts: \(r.restoredEvents)\(witnessed)")
         }
         if policyFrom != nil { print("restored \(r.restoredPolicyEvents) of 410800's own events from \(policyFrom!)") }
         if r.owed.isEmpty {
