@@ -1511,6 +1511,7 @@ REFUSALS = {
     "request-timeout": (408, (), ()),
     "gap": (409, ("cursor",), ()),
     "fork": (409, ("cursor",), ("seq", "held")),
+    "not-expected": (409, ("seq", "expected"), ()),
     "too-large": (413, (), ("limit",)),
     "invalid": (422, ("seq",), ()),
     "busy": (503, (), ("retry_after",)),
@@ -1541,9 +1542,33 @@ def refusal_error(status: int, body: Any) -> Optional[str]:
     for name in ("cursor", "seq", "line", "limit", "retry_after"):
         if name in body and not (is_int(body[name]) and body[name] >= 0):
             return f"member {_q(name)} must be a non-negative integer"
-    if "held" in body and not (isinstance(body["held"], str) and len(body["held"]) == 64 and all(c in "0123456789abcdef" for c in body["held"])):
-        return "member \"held\" must be 64 lowercase hex digits"
+    for name in ("held", "expected"):
+        if name in body and not (isinstance(body[name], str) and len(body[name]) == 64 and all(c in "0123456789abcdef" for c in body[name])):
+            return f"member {_q(name)} must be 64 lowercase hex digits"
     return None
+
+
+def owed_events(tree_entries: list, held_heads: dict) -> dict:
+    """After a recovery (section 16.13): court -> (from_seq, to_seq) it owes, i.e. the seqs after the
+    store's head of that court (held_heads, court -> seq) up to its largest seq in the tree."""
+    tree_heads = {}
+    for entry in tree_entries:
+        if entry[:1] == b"\x01":
+            court, seq = entry[1:7].decode("ascii"), _struct.unpack(">Q", entry[7:15])[0]
+            tree_heads[court] = max(tree_heads.get(court, 0), seq)
+    return {c: (held_heads.get(c, 0) + 1, t) for c, t in sorted(tree_heads.items()) if t > held_heads.get(c, 0)}
+
+
+def expected_entry_answer(tree_entries: list, held_heads: dict, court: str, seq: int, event_hash_hex: str) -> str:
+    """The expected-entry rule (section 16.13) for a pushed event (court, seq, hash) beyond the hub's
+    head: "same-leaf" (an owed seq whose entry has this hash: stored, no new leaf), "not-expected"
+    (an owed seq whose entry names another hash: 409, nothing stored) or "new-leaf" (beyond the tree)."""
+    lo_hi = owed_events(tree_entries, held_heads).get(court)
+    if lo_hi is None or not (lo_hi[0] <= seq <= lo_hi[1]):
+        return "new-leaf"
+    mine = tlog_entry(court, seq, event_hash_hex)
+    held = next(e for e in tree_entries if e[:15] == mine[:15])
+    return "same-leaf" if held == mine else "not-expected"
 
 
 def first_bad_signature(public_key: Ed25519PublicKey, envelopes: list, window: int = 256) -> tuple:

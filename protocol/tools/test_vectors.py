@@ -8,6 +8,7 @@ Plain Python (python3 protocol/tools/test_vectors.py) or pytest. The last line p
 from __future__ import annotations
 
 import hashlib
+import struct as _struct
 import json
 import subprocess
 import sys
@@ -450,6 +451,16 @@ def test_mirror_check():
     other = cp.note_verifier_key(ck["origin"], bytes(32))
     expect_error(lambda: cp.mirror_check(files.get, other), "no signature")
     expect_error(lambda: cp.mirror_check(files.get, ck["verifier_key"], held=(6, leaves[0])), "does not extend")
+    # The expected-entry rule after a recovery: the hub holds 410802 up to seq 1 of the 3 the tree holds.
+    by = {(e["court"], e["seq"]): e["event_hash"] for e in doc["entries"]}
+    court = next(c for c, s in by if s == 3 and (c, 2) in by and (c, 1) in by)
+    seqs = [s for c, s in by if c == court]
+    tree = [e for e in entries if e[1:7].decode() != court or _struct.unpack(">Q", e[7:15])[0] <= 3]
+    assert cp.owed_events(tree, {court: 1})[court] == (2, 3)
+    assert cp.expected_entry_answer(tree, {court: 1}, court, 2, by[(court, 2)]) == "same-leaf"
+    assert cp.expected_entry_answer(tree, {court: 1}, court, 2, "00" * 32) == "not-expected"
+    assert cp.expected_entry_answer(tree, {court: 3}, court, 4, "00" * 32) == "new-leaf"
+    assert max(seqs) >= 3
     assert len(cp.mirror_tiles(70000)) == 274 + 274 + 2 + 1  # 273 full + 1 partial bundles and level-0 tiles; 2 at level 1; 1 at level 2
 
 
@@ -599,6 +610,9 @@ def test_refusal_bodies_and_push_rules():
     assert cp.refusal_error(409, {"error": "gap: …", "reason": "gap", "cursor": 2000}) is None
     assert cp.refusal_error(409, {"error": "fork", "reason": "fork", "cursor": 7, "seq": 8, "held": "ab" * 32}) is None
     assert cp.refusal_error(422, {"error": "bad signature", "reason": "invalid", "seq": 3}) is None
+    assert cp.refusal_error(409, {"error": "not the tree's", "reason": "not-expected", "seq": 4, "expected": "cd" * 32}) is None
+    assert "requires member" in cp.refusal_error(409, {"error": "x", "reason": "not-expected", "seq": 4})
+    assert "64 lowercase hex" in cp.refusal_error(409, {"error": "x", "reason": "not-expected", "seq": 4, "expected": "CD" * 32})
     assert cp.refusal_error(503, {"error": "busy", "reason": "busy", "retry_after": 5}) is None
     assert "requires member" in cp.refusal_error(409, {"error": "gap", "reason": "gap"})
     assert "requires member" in cp.refusal_error(422, {"error": "x", "reason": "invalid"})
