@@ -3,6 +3,7 @@ import Dashboard
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NodeStore
 import NIOCore
 import QueryViews
 import ServiceLifecycle
@@ -120,6 +121,9 @@ extension HubServer {
         } catch let e as DashboardError {
             metrics.refused("dashboard-\(e.status)")
             return Self.html(Dashboard.errorPage(e, viewer: viewer), status: HTTPResponse.Status(code: e.status))
+        } catch let e as IncompleteAfterRecovery {
+            // A recovered hub still lacks events its tree holds (protocol §16.13): no figures yet.
+            return Self.html(Dashboard.errorPage(DashboardError(503, "数据尚不完整：\(e.description)"), viewer: viewer), status: .serviceUnavailable)
         }
     }
 

@@ -35,8 +35,9 @@ extension TileMirror {
         }
         var fetched: [Tile: [UInt8]] = [:]
         for tile in Self.tiles(size: new.size) {
-            // A full tile never changes; one already mirrored was verified when it was written.
-            if tile.width == TilePath.width, read(tile.path) != nil { continue }
+            // A tile's path names its width, so what it holds never changes (a partial tile of
+            // width W holds the first W hashes for good); one mirrored was verified when written.
+            if read(tile.path) != nil { continue }
             guard let bytes = try await fetch(tile.path) else {
                 throw TransparencyError("the hub did not serve \(tile.path), which its checkpoint of size \(new.size) needs: try again later")
             }

@@ -50,6 +50,8 @@ struct TileMirrorTests {
         // 600 = 2·256 + 88: the first full tile and bundle are kept; the second full ones, the
         // partial ones of 88 and the level-1 partial tile of 2 hashes are new: 5 fetches.
         #expect(second.previousSize == 300 && second.size == 600 && second.fetched == 5 && second.witnessedSize == 300)
+        let again = try await mirror.update(to: large.checkpoint, verifier: Self.signer.verifier) { large.fetch($0) }
+        #expect(again.previousSize == 600 && again.fetched == 0, "a tile's path names its width: nothing held is fetched again")
         #expect(try mirror.entries(size: 600) == large.entries)
         #expect(mirror.checkpointNote == large.checkpoint && mirror.witnessedNote == small.checkpoint)
     }

@@ -36,7 +36,7 @@ struct AuditMirror: AsyncParsableCommand {
         let update: TileMirror.Update
         do { update = try result.get() } catch let e as TransparencyError { try fail(e.description) }
         try mirror.write(Array((verifier.encoded + "\n").utf8), to: Self.keyFile)
-        let from = update.previousSize.map { "from \($0) " } ?? ""
+        let from = update.previousSize.map { $0 == update.size ? "(already) " : "from \($0) " } ?? ""
         let witnessedText = update.witnessedSize.map { "witnessed checkpoint of size \($0) (quorum \(quorum)) kept" } ?? "no witnessed checkpoint (quorum \(quorum)) yet"
         print("ok: mirrored \(verifier.name) \(from)to \(update.size) entries (\(update.fetched) tiles fetched, every tile verified against the signed root); \(witnessedText); \(out) can be served as static files")
     }
