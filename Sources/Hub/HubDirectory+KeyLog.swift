@@ -99,6 +99,9 @@ extension HubDirectory {
     public func rotate(requestJSON: JSONValue, now: Date = Date()) throws -> (bundle: EnrollmentBundle, registryEntry: JSONValue) {
         let rotation = try RotationRequest(json: requestJSON)
         let court = try node.plan.court(rotation.court)
+        guard court.code != PolicyAuthority.intermediateCourt else {
+            throw StoreError("410800 is the hub itself: rotate its key with `courtsync hub rotate-key`")
+        }
         let log = try keyLog()
         let record = KeyLogRecord.make(n: log.count + 1, action: .rotate, court: court.code, courtName: court.name,
                                        publicKey: rotation.request.nodePublicKey.hex, at: Self.isoTime(now),

@@ -90,14 +90,14 @@ extension NodeSyncer {
 
     /// Asks the hub for a receipt of what it holds of this log beyond the last receipt kept
     /// (a sync killed after the hub committed), verifies it and keeps it.
-    func recoverReceipts(cursor: Int64, hubHead: String, verifier: NoteVerifier, progress: @Sendable (String) -> Void) async throws {
+    func recoverReceipts(cursor: Int64, hubHead: String, verifier: NoteVerifier, keys: [CourtKey], progress: @Sendable (String) -> Void) async throws {
         let own = node.court.code
         let receipted = lastReceiptedSeq()
         // A log that diverged from the hub's gets no receipt: the push that follows raises the fork.
         guard cursor > receipted, let event = try node.store.events(of: own, from: cursor, limit: 1).first, event.hash.hex == hubHead else { return }
         let reply = try await client.get(ApiPaths.path(ApiPaths.receipt, court: own), query: ["from": "\(receipted + 1)", "to": "\(cursor)"])
         guard reply.status == 200, let json = reply.json, let receipt = try? PushReceipt(json: json),
-              receipt.document.isSigned(by: bundle.intermediatePublicKey), receipt.court == own, receipt.toSeq == cursor,
+              Self.isSignedByIntermediateCourt(receipt, keys: keys), receipt.court == own, receipt.toSeq == cursor,
               receipt.fromSeq == receipted + 1, receipt.headHash == event.hash.hex else {
             throw SyncError("the hub gave no valid receipt for seq \(receipted + 1)…\(cursor), which it holds (\(reply.status)): \(reply.error)", transient: reply.transient)
         }

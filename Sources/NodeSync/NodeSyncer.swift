@@ -37,10 +37,13 @@ public struct NodeSyncer: Sendable {
         report.localSeq = head.seq
         // Before anything is sent: the hub's log must extend the checkpoint this node saw last.
         let treeVerifier = try checkpointVerifier
+        // 410800's keys: the bundle's, and any rotation of it the key log in the tree shows.
+        var intermediateKeys = [CourtKey(key: bundle.intermediatePublicKey)]
         if let treeVerifier {
             _ = try await checkHubLog(verifier: treeVerifier)
+            intermediateKeys = try await self.intermediateKeys(verifier: treeVerifier)
             if cursor <= head.seq, let hubHead = cursorReply.json?["head"]?.stringValue {
-                try await recoverReceipts(cursor: cursor, hubHead: hubHead, verifier: treeVerifier, progress: progress)
+                try await recoverReceipts(cursor: cursor, hubHead: hubHead, verifier: treeVerifier, keys: intermediateKeys, progress: progress)
             }
         }
         // What the hub holds must be a prefix of this log; anything else is a fork.
@@ -62,7 +65,7 @@ public struct NodeSyncer: Sendable {
                                               headers: [ApiPaths.nodeHeadHeader: "\(head.seq)"])
             switch reply.status {
             case 200:
-                guard let json = reply.json, let receipt = try? PushReceipt(json: json), receipt.document.isSigned(by: bundle.intermediatePublicKey),
+                guard let json = reply.json, let receipt = try? PushReceipt(json: json), Self.isSignedByIntermediateCourt(receipt, keys: intermediateKeys),
                       receipt.toSeq == last.seq, receipt.headHash == last.hash.hex else {
                     throw SyncError("the hub's receipt for seq \(cursor + 1)…\(last.seq) is not signed by the intermediate court's key or does not match: stop and report this to 技术处", transient: false)
                 }
@@ -102,7 +105,10 @@ public struct NodeSyncer: Sendable {
             if lines.isEmpty { break }
             var events: [SignedEvent] = []
             for line in lines { events.append(try SignedEvent(parsing: line)) }
-            var verifier = LogVerifier(node: ic, publicKey: bundle.intermediatePublicKey, after: local)
+            // Under 410800's key history, from the key that signed the last policy event held.
+            let held = local.seq > 0 ? try node.store.events(of: ic, from: local.seq, limit: 1).first : nil
+            let from = held.flatMap { LogVerifier.signer(of: $0, in: intermediateKeys) } ?? 0
+            var verifier = LogVerifier(node: ic, history: Array(intermediateKeys[from...]), after: local)
             do { try verifier.verify(events) } catch {
                 throw SyncError("the intermediate court's log from the hub does not verify (\(error.description)): nothing stored; report this to 技术处", transient: false)
             }

@@ -171,7 +171,9 @@ public struct KeyLog: Sendable {
         guard record.document.isSigned(by: authority) else {
             throw EventError("key-log record \(record.n) is not countersigned by 410800's key (\(authority.fingerprint)): it was forged or altered")
         }
-        guard record.court != Self.hubCourt else { throw EventError("410800 is enrolled once, by the first key-log record") }
+        guard record.court != Self.hubCourt || record.action == .rotate else {
+            throw EventError("410800 is enrolled once, by the first key-log record; its key changes only by a rotation signed by its old key (`courtsync hub rotate-key`)")
+        }
         let current = courts[record.court]
         switch record.action {
         case .enroll:
@@ -197,6 +199,8 @@ public struct KeyLog: Sendable {
                 throw EventError("key-log record \(record.n): the rotation request does not name this court, old key and new key")
             }
             retired[old] = "rotated out of \(record.court)"
+            // 410800's own rotation, signed by its old key: the new key countersigns every later record.
+            if record.court == Self.hubCourt { self.authority = key }
         case .revoke:
             guard let current, current.active, current.publicKey == record.publicKey else {
                 throw EventError("court \(record.court) has no active key \(key.fingerprint) to revoke")

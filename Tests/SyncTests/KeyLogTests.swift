@@ -30,6 +30,63 @@ import Testing
             #expect(throws: (any Error).self, "\(case_["name"]?.stringValue ?? "")") { try attempt.apply(record) }
             #expect(attempt.registry == registry, "a refused record changes nothing")
         }
+        // 410800 rotates its own key (record 6, signed by the old key); record 7 is countersigned by the new one.
+        guard case .array(let hubRecords)? = doc["hub_rotation"]?["records"], case .array(let hubInvalid)? = doc["hub_rotation"]?["invalid"] else {
+            Issue.record("keylog.json lacks hub_rotation")
+            return
+        }
+        var rotated = log
+        for r in hubRecords { try rotated.apply(try KeyLogRecord(json: try #require(r["record"]))) }
+        #expect(rotated.registry == doc["hub_rotation"]?["registry"]?.objectValue)
+        #expect(rotated.authority?.hex == rotated.courts["410800"]?.publicKey && rotated.authority?.hex != log.authority?.hex)
+        for case_ in hubInvalid {
+            var attempt = log
+            if case_["after_rotation"] == .bool(true) { try attempt.apply(try KeyLogRecord(json: try #require(hubRecords.first?["record"]))) }
+            #expect(throws: (any Error).self, "\(case_["name"]?.stringValue ?? "")") { try attempt.apply(try KeyLogRecord(json: try #require(case_["record"]))) }
+        }
+    }
+
+    /// 410800 rotates its own event key (protocol §16.10): the record is signed by the old key;
+    /// nodes learn the new key from the key log in the tree and take policy events and receipts
+    /// signed by it; a node enrolled after the rotation (its bundle names the new key) reads the
+    /// whole policy log; auditors' registries show both keys; the checkpoint key is unchanged.
+    @Test func theIntermediateCourtRotatesItsOwnKeyAndNodesFollowTheKeyLog() throws {
+        var h = try SyncHarness(); defer { h.remove() }
+        try h.startHub()
+        let jf = try h.enrolledNode("410802")
+        try h.record(jf, court: "410802", count: 2, online: 2)
+        #expect(try h.run(["node", "sync", "--dir", jf]).status == 0)
+        h.stopHub()
+        let before = try h.run(["hub", "status", "--dir", h.hub, "--format", "json"]).stdout
+        let rotated = try h.run(["hub", "rotate-key", "--dir", h.hub])
+        #expect(rotated.status == 0 && rotated.stdout.contains("rotated 410800's event key"), "\(rotated.output)")
+        let after = try h.run(["hub", "status", "--dir", h.hub, "--format", "json"]).stdout
+        func field(_ json: String, _ name: String) throws -> String? {
+            (try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?[name] as? String
+        }
+        #expect(try field(before, "checkpoint_verifier_key") == field(after, "checkpoint_verifier_key"), "the checkpoint key stays")
+        #expect(try field(before, "public_key") != field(after, "public_key"))
+        let set = try h.run(["node", "append", "--dir", h.hub, "--type", "threshold.set", "indicator=online-filing", "per_10k=9000",
+                             "effective=2022-09-01", "document=焦中法〔2022〕99号", "--at", "2022-09-20T09:00:00+08:00"])
+        #expect(set.status == 0, "\(set.output)")
+        try h.startHub()
+        try h.record(jf, court: "410802", count: 1, online: 1, from: 3)
+        let sync = try h.run(["node", "sync", "--dir", jf])
+        #expect(sync.status == 0 && sync.stdout.contains("(1 new)"), "receipts and the policy event signed by the new key are taken: \(sync.output)")
+        let receipts = try h.run(["audit", "receipts", "--dir", jf])
+        #expect(receipts.status == 0, "\(receipts.output)")
+        let zz = try h.enrolledNode("410803")
+        let fresh = try h.run(["node", "sync", "--dir", zz])
+        #expect(fresh.status == 0 && fresh.stdout.contains("policy log at seq 2"), "a node enrolled after the rotation reads the old key's events too: \(fresh.output)")
+        let keys = try h.run(["audit", "keys", "--hub", h.hub, "--out", h.path("registry")])
+        #expect(keys.status == 0, "\(keys.output)")
+        let registry = try String(contentsOfFile: h.path("registry/410800.json"), encoding: .utf8)
+        #expect(registry.contains(#""status":"rotated""#) && registry.contains(#""status":"active""#), "\(registry)")
+        let verify = try h.run(["audit", "verify", "--dir", h.hub, "--court", "410800"])
+        #expect(verify.status == 0, "410800's log verifies under its key history: \(verify.output)")
+        // The old key is retired: a second rotation goes from the new key.
+        h.stopHub()
+        #expect(try h.run(["hub", "rotate-key", "--dir", h.hub]).status == 0)
     }
 
     @Test func aSilentKeySwapIsRefusedAndTheKeyLogShowsOnlyTheRealKey() throws {

@@ -1332,8 +1332,8 @@ class KeyLog:
         if not document_signed_by(record, KEY_LOG_DOMAIN, self.authority):
             return f"record {b['n']} is not countersigned by 410800's key"
         current = self.courts.get(court)
-        if court == HUB_COURT:
-            return "410800 is enrolled once, by the first record"
+        if court == HUB_COURT and action != "rotate":
+            return "410800 is enrolled once, by the first record; its key changes only by a rotation signed by its old key"
         if action == "enroll":
             if current and current["status"] == "active":
                 return f"court {court} is already enrolled with key {fingerprint(current['public_key'])}: a new key needs a rotation signed by the old key, or a revocation first"
@@ -1359,6 +1359,9 @@ class KeyLog:
             if err := enroll_request_error(rb.get("request"), court, key):
                 return err
             self.retired[old] = f"rotated out of {court}"
+            if court == HUB_COURT:
+                # 410800's own rotation, signed by its old key: the new key signs every later record.
+                self.authority = key
         elif action == "revoke":
             if not current or current["status"] != "active" or current["public_key"] != key:
                 return f"court {court} has no active key {key[:16]}… to revoke"

@@ -534,6 +534,7 @@ def build_tlog() -> dict:
 
 
 SEED_410802_NEW = bytes(range(0x80, 0xA0)).hex()  # 808182…9f: 410802's key after its rotation
+SEED_410800_NEW = bytes(range(0xC0, 0xE0)).hex()  # c0c1c2…df: 410800's event key after its own rotation
 KEYLOG_AT = "2022-08-01T01:30:00Z"
 
 
@@ -629,6 +630,53 @@ def build_keylog() -> dict:
         "registry": registry,
         "invalid": bad,
         "logs": keyed_logs(registry),
+        "hub_rotation": build_hub_rotation(log, records),
+    }
+
+
+def build_hub_rotation(log, records) -> dict:
+    """410800 rotates its own event key (record 6, signed by the old key); record 7 is signed by the new one."""
+    import copy
+    log = copy.deepcopy(log)
+    k800, k800b = cp.public_key_hex(SEED_410800), cp.public_key_hex(SEED_410800_NEW)
+    r800b = enroll_request(SEED_410800_NEW, "410800", "焦作市中级人民法院", 1009)
+    rotation = cp.sign_document(SEED_410800, cp.ROTATE_REQUEST_DOMAIN, {
+        "format": "courtsync-rotate-request/1", "court": "410800", "old_public_key": k800, "new_public_key": k800b,
+        "created_at": KEYLOG_AT, "request": r800b})
+    forged = cp.sign_document(SEED_410800_NEW, cp.ROTATE_REQUEST_DOMAIN, dict(rotation["body"]))
+    seed804 = bytes(range(0xE0, 0x100)).hex()
+    k804 = cp.public_key_hex(seed804)
+    r804 = enroll_request(seed804, "410804", "马村区人民法院", 1010)
+    rotate6 = keylog_record(SEED_410800, {"n": 6, "action": "rotate", "court": "410800", "court_name": "焦作市中级人民法院",
+                                          "public_key": k800b, "old_public_key": k800, "rotation": rotation})
+    enroll7 = {"n": 7, "action": "enroll", "court": "410804", "court_name": "马村区人民法院", "public_key": k804, "request": r804}
+    cases = [
+        ("410800's rotation not signed by its old key", "not signed by the court's old key",
+         keylog_record(SEED_410800, dict(rotate6["body"], rotation=forged)), None),
+        ("410800 enrolled a second time instead of rotating", "changes only by a rotation",
+         keylog_record(SEED_410800, {"n": 6, "action": "enroll", "court": "410800", "court_name": "焦作市中级人民法院",
+                                     "public_key": k800b, "request": r800b}), None),
+        ("after the rotation, a record countersigned by 410800's old key", "not countersigned",
+         keylog_record(SEED_410800, enroll7), rotate6),
+    ]
+    invalid = []
+    for name, expect, rec, before in cases:
+        attempt = copy.deepcopy(log)
+        if before is not None:
+            assert attempt.apply(before) is None
+        err = attempt.apply(rec)
+        assert err is not None and expect in err, (name, err)
+        invalid.append({"name": name, "error_contains": expect, "after_rotation": before is not None, "record": rec})
+    added = [rotate6, keylog_record(SEED_410800_NEW, enroll7)]
+    for r in added:
+        assert log.apply(r) is None, (r["body"]["n"], log.apply(r))
+    return {
+        "about": "Section 16.10: 410800 rotates its own event key. Appended after `records`, record 6 (signed by the old key, "
+                 "with the rotation request it signed) makes the new key the authority: record 7 is countersigned by it. "
+                 "Each `invalid` record, appended after `records` (and after record 6 when `after_rotation`), is refused.",
+        "records": [{"record": r, "entry": cp.keylog_entry(r).hex()} for r in added],
+        "registry": log.registry(),
+        "invalid": invalid,
     }
 
 

@@ -517,6 +517,23 @@ def test_keylog_replay_and_refusals():
     fresh = cp.KeyLog()
     assert fresh.apply(doc["records"][0]["record"]) is None
     assert "not countersigned" in fresh.apply(altered)  # a hand-edited key breaks 410800's countersignature
+    # 410800 rotates its own key: the new key is the authority from then on.
+    hub = doc["hub_rotation"]
+    import copy
+    for case in hub["invalid"]:
+        attempt = cp.KeyLog()
+        for r in doc["records"]:
+            assert attempt.apply(r["record"]) is None
+        if case["after_rotation"]:
+            assert attempt.apply(hub["records"][0]["record"]) is None
+        err = attempt.apply(case["record"])
+        assert err is not None and case["error_contains"] in err, (case["name"], err)
+    rotated = copy.deepcopy(log)
+    for r in hub["records"]:
+        assert bytes.fromhex(r["entry"]) == cp.keylog_entry(r["record"])
+        assert rotated.apply(r["record"]) is None, r["record"]["body"]["n"]
+    assert rotated.registry() == hub["registry"]
+    assert [k["status"] for k in hub["registry"]["410800"]["keys"]] == ["rotated", "active"]
 
 
 

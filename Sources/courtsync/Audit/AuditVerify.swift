@@ -60,6 +60,14 @@ struct AuditVerify: ParsableCommand {
             keySource = "--public-key"
         } else if code == node.court.code {
             key = node.key.publicKey
+            // A hub whose own key was rotated (`hub rotate-key`): 410800's log under its key history.
+            if FileManager.default.fileExists(atPath: "\(path)/hub.json") {
+                let keys = try HubDirectory.open(at: path).keyLog().courtKeys(of: code)
+                if keys.count > 1 {
+                    history = keys
+                    keySource = "the \(keys.count) keys of 410800's history in this hub's key log, the last"
+                }
+            }
         } else if let enrolled = try node.store.enrolledNodes().first(where: { $0.court == code }) {
             key = try NodePublicKey(hex: enrolled.publicKey)
             keySource = "the key this hub enrolled for \(code)"

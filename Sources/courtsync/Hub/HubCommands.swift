@@ -15,7 +15,7 @@ struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub",
         abstract: "汇总节点（中院技术处）：本院节点、CA、接入登记与 HTTPS 服务 (the hub: its node, CA, registry, HTTPS server and dashboard).",
-        subcommands: [HubInit.self, HubEnroll.self, HubRotate.self, HubRevoke.self, HubAuditorCommand.self, HubWitnessCommand.self, HubStatus.self, HubRecover.self, HubServe.self])
+        subcommands: [HubInit.self, HubEnroll.self, HubRotate.self, HubRotateKey.self, HubRevoke.self, HubAuditorCommand.self, HubWitnessCommand.self, HubStatus.self, HubRecover.self, HubServe.self])
 }
 
 struct HubOptions: ParsableArguments {
@@ -133,6 +133,20 @@ struct HubRotate: ParsableCommand {
         let path = try EnrollmentFiles.write(bundle.json, to: out, default: "\(bundle.court).bundle.json")
         if let registry { try hubDir.writeRegistry(to: registry) }
         print("rotated \(bundle.court) to key fingerprint \(entry["fingerprint"]?.stringValue ?? ""); the old key is retired for good; bundle written to \(path) (carry it to the court: `courtsync node join`)")
+    }
+}
+
+struct HubRotateKey: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate-key",
+        abstract: "更换本院事件密钥 rotate-key — Give 410800 a new event key: a key-log record signed by the old key; the new key signs policy events, receipts and key-log records from then on (nodes learn it from the key log at their next sync). The checkpoint key does not change. Stop `hub serve` first.")
+    @OptionGroup var hub: HubOptions
+
+    func run() throws {
+        let hubDir = try HubDirectory.open(at: hub.dir)
+        let r = try hubDir.rotateOwnKey()
+        let what = r.record.map { "key-log record \($0.n), signed by the old key" } ?? "the key log already held the rotation; the key files are now swapped"
+        print("rotated 410800's event key from \(r.old.fingerprint) to \(r.new.fingerprint) (\(what)); the old key is kept as node.retired-\(r.old.fingerprint).key and is never admitted again; the checkpoint key is unchanged")
     }
 }
 
