@@ -46,6 +46,14 @@ extension HubDirectory {
         if let differs = held.indices.first(where: { held[$0] != tree.entries[$0] }) {
             throw StoreError("the hub's tree differs from the mirror's at entry \(differs): the restored hub is not a prefix of the log its witnesses cosigned (a split view); nothing was changed; report it to the auditors")
         }
+        // And as any verifier would see it: the hub's own latest checkpoint is consistent with
+        // the mirror's (RFC 9162 proof from the mirror's tree).
+        if let latest = try store.latestCheckpoint(), let own = try? verifier.verifyCheckpoint(latest.checkpoint), own.size == heldSize, heldSize > 0 {
+            let proof = try MerkleTree.consistencyProof(old: heldSize, new: checkpoint.size, node: tree.node)
+            guard MerkleTree.verifyConsistency(old: heldSize, new: checkpoint.size, oldRoot: own.root, newRoot: checkpoint.root, proof: proof) else {
+                throw StoreError("the hub's own checkpoint of size \(heldSize) is not consistent with the mirror's of size \(checkpoint.size): a split view or a damaged tree; nothing was changed; report it to the auditors")
+            }
+        }
         var restoredEvents = 0, restoredRecords = 0
         var witnessedSize: Int64?
         if heldSize < checkpoint.size {
@@ -164,7 +172,13 @@ extension HubDirectory {
         guard wanted.first?.seq == owed.fromSeq else {
             throw StoreError("the copy of 410800's log given does not hold seq \(owed.fromSeq)…\(owed.toSeq), which the recovered tree expects: give a node directory that pulled them (its policy log) or a fuller export")
         }
-        var verifier = LogVerifier(node: ic, publicKey: node.key.publicKey, after: head)
+        // Under 410800's key history (a rotation of its own key may be among the restored records),
+        // from the key that signed the last event the hub holds.
+        var history = try keyLog().courtKeys(of: ic)
+        if history.isEmpty { history = [CourtKey(key: node.key.publicKey)] }
+        let last = head.seq > 0 ? try store.events(of: ic, from: head.seq, limit: 1).first : nil
+        let from = last.flatMap { LogVerifier.signer(of: $0, in: history) } ?? 0
+        var verifier = LogVerifier(node: ic, history: Array(history[from...]), after: head)
         do { try verifier.verify(wanted) } catch {
             throw StoreError("the copy of 410800's log given does not verify under 410800's key (\(error.description)): nothing was stored")
         }

@@ -83,8 +83,15 @@ extension NodeSyncer {
         }
     }
 
-    /// Whether a receipt is signed by one of 410800's keys (a key rotated out was not compromised).
+    /// Whether a receipt is signed by one of 410800's keys that was never revoked: a receipt kept
+    /// from before a rotation of 410800's key (what `audit receipts` checks).
     public static func isSignedByIntermediateCourt(_ receipt: PushReceipt, keys: [CourtKey]) -> Bool {
         keys.contains { $0.revokedFor == nil && receipt.document.isSigned(by: $0.key) }
+    }
+
+    /// Whether a receipt the hub gives now is signed by 410800's current key (the last of its
+    /// history): a key rotated out signs nothing new.
+    static func isSignedNow(_ receipt: PushReceipt, keys: [CourtKey]) -> Bool {
+        keys.last.map { receipt.document.isSigned(by: $0.key) } ?? false
     }
 }

@@ -97,7 +97,7 @@ extension NodeSyncer {
         guard cursor > receipted, let event = try node.store.events(of: own, from: cursor, limit: 1).first, event.hash.hex == hubHead else { return }
         let reply = try await client.get(ApiPaths.path(ApiPaths.receipt, court: own), query: ["from": "\(receipted + 1)", "to": "\(cursor)"])
         guard reply.status == 200, let json = reply.json, let receipt = try? PushReceipt(json: json),
-              Self.isSignedByIntermediateCourt(receipt, keys: keys), receipt.court == own, receipt.toSeq == cursor,
+              Self.isSignedNow(receipt, keys: keys), receipt.court == own, receipt.toSeq == cursor,
               receipt.fromSeq == receipted + 1, receipt.headHash == event.hash.hex else {
             throw SyncError("the hub gave no valid receipt for seq \(receipted + 1)…\(cursor), which it holds (\(reply.status)): \(reply.error)", transient: reply.transient)
         }

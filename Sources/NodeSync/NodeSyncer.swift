@@ -65,7 +65,7 @@ public struct NodeSyncer: Sendable {
                                               headers: [ApiPaths.nodeHeadHeader: "\(head.seq)"])
             switch reply.status {
             case 200:
-                guard let json = reply.json, let receipt = try? PushReceipt(json: json), Self.isSignedByIntermediateCourt(receipt, keys: intermediateKeys),
+                guard let json = reply.json, let receipt = try? PushReceipt(json: json), Self.isSignedNow(receipt, keys: intermediateKeys),
                       receipt.toSeq == last.seq, receipt.headHash == last.hash.hex else {
                     throw SyncError("the hub's receipt for seq \(cursor + 1)…\(last.seq) is not signed by the intermediate court's key or does not match: stop and report this to 技术处", transient: false)
                 }
