@@ -155,6 +155,15 @@ extension EventStore {
         }
     }
 
+    /// The keys the key log in this store admitted for `court` (enrollments and rotations), in
+    /// order: at a hub, 410800's own key history. Empty in a court's store, which holds no key log.
+    public func keysAdmitted(court: String) throws -> [NodePublicKey] {
+        try read { db in
+            try String.fetchAll(db, sql: "SELECT public_key FROM keylog WHERE court = ? AND action IN ('enroll', 'rotate') ORDER BY n", arguments: [court])
+                .compactMap { try? NodePublicKey(hex: $0) }
+        }
+    }
+
     /// The refusal of an own append while the tree expects events of `node` the store lacks: a
     /// new event there would be a second history at a seq the witnesses already cosigned.
     static func refuseAppendWhileOwed(_ db: Database, node: String, head: LogHead) throws {

@@ -69,6 +69,9 @@ import Testing
         let set = try h.run(["node", "append", "--dir", h.hub, "--type", "threshold.set", "indicator=online-filing", "per_10k=9000",
                              "effective=2022-09-01", "document=焦中法〔2022〕99号", "--at", "2022-09-20T09:00:00+08:00"])
         #expect(set.status == 0, "\(set.output)")
+        // The backup the README asks for right after the rotation verifies 410800's log under its key history.
+        let backup = try h.run(["node", "backup", "--dir", h.hub, "--out", h.path("hub.courtsync-backup")])
+        #expect(backup.status == 0, "\(backup.output)")
         try h.startHub()
         try h.record(jf, court: "410802", count: 1, online: 1, from: 3)
         let sync = try h.run(["node", "sync", "--dir", jf])
