@@ -14,7 +14,7 @@ extension HubStatus {
         print("  checkpoint verifier key  \(try hubDir.checkpointVerifierKey)")
         print("  latest checkpoint root   \(note.split(separator: "\n").dropFirst(2).first ?? "")")
         print("  key log                  \(try hubDir.keyLog().count) records (protocol §16.10; `courtsync audit keys` checks them)")
-        for w in try hubDir.store.witnesses() {
+        for w in try hubDir.log.witnesses() {
             print("  witness                  \(w.name) at \(w.url), last cosigned size \(w.size)")
         }
     }
