@@ -30,8 +30,9 @@ struct PostgresReplicaTests {
             let file = h.path("batch-\(start).jsonl")
             try (lines[start..<start + 50].joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
             let answers = Locked<[Int]>([])
+            let harness = h, main = h.port
             DispatchQueue.concurrentPerform(iterations: 2) { i in
-                let status = (try? h.curl("/v1/nodes/410803/events", node: zz, method: "POST", bodyFile: file, port: i == 0 ? h.port : port2).0) ?? 0
+                let status = (try? harness.curl("/v1/nodes/410803/events", node: zz, method: "POST", bodyFile: file, port: i == 0 ? main : port2).0) ?? 0
                 answers.update { $0.append(status) }
             }
             #expect(answers.value == [200, 200], "batch from \(start + 1): \(answers.value)")

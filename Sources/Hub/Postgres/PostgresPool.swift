@@ -51,7 +51,7 @@ final class PostgresPool: @unchecked Sendable {
             idle.append(connection)
             return true
         }
-        if !keepIt { _ = connection.close() }
+        if !keepIt { let closing: EventLoopFuture<Void> = connection.close(); closing.whenComplete { _ in } }
     }
 
     func closeAll() {
@@ -60,7 +60,7 @@ final class PostgresPool: @unchecked Sendable {
             defer { idle = [] }
             return idle
         }
-        for c in all { try? c.close().wait() }
+        for c in all { let closing: EventLoopFuture<Void> = c.close(); try? closing.wait() }
     }
 
     /// Runs `body` on one connection outside a transaction (each statement commits alone).
