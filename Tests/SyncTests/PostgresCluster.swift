@@ -45,6 +45,7 @@ enum PostgresCluster {
         if let url = ProcessInfo.processInfo.environment["COURTSYNC_TEST_POSTGRES_URL"], !url.isEmpty {
             return .success(url.hasSuffix("/") ? String(url.dropLast()) : url)
         }
+        stopClustersOfDeadRuns()
         guard let bin = binDir else {
             return .failure(ClusterError(description: "PostgreSQL is not installed: apt-get install postgresql (or set COURTSYNC_TEST_POSTGRES_URL to a server the tests may create databases on)"))
         }
@@ -61,9 +62,20 @@ enum PostgresCluster {
             guard initdb.status == 0 else { return .failure(ClusterError(description: "initdb failed: \(initdb.output)")) }
             let port = SyncHarness.freePort()
             let options = "-c listen_addresses=127.0.0.1 -p \(port) -c unix_socket_directories=\(dir) -c fsync=off -c max_connections=200"
-            let started = try pg("pg_ctl", ["-D", "\(dir)/data", "-l", "\(dir)/server.log", "-w", "-t", "60", "-o", options, "start"])
-            guard started.status == 0 else { return .failure(ClusterError(description: "pg_ctl start failed: \(started.output)")) }
-            stopAtExit = { _ = try? pg("pg_ctl", ["-D", "\(dir)/data", "-m", "immediate", "-w", "stop"]); try? FileManager.default.removeItem(atPath: dir) }
+            // pg_ctl leaves the server running as a daemon that inherits this process's descriptors,
+            // among them the one Foundation's Process watches for the child's exit: spawn it
+            // directly and wait for its pid instead.
+            func daemon(_ arguments: [String]) -> Int32 {
+                let tool = ["\(bin)/pg_ctl"] + arguments
+                let argv = asRoot ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + tool : tool
+                return spawnAndWait(argv, output: "\(dir)/pg_ctl.log")
+            }
+            let started = daemon(["-D", "\(dir)/data", "-l", "\(dir)/server.log", "-w", "-t", "60", "-o", options, "start"])
+            guard started == 0 else {
+                let log = (try? String(contentsOfFile: "\(dir)/pg_ctl.log", encoding: .utf8)) ?? ""
+                return .failure(ClusterError(description: "pg_ctl start failed (\(started)): \(log)"))
+            }
+            stopAtExit = { _ = daemon(["-D", "\(dir)/data", "-m", "immediate", "-w", "stop"]); try? FileManager.default.removeItem(atPath: dir) }
             atexit { PostgresCluster.stopAtExit?() }
             return .success("postgres://postgres@127.0.0.1:\(port)")
         } catch {
@@ -72,6 +84,36 @@ enum PostgresCluster {
     }
 
     nonisolated(unsafe) static var stopAtExit: (() -> Void)?
+
+    /// Runs `argv` with its output in `output` and returns its exit status (posix_spawn, waitpid).
+    static func spawnAndWait(_ argv: [String], output: String) -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var pid: pid_t = 0
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { for a in cArgs { free(a) } }
+        guard posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ) == 0 else { return -1 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
+    }
+
+    /// A run killed before its exit handler left its cluster running: stop it (its directory
+    /// names the pid of the run that made it).
+    static func stopClustersOfDeadRuns() {
+        let tmp = FileManager.default.temporaryDirectory.path
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] where name.hasPrefix("courtsync-pg-") {
+            guard let pid = Int32(name.split(separator: "-")[2]), kill(pid, 0) != 0, errno == ESRCH, let bin = binDir else { continue }
+            let dir = "\(tmp)/\(name)"
+            let tool = ["\(bin)/pg_ctl", "-D", "\(dir)/data", "-m", "immediate", "-w", "stop"]
+            _ = spawnAndWait(getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + tool : tool, output: "/dev/null")
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
 
     struct CommandResult {
         let status: Int32

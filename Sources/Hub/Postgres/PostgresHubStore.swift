@@ -67,7 +67,7 @@ public final class PostgresHubStore: Sendable {
                 throw StoreError("the hub's database at \(url.redacted) has schema '\(newer)' from a newer CourtSync: upgrade courtsync on this machine (nothing was changed)")
             }
             for m in Self.migrations where !applied.contains(m.name) {
-                try s.execute(m.sql)
+                try s.script(m.sql)
                 try s.execute("INSERT INTO courtsync_migration (name, applied_at) VALUES ($1, $2)", [.text(m.name), .int(Int64(Date().timeIntervalSince1970))])
             }
         }

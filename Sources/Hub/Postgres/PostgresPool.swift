@@ -149,6 +149,12 @@ struct PostgresSession {
     }
 
     func execute(_ sql: String, _ values: [PostgresValue] = []) throws { try query(sql, values) }
+
+    /// Runs statements separated by `;` one by one (a prepared statement holds one); for the
+    /// migrations, whose text has no `;` inside a literal.
+    func script(_ sql: String) throws {
+        for statement in sql.split(separator: ";") where !statement.allSatisfy(\.isWhitespace) { try execute(String(statement)) }
+    }
 }
 
 extension PostgresRandomAccessRow {
