@@ -67,6 +67,25 @@ struct PostgresReplicaTests {
     }
 }
 
+/// `hub init --database` and `hub serve` from the command line, when the database is not there.
+@Suite("hub init and serve on an unreachable PostgreSQL")
+struct PostgresCommandTests {
+    @Test func anUnreachableDatabaseIsOneLineAndLeavesNothingBehind() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("courtsync-pg-cli-\(UUID().uuidString.prefix(6))").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let url = "postgres://courtsync:s3cret@127.0.0.1:\(SyncHarness.freePort())/courtsync"
+        let r = try PostgresCluster.run(SyncHarness.binary, ["hub", "init", "--dir", "\(root)/hub", "--database", url])
+        #expect(r.status != 0)
+        #expect(r.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1, "\(r.output)")
+        #expect(r.output.contains("cannot reach") && r.output.contains("courtsync:***@") && !r.output.contains("s3cret"), "\(r.output)")
+        #expect(!FileManager.default.fileExists(atPath: "\(root)/hub"))
+        let bad = try PostgresCluster.run(SyncHarness.binary, ["hub", "init", "--dir", "\(root)/hub", "--database", "db.example:5432"])
+        #expect(bad.status != 0 && bad.output.contains("must be a URL like postgres://"), "\(bad.output)")
+        #expect(!FileManager.default.fileExists(atPath: "\(root)/hub"))
+    }
+}
+
 extension SyncHarness {
     /// Another `hub serve` of the same hub directory on `port`, folding into its own `projection`.
     func startReplica(port: Int, projection: String) throws -> Process {
