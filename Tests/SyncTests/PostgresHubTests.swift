@@ -134,6 +134,26 @@ struct PostgresHubTests {
         #expect(try projection.head(of: "410802").seq == 300 && projection.head(of: "410803").seq == 300)
     }
 
+    @Test func aForkIsRefusedAndKeptAsEvidenceInPostgreSQL() throws {
+        let f = try Fixture(count: 10, database: try PostgresCluster.database())
+        defer { f.remove() }
+        let node = f.nodes[0]
+        let ingest = IngestService(hub: f.hub, checkpointSigner: try f.hub.checkpointSigner())
+        _ = try ingest.ingest(court: "410802", body: try f.batches(node, size: 10)[0], nodeHead: nil, receivedAt: 1_664_100_000)
+        // A second event 5, validly signed by 解放区's key after its event 4: a second history.
+        let four = try #require(try node.store.events(of: "410802", from: 4, limit: 1).first)
+        let other = try EventDraft(id: "other-5", type: "case.filed", at: try EventTime(parsing: "2022-09-20T09:00:00+08:00"), dept: nil,
+                                   data: ["case_no": "(2022)豫0802民初999号", "channel": "online"])
+        let forked = node.sealer.seal([other], after: LogHead(seq: 4, hash: four.hash))
+        var body: [UInt8] = []
+        for e in forked { body += e.exportLine; body.append(0x0A) }
+        #expect(throws: HubRefusal.self) { try ingest.ingest(court: "410802", body: body, nodeHead: nil, receivedAt: 1_664_100_100) }
+        let alarms = try f.hub.log.alarms()
+        #expect(alarms.count == 1 && alarms[0].kind == "fork" && alarms[0].seq == 5 && alarms[0].evidence?.contains("other-5") == true)
+        // Nothing of the forked batch was stored: the court's log is still its first history.
+        #expect(try f.hub.log.events(of: "410802", from: 5, limit: 1).first?.hash == node.store.events(of: "410802", from: 5, limit: 1).first?.hash)
+    }
+
     @Test func initRefusesABadURLAnUnreachableServerAUsedDatabaseAndANewerSchema() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("courtsync-pg-init-\(UUID().uuidString.prefix(6))").path
         defer { try? FileManager.default.removeItem(atPath: root) }

@@ -185,6 +185,8 @@ struct HubStatus: ParsableCommand {
 
     func run() throws {
         let hubDir = try HubDirectory.open(at: hub.dir)
+        // On PostgreSQL, 410800's events written here are published first, so the table counts them.
+        if hubDir.postgres != nil { _ = try hubDir.currentCheckpoint() }
         let store = hubDir.log
         let states = try hubDir.syncStates()
         let alarms = try store.alarms()
