@@ -60,7 +60,8 @@ final class PostgresPool: @unchecked Sendable {
             defer { idle = [] }
             return idle
         }
-        for c in all { let closing: EventLoopFuture<Void> = c.close(); try? closing.wait() }
+        // Never waits: this may run in deinit, on whatever thread dropped the last reference.
+        for c in all { let closing: EventLoopFuture<Void> = c.close(); closing.whenComplete { _ in } }
     }
 
     /// Runs `body` on one connection outside a transaction (each statement commits alone).
