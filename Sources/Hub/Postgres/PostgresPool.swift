@@ -20,6 +20,11 @@ final class PostgresPool: @unchecked Sendable {
     private var closed = false
     /// At most this many idle connections are kept.
     let keep = 16
+    /// At most this many connections are open at once (`COURTSYNC_PG_CONNECTIONS`, default 20):
+    /// a province's pushes wait here for a connection rather than exhaust the server's
+    /// `max_connections` (100 by default, shared by every replica).
+    let limit: Int
+    private let slots: DispatchSemaphore
 
     init(url: DatabaseURL, logger: Logger = Logger(label: "courtsync.postgres")) throws {
         self.url = url
@@ -27,11 +32,21 @@ final class PostgresPool: @unchecked Sendable {
         var logger = logger
         logger.logLevel = .critical
         self.logger = logger
+        limit = max(1, Int(ProcessInfo.processInfo.environment["COURTSYNC_PG_CONNECTIONS"] ?? "") ?? 20)
+        slots = DispatchSemaphore(value: limit)
     }
 
     deinit { closeAll() }
 
     func lease() throws -> PostgresConnection {
+        slots.wait()
+        do { return try open() } catch {
+            slots.signal()
+            throw error
+        }
+    }
+
+    private func open() throws -> PostgresConnection {
         let (reused, id): (PostgresConnection?, Int) = lock.withLock {
             while let c = idle.popLast() { if !c.isClosed { return (c, 0) } }
             nextID += 1
@@ -46,12 +61,13 @@ final class PostgresPool: @unchecked Sendable {
     }
 
     func release(_ connection: PostgresConnection, healthy: Bool) {
+        defer { slots.signal() }
         let keepIt = lock.withLock { () -> Bool in
             guard healthy, !closed, !connection.isClosed, idle.count < keep else { return false }
             idle.append(connection)
             return true
         }
-        if !keepIt { let closing: EventLoopFuture<Void> = connection.close(); closing.whenComplete { _ in } }
+        if !keepIt { let closing: EventLoopFuture<Void> = connection.close(); closing.whenComplete { _ in withExtendedLifetime(connection) {} } }
     }
 
     func closeAll() {
@@ -61,7 +77,8 @@ final class PostgresPool: @unchecked Sendable {
             return idle
         }
         // Never waits: this may run in deinit, on whatever thread dropped the last reference.
-        for c in all { let closing: EventLoopFuture<Void> = c.close(); closing.whenComplete { _ in } }
+        // The connection is kept alive until it is closed (PostgresNIO asserts that).
+        for c in all { let closing: EventLoopFuture<Void> = c.close(); closing.whenComplete { _ in withExtendedLifetime(c) {} } }
     }
 
     /// Runs `body` on one connection outside a transaction (each statement commits alone).
