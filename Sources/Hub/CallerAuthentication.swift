@@ -13,7 +13,7 @@ struct CallerAuthentication: RouterMiddleware {
     /// in process have no TLS).
     typealias PeerIdentity = @Sendable (Request, HubContext) async throws -> (commonName: String, serial: String)?
 
-    let store: EventStore
+    let store: any HubLogStore
     let peer: PeerIdentity
 
     static let tlsPeer: PeerIdentity = { _, context in try await context.clientIdentity() }

@@ -57,6 +57,22 @@ extension HubDirectory {
 
     /// Brings the transparency log up to date (410800's own appends included) and returns the latest checkpoint.
     public func currentCheckpoint() throws -> (size: Int64, checkpoint: String) {
-        try store.updateTransparencyLog(signer: try checkpointSigner(), at: Int64(Date().timeIntervalSince1970))
+        let now = Int64(Date().timeIntervalSince1970)
+        if let postgres { try publishOwnEvents(to: postgres, at: now) }
+        return try log.updateTransparencyLog(signer: try checkpointSigner(), at: now)
+    }
+
+    /// On a PostgreSQL hub, 410800's own events (the plan, policy changes) are written to this
+    /// directory's log first, then published to the shared log like any court's push.
+    func publishOwnEvents(to postgres: PostgresHubStore, at now: Int64) throws {
+        let court = node.court.code
+        let signer = try checkpointSigner()
+        while true {
+            let published = try postgres.head(of: court).seq
+            guard try store.head(of: court).seq > published else { return }
+            let events = try store.events(of: court, from: published + 1, limit: 5_000)
+            guard !events.isEmpty else { return }
+            _ = try postgres.ingest(events, nodeHead: nil, recordedAt: now, checkpointSigner: signer)
+        }
     }
 }

@@ -14,7 +14,7 @@ extension HubDirectory {
     /// database was altered.
     public func keyLog() throws -> KeyLog {
         var log = KeyLog()
-        for bytes in try store.keyLogRecords() {
+        for bytes in try self.log.keyLogRecords() {
             guard let json = try? StrictJSONParser.parse(bytes) else { throw StoreError("a key-log record in the hub's database is damaged: restore the hub from a backup") }
             do { try log.apply(try KeyLogRecord(json: json)) } catch {
                 throw StoreError("the hub's key log breaks its own rules (\(error)): its database was altered; restore it from a backup")
@@ -32,7 +32,7 @@ extension HubDirectory {
     func append(_ record: KeyLogRecord, to log: KeyLog, change: EventStore.RegistryChange, now: Date, first: Bool = false) throws {
         var next = log
         try next.apply(record)
-        try store.appendKeyLog([EventStore.KeyLogAppend(n: record.n, court: record.court, action: record.action.rawValue, publicKey: record.publicKey,
+        try self.log.appendKeyLog([EventStore.KeyLogAppend(n: record.n, court: record.court, action: record.action.rawValue, publicKey: record.publicKey,
                                                        record: CanonicalEncoder.encode(record.json), entry: record.entry, change: change)],
                                signer: try checkpointSigner(), at: Int64(now.timeIntervalSince1970), first: first)
         try? writeRegistry(to: "\(path)/nodes")
@@ -42,7 +42,7 @@ extension HubDirectory {
     /// made before the key log also gets a `legacy` enrollment for each court it enrolled, and a
     /// revocation for each key it revoked, appended after the entries its tree already holds.
     func ensureKeyLog(now: Date = Date()) throws {
-        guard try store.keyLogRecords().isEmpty else { return }
+        guard try self.log.keyLogRecords().isEmpty else { return }
         let key = node.key
         let at = Self.isoTime(now)
         var log = KeyLog()
@@ -54,13 +54,13 @@ extension HubDirectory {
                               courtName: (try? node.plan.court(PolicyAuthority.intermediateCourt).name) ?? "", publicKey: key.publicKey.hex, at: at,
                               fields: ["checkpoint_verifier_key": .string(try checkpointVerifierKey)], key: key))
         let name = { (court: String) in (try? self.node.plan.court(court).name) ?? "" }
-        for revoked in try store.revokedKeys() {
+        for revoked in try self.log.revokedKeys() {
             add(KeyLogRecord.make(n: log.count + 1, action: .enroll, court: revoked.court, courtName: name(revoked.court), publicKey: revoked.publicKey,
                                   at: at, fields: ["legacy": .bool(true)], key: key))
             add(KeyLogRecord.make(n: log.count + 1, action: .revoke, court: revoked.court, courtName: "", publicKey: revoked.publicKey,
                                   at: at, fields: ["reason": "revoked before the key log"], key: key))
         }
-        for enrolled in try store.enrolledNodes() where enrolled.status == "active" {
+        for enrolled in try self.log.enrolledNodes() where enrolled.status == "active" {
             add(KeyLogRecord.make(n: log.count + 1, action: .enroll, court: enrolled.court, courtName: name(enrolled.court), publicKey: enrolled.publicKey,
                                   at: at, fields: ["legacy": .bool(true)], key: key))
         }
@@ -69,10 +69,10 @@ extension HubDirectory {
                                     record: CanonicalEncoder.encode($0.json), entry: $0.entry, change: .none)
         }
         do {
-            try store.appendKeyLog(appends, signer: try checkpointSigner(), at: Int64(now.timeIntervalSince1970), first: try store.treeSize() == 0)
+            try self.log.appendKeyLog(appends, signer: try checkpointSigner(), at: Int64(now.timeIntervalSince1970), first: try self.log.treeSize() == 0)
         } catch {
             // Another process wrote record 1 at the same moment: theirs stands.
-            if try store.keyLogRecords().isEmpty { throw error }
+            if try self.log.keyLogRecords().isEmpty { throw error }
         }
         try? writeRegistry(to: "\(path)/nodes")
     }

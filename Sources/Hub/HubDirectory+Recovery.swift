@@ -30,6 +30,9 @@ extension HubDirectory {
     /// `policyEvents` (410800's log, any range) that the recovered tree expects. Every check comes
     /// before the one transaction that writes; a refusal changes nothing.
     public func recover(mirror mirrorPath: String, policyEvents: [SignedEvent]? = nil, now: Date = Date()) throws -> Recovery {
+        if let postgres {
+            throw StoreError("hub recover rebuilds the tree of a hub on SQLite; this hub's log is in PostgreSQL (\(postgres.url.redacted)), whose recovery from a mirror is not built yet: restore the database to its latest state with PostgreSQL's point-in-time recovery (WAL archive) instead")
+        }
         let mirror = TileMirror(path: mirrorPath)
         guard let note = mirror.checkpointNote else {
             throw StoreError("\(mirrorPath) holds no checkpoint: give the directory `courtsync audit mirror --out` keeps")

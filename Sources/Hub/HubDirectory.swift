@@ -7,25 +7,77 @@ import NodeStore
 import SyncProtocol
 
 /// The intermediate court's hub on disk: its node (410800, with the plan's genesis and the
-/// merged log of every court), `hub.json` (where it listens), `tls/` (its CA and server
-/// certificate), and `nodes/` (public records of enrolled nodes).
+/// merged log of every court), `hub.json` (where it listens, and the PostgreSQL database when it
+/// has one), `tls/` (its CA and server certificate), and `nodes/` (public records of enrolled nodes).
 public struct HubDirectory: Sendable {
     public let path: String
     public let node: NodeDirectory
     public let url: String
     public let port: Int
+    /// The hub's authoritative state: the node's SQLite database, or PostgreSQL when `hub.json`
+    /// names one (then shared by every replica).
+    public let log: any HubLogStore
+    /// The PostgreSQL store and the follower that folds it into this directory's SQLite
+    /// projections, for a hub made with `--database`.
+    public let postgres: PostgresHubStore?
+    public let follower: ProjectionFollower?
 
+    /// The local SQLite database: 410800's own log and the projections queries read. On a
+    /// PostgreSQL hub, call ``projectionStore()`` to read projections that are up to date.
     public var store: EventStore { node.store }
+
+    /// The projections, caught up with every event the hub had accepted when the call began.
+    public func projectionStore() throws -> EventStore {
+        guard let follower else { return store }
+        try follower.catchUp()
+        return follower.projection
+    }
+
+    /// This hub with its projections in their own SQLite file at `path` (made if missing): what
+    /// each `hub serve` replica of a PostgreSQL hub keeps for itself. A SQLite hub has one store.
+    public func replica(projection path: String) throws -> HubDirectory {
+        guard let postgres else {
+            throw StoreError("--projection is for a hub on PostgreSQL (hub init --database); this hub keeps its projections in its own database")
+        }
+        return HubDirectory(path: self.path, node: node, url: url, port: port, log: postgres, postgres: postgres,
+                            follower: ProjectionFollower(source: postgres, projection: try EventStore(path: path)))
+    }
     var tls: String { "\(path)/tls" }
 
     /// Makes the hub: the 410800 node with the signed plan, a CA and a server certificate for
     /// `hosts`/`ips` — or the operator's PEM files when given.
     public static func create(at path: String, hosts: [String], ips: [String], port: Int,
-                              operatorCertificate: String?, operatorKey: String?, operatorCA: String?) throws -> HubDirectory {
+                              operatorCertificate: String?, operatorKey: String?, operatorCA: String?, database: DatabaseURL? = nil) throws -> HubDirectory {
         let fm = FileManager.default
         if fm.fileExists(atPath: "\(path)/hub.json") || fm.fileExists(atPath: "\(path)/\(NodeDirectory.manifestName)") {
             throw StoreError("\(path) already holds a hub or node: CourtSync never overwrites one; choose another directory")
         }
+        // The database first: a bad URL, an unreachable server or a newer schema stops here,
+        // before anything is written to disk.
+        let postgres = try database.map { try PostgresHubStore(url: $0) }
+        if let postgres, !(try postgres.isEmpty()) {
+            throw StoreError("the database \(postgres.url.redacted) already holds a hub's log: give hub init an empty database (createdb), or run `courtsync hub serve` with the hub directory that was made with it")
+        }
+        let existed = Set((try? fm.contentsOfDirectory(atPath: path)) ?? [])
+        let dirExisted = fm.fileExists(atPath: path)
+        do {
+            return try make(at: path, hosts: hosts, ips: ips, port: port, operatorCertificate: operatorCertificate, operatorKey: operatorKey,
+                            operatorCA: operatorCA, database: database)
+        } catch {
+            // Nothing half-written: what this call made goes, on disk and in the database.
+            if dirExisted {
+                for item in ((try? fm.contentsOfDirectory(atPath: path)) ?? []) where !existed.contains(item) { try? fm.removeItem(atPath: "\(path)/\(item)") }
+            } else {
+                try? fm.removeItem(atPath: path)
+            }
+            try? postgres?.erase()
+            throw error
+        }
+    }
+
+    static func make(at path: String, hosts: [String], ips: [String], port: Int,
+                     operatorCertificate: String?, operatorKey: String?, operatorCA: String?, database: DatabaseURL?) throws -> HubDirectory {
+        let fm = FileManager.default
         _ = try NodeDirectory.create(at: path, court: Plan.shipped.court(PolicyAuthority.intermediateCourt))
         let tls = "\(path)/tls"
         try fm.createDirectory(atPath: tls, withIntermediateDirectories: true)
@@ -46,10 +98,12 @@ public struct HubDirectory: Sendable {
             try write(Data((server.privateKeyPEM ?? "").utf8), to: "\(tls)/server.key", private: true)
         }
         let host = hosts.first ?? ips.first ?? "localhost"
-        let config: JSONValue = ["format": "courtsync-hub/1", "url": .string("https://\(host):\(port)"), "port": .int(Int64(port)),
+        var config: JSONValue = ["format": "courtsync-hub/1", "url": .string("https://\(host):\(port)"), "port": .int(Int64(port)),
                                  "origin": .string(Self.defaultOrigin(url: "https://\(host)")),
                                  "hosts": .array(hosts.map { .string($0) }), "ips": .array(ips.map { .string($0) })]
-        try write(Data(CanonicalEncoder.encode(config) + [0x0A]), to: "\(path)/hub.json", private: false)
+        if let database { config = config.with("database", .string(database.text)) }
+        // A URL may carry a password: then hub.json is readable by the hub's user only.
+        try write(Data(CanonicalEncoder.encode(config) + [0x0A]), to: "\(path)/hub.json", private: database?.redacted != database?.text)
         // Opening writes the key log's record 1 (410800's key and checkpoint key) before the
         // plan's genesis enters the tree.
         let hub = try open(at: path)
@@ -73,7 +127,15 @@ public struct HubDirectory: Sendable {
         guard let config = try? StrictJSONParser.parse(Array(data)), let url = config["url"]?.stringValue, let port = config["port"]?.intValue else {
             throw StoreError("\(path)/hub.json is damaged: restore it from a backup")
         }
-        let hub = HubDirectory(path: path, node: try NodeDirectory.open(at: path), url: url, port: Int(port))
+        let node = try NodeDirectory.open(at: path)
+        let hub: HubDirectory
+        if let text = config["database"]?.stringValue {
+            let postgres = try PostgresHubStore(url: try DatabaseURL(text))
+            hub = HubDirectory(path: path, node: node, url: url, port: Int(port), log: postgres, postgres: postgres,
+                               follower: ProjectionFollower(source: postgres, projection: node.store))
+        } else {
+            hub = HubDirectory(path: path, node: node, url: url, port: Int(port), log: node.store, postgres: nil, follower: nil)
+        }
         try hub.ensureKeyLog()
         return hub
     }
@@ -101,7 +163,7 @@ public struct HubDirectory: Sendable {
         var bytes = [UInt8](repeating: 0, count: 32)
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
         let token = Hex.encode(bytes)
-        try store.addAuditor(name: name, token: token, role: role, at: Int64(Date().timeIntervalSince1970))
+        try log.addAuditor(name: name, token: token, role: role, at: Int64(Date().timeIntervalSince1970))
         return ["format": "courtsync-auditor/1", "name": .string(name), "role": .string(role), "hub_url": .string(url), "ca_pem": .string(try caPEM),
                 "token": .string(token), "intermediate_public_key": .string(node.key.publicKey.hex),
                 "checkpoint_verifier_key": .string(try checkpointVerifierKey)]

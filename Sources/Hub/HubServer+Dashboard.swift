@@ -31,8 +31,8 @@ extension HubServer {
         func page(_ path: String, _ body: @escaping @Sendable (ProjectionSource, Request, HubContext, DashboardViewer) throws -> String) {
             router.get(Self.template(path)) { request, context in
                 try await self.render(request, context) { viewer in
-                    let store = self.hub.store
-                    return Self.html(try await offload { try body(try ProjectionSource.stored(store), request, context, viewer) })
+                    let hub = self.hub
+                    return Self.html(try await offload { try body(try ProjectionSource.stored(try hub.projectionStore()), request, context, viewer) })
                 }
             }
         }
@@ -75,9 +75,9 @@ extension HubServer {
                 let dot = file.lastIndex(of: ".") ?? file.endIndex
                 let period = String(file[..<dot]), format = dot < file.endIndex ? String(file[file.index(after: dot)...]) : ""
                 let kind = context.parameters.get("kind") ?? ""
-                let store = self.hub.store
+                let hub = self.hub
                 let text = try await offload { () throws -> String in
-                    let source = try ProjectionSource.stored(store)
+                    let source = try ProjectionSource.stored(try hub.projectionStore())
                     let now = EventTime(beijing: Int64(Date().timeIntervalSince1970)).text
                     let note = "数据来源：焦作市中级人民法院汇总节点，统计截至 \(now)（北京时间）已接收并验证签名的全部使用记录（由数据看板生成）。"
                     return try Dashboard.bulletin(source, kind: kind, period: period, format: format, dataNote: note, viewer: viewer)
@@ -138,7 +138,7 @@ extension HubServer {
         guard let token = form["token"]?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
             return Self.html(Dashboard.login(error: "请填写令牌"), status: .badRequest)
         }
-        let store = hub.store
+        let store = hub.log
         guard let name = try await offload({ try store.auditor(token: token) }) else {
             metrics.refused("unauthorized")
             logger.warning("dashboard login refused", metadata: ["reason": "unknown token"])
@@ -193,7 +193,7 @@ extension HubServer {
     func metricsReader(_ request: Request, _ context: HubContext) async throws {
         if let auth = request.headers[.authorization], auth.hasPrefix("Bearer ") {
             let token = String(auth.dropFirst(7))
-            let store = hub.store
+            let store = hub.log
             if try await offload({ try store.scraper(token: token) }) != nil { return }
         }
         _ = try await caller(request, context)

@@ -27,7 +27,7 @@ extension HubServer {
             guard let tile = Self.parseTile(parts) else {
                 throw self.refusal(.notFound, "not a tlog-tiles path: expected /tile/<L>/<N>[.p/<W>] or /tile/entries/<N>[.p/<W>]", reason: "not-found")
             }
-            let store = self.hub.store
+            let store = self.hub.log
             let data = try await offload { () -> [UInt8]? in
                 if let level = tile.level { return try store.tile(level: level, index: tile.index, width: tile.width) }
                 return try store.entryBundle(index: tile.index, width: tile.width)
@@ -44,7 +44,7 @@ extension HubServer {
                 throw self.refusal(.badRequest, "give court (6 digits, or keylog for key-log record seq) and seq; size is optional (default: the latest checkpoint)", reason: "bad-request")
             }
             let size = q["size"].flatMap { Int64($0) }
-            let store = self.hub.store
+            let store = self.hub.log
             return try await self.answer {
                 let latest = try self.hub.currentCheckpoint()
                 let n = size ?? latest.size
@@ -65,7 +65,7 @@ extension HubServer {
                 throw self.refusal(.badRequest, "give from (the smaller tree size) and optionally to (default: the latest checkpoint)", reason: "bad-request")
             }
             let to = q["to"].flatMap { Int64($0) }
-            let store = self.hub.store
+            let store = self.hub.log
             return try await self.answer {
                 let latest = try self.hub.currentCheckpoint()
                 let n = to ?? latest.size
@@ -89,8 +89,8 @@ extension HubServer {
             let hub = self.hub
             let signer = self.checkpointSigner
             return try await self.answer {
-                guard let note = try hub.store.checkpoint(size: size), let signer, let text = try? signer.verifier.verify(note: note),
-                      let enrolled = try hub.store.enrolledNodes().first(where: { $0.court == court && $0.status == "active" }),
+                guard let note = try hub.log.checkpoint(size: size), let signer, let text = try? signer.verifier.verify(note: note),
+                      let enrolled = try hub.log.enrolledNodes().first(where: { $0.court == court && $0.status == "active" }),
                       let key = try? NodePublicKey(hex: enrolled.publicKey) else {
                     throw StoreError("the hub signed no checkpoint of size \(size), or \(court) is not enrolled")
                 }
@@ -98,13 +98,13 @@ extension HubServer {
                 guard witness.verify(line: Substring(line), body: text) != nil else {
                     throw StoreError("the cosignature does not verify as \(witness.name)'s over the checkpoint of size \(size)")
                 }
-                let count = try hub.store.addCosignature(size: size, witness: witness.name, line: line, at: Int64(Date().timeIntervalSince1970))
+                let count = try hub.log.addCosignature(size: size, witness: witness.name, line: line, at: Int64(Date().timeIntervalSince1970))
                 return ["size": .int(size), "cosigners": .int(Int64(count))]
             }
         }
         router.get(RouterPath(ApiPaths.witnessedCheckpoint)) { request, _ in
             let quorum = request.uri.queryParameters["quorum"].flatMap { Int($0) } ?? ApiPaths.defaultQuorum
-            let store = self.hub.store
+            let store = self.hub.log
             guard let witnessed = try await offload({ try store.witnessedCheckpoint(quorum: max(1, quorum)) }) else {
                 throw self.refusal(.notFound, "no checkpoint is cosigned by \(quorum) witnesses yet", reason: "not-found")
             }
@@ -122,7 +122,7 @@ extension HubServer {
             guard let from = q["from"].flatMap({ Int64($0) }), let to = q["to"].flatMap({ Int64($0) }), from >= 1, from <= to else {
                 throw self.refusal(.badRequest, "give from and to, 1 ≤ from ≤ to: the range of the node's log to be receipted", reason: "bad-request")
             }
-            let store = self.hub.store
+            let store = self.hub.log
             return try await self.answer {
                 let head = try store.head(of: court)
                 guard to <= head.seq, let last = try store.events(of: court, from: to, limit: 1).first else {
@@ -139,8 +139,8 @@ extension HubServer {
 
     /// The checkpoint, leaf index and inclusion proof of (court, seq) for a receipt.
     func receiptProof(court: String, seq: Int64, size: Int64?, checkpoint: String?) throws -> PushReceipt.Proof? {
-        guard let size, let checkpoint, let found = try hub.store.leafIndex(court: court, seq: seq) else { return nil }
-        return PushReceipt.Proof(checkpoint: checkpoint, leafIndex: found.index, inclusion: try hub.store.inclusionProof(index: found.index, size: size))
+        guard let size, let checkpoint, let found = try hub.log.leafIndex(court: court, seq: seq) else { return nil }
+        return PushReceipt.Proof(checkpoint: checkpoint, leafIndex: found.index, inclusion: try hub.log.inclusionProof(index: found.index, size: size))
     }
 
     /// Runs a JSON answer off the event loop; a store refusal (a size or seq the tree does not hold) is 404.

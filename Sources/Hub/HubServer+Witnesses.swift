@@ -17,7 +17,8 @@ extension HubServer {
     func sendCheckpointsToWitnesses() async {
         var sent: [String: Int64] = [:]
         while !Task.isCancelled {
-            if let witnesses = try? hub.store.witnesses(), !witnesses.isEmpty, let latest = try? hub.store.latestCheckpoint() {
+            let log = hub.log
+            if let witnesses = try? await offload({ try log.witnesses() }), !witnesses.isEmpty, let latest = try? await offload({ try log.latestCheckpoint() }) {
                 for w in witnesses where sent[w.name] != latest.size {
                     if await send(latest, to: w) { sent[w.name] = latest.size }
                 }
@@ -41,7 +42,7 @@ extension HubServer {
         defer { Task { try? await client.shutdown() } }
         var old = min(w.size, latest.size)
         for _ in 0..<2 {
-            guard let proof = try? hub.store.consistencyProof(old: old, new: latest.size) else { return false }
+            guard let proof = try? hub.log.consistencyProof(old: old, new: latest.size) else { return false }
             var body = "old \(old)\n"
             for h in proof { body += Data(h).base64EncodedString() + "\n" }
             body += "\n" + latest.checkpoint
@@ -64,8 +65,8 @@ extension HubServer {
                     logger.error("witness \(w.name) answered 200 without a valid cosignature by its key")
                     return false
                 }
-                _ = try? hub.store.addCosignature(size: latest.size, witness: w.name, line: String(line), at: Int64(Date().timeIntervalSince1970))
-                try? hub.store.setWitnessSize(name: w.name, size: latest.size)
+                _ = try? hub.log.addCosignature(size: latest.size, witness: w.name, line: String(line), at: Int64(Date().timeIntervalSince1970))
+                try? hub.log.setWitnessSize(name: w.name, size: latest.size)
                 return true
             }
             if status == 409, let held = Int64(text.trimmingCharacters(in: .whitespacesAndNewlines)), held != old {
@@ -73,7 +74,7 @@ extension HubServer {
                     logger.error("witness \(w.name) holds a checkpoint of size \(held), larger than the hub's \(latest.size): the hub's log was rolled back")
                     return false
                 }
-                try? hub.store.setWitnessSize(name: w.name, size: held)
+                try? hub.log.setWitnessSize(name: w.name, size: held)
                 old = held
                 continue
             }

@@ -74,18 +74,33 @@ public struct HubServer: Sendable {
             logger: logger)
         let witnesses = Task { await self.sendCheckpointsToWitnesses() }
         defer { witnesses.cancel() }
+        // A replica of a PostgreSQL hub publishes 410800's new events written in its directory
+        // (policy) and folds what the others accepted into its projections between requests
+        // too, so that a query rarely has much to catch up.
+        let hub = self.hub
+        let follower = hub.follower.map { follower in
+            Task {
+                while !Task.isCancelled {
+                    do { _ = try await offload { _ = try hub.currentCheckpoint(); return try follower.catchUp() } } catch {
+                        self.logger.warning("projection follower: \(LogText.escape("\(error)"))")
+                    }
+                    try? await Task.sleep(nanoseconds: 1_000_000_000)
+                }
+            }
+        }
+        defer { follower?.cancel() }
         try await app.runService()
     }
 
     func router() -> Router<HubContext> {
         let router = Router(context: HubContext.self)
-        router.add(middleware: CallerAuthentication(store: hub.store, peer: peerIdentity))
+        router.add(middleware: CallerAuthentication(store: hub.log, peer: peerIdentity))
         router.get(RouterPath(ApiPaths.health)) { _, _ in
             try self.json(["status": "ok", "court": .string(PolicyAuthority.intermediateCourt)])
         }
         router.get(RouterPath(ApiPaths.metrics)) { request, context in
             try await self.metricsReader(request, context)
-            let store = self.hub.store
+            let store = self.hub.log
             let text = try await offload {
                 let reports = try store.pushReports()
                 let now = Int64(Date().timeIntervalSince1970)
@@ -105,7 +120,7 @@ public struct HubServer: Sendable {
             if case .node(let own) = caller, own != court, court != PolicyAuthority.intermediateCourt {
                 throw self.refusal(.forbidden, "a node may read only its own cursor and the intermediate court's", reason: "forbidden")
             }
-            let head = try await offload { try self.hub.store.head(of: court) }
+            let head = try await offload { try self.hub.log.head(of: court) }
             return try self.json(["court": .string(court), "seq": .int(head.seq), "head": .string(head.hash.hex)])
         }
         router.get(route(ApiPaths.events)) { request, context in
@@ -116,7 +131,7 @@ public struct HubServer: Sendable {
             }
             let from = Int64(request.uri.queryParameters["from"].map(String.init) ?? "1") ?? 1
             let limit = min(10_000, Int(request.uri.queryParameters["limit"].map(String.init) ?? "2000") ?? 2000)
-            let events = try await offload { try self.hub.store.events(of: court, from: max(1, from), limit: max(1, limit)) }
+            let events = try await offload { try self.hub.log.events(of: court, from: max(1, from), limit: max(1, limit)) }
             var body: [UInt8] = []
             for e in events { body += e.exportLine; body.append(0x0A) }
             return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
@@ -132,7 +147,7 @@ public struct HubServer: Sendable {
                 let parameters = Dictionary(q.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { a, _ in a })
                 let format = parameters["format"] ?? "json"
                 guard QueryAnswer.formats.contains(format) else { throw self.refusal(.badRequest, "format must be table, json or csv", reason: "bad-query") }
-                let store = self.hub.store
+                let hub = self.hub
                 // A replay holds a whole projection in memory and a core: a bounded number at once.
                 let replays = parameters["as_of"] == nil ? nil : self.replays
                 if let replays, !replays.enter() {
@@ -143,6 +158,10 @@ public struct HubServer: Sendable {
                 do {
                     let text = try await offload { () throws -> String in
                         let source: ProjectionSource
+                        let store = try hub.projectionStore()
+                        if parameters["checkpoint"] != nil, hub.postgres != nil {
+                            throw EventError("checkpoint= is not yet answered by a hub on PostgreSQL: ask with as_of=, or query a SQLite hub restored from the same log")
+                        }
                         if let text = parameters["checkpoint"] {
                             // The log as it stood at a checkpoint this hub signed (protocol §16.12).
                             guard let size = Int64(text), size >= 1, size <= (try store.treeSize()), try store.checkpoint(size: size) != nil else {

@@ -34,7 +34,7 @@ struct IngestService: Sendable {
 
     /// Stores a batch of `court`'s log pushed by `court` itself (the caller has checked that).
     func ingest(court: String, body: [UInt8], nodeHead: Int64?, receivedAt: Int64) throws -> Accepted {
-        let store = hub.store
+        let store = hub.log
         let lines = body.split(separator: 0x0A).map(Array.init)
         guard !lines.isEmpty else { throw HubRefusal(.badRequest, "the batch is empty: push at least one event") }
         var events: [SignedEvent] = []

@@ -11,6 +11,13 @@ public struct ForkError: Error, Sendable, CustomStringConvertible {
     /// The hash the batch carried there.
     public let offered: EventHash
 
+    public init(node: String, seq: Int64, held: EventHash, offered: EventHash) {
+        self.node = node
+        self.seq = seq
+        self.held = held
+        self.offered = offered
+    }
+
     public var description: String {
         "seq \(seq): fork: node \(node) seq \(seq) has hash \(offered.hex.prefix(16))… here it is \(held.hex.prefix(16))…; two different logs claim the same place. Nothing was stored; report this to the intermediate court's 技术处"
     }

@@ -24,12 +24,13 @@ struct SyncHarness {
         var output: String { stdout + stderr }
     }
 
-    init(_ name: String = #function) throws {
+    /// `database`: a PostgreSQL URL for `hub init --database` (see PostgresCluster), or nil for SQLite.
+    init(_ name: String = #function, database: String? = nil) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("courtsync-sync-\(name.filter(\.isLetter).prefix(40))-\(UUID().uuidString.prefix(6))").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         hub = "\(root)/hub"
         port = Self.freePort()
-        let r = try run(["hub", "init", "--dir", hub, "--port", "\(port)"])
+        let r = try run(["hub", "init", "--dir", hub, "--port", "\(port)"] + (database.map { ["--database", $0] } ?? []))
         try #require(r.status == 0, "hub init: \(r.output)")
     }
 
@@ -132,7 +133,7 @@ struct SyncHarness {
     }
 
     /// curl with the node's client certificate (or none), returning status and body.
-    func curl(_ path: String, node: String? = nil, method: String = "GET", bodyFile: String? = nil, cacert: String? = nil) throws -> (Int, String) {
+    func curl(_ path: String, node: String? = nil, method: String = "GET", bodyFile: String? = nil, cacert: String? = nil, port: Int? = nil) throws -> (Int, String) {
         var args = ["-s", "-o", "-", "-w", "\n%{http_code}", "--cacert", cacert ?? "\(hub)/tls/ca.pem", "-X", method]
         if let node {
             let bundle = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(node)/bundle.json"))) as? [String: Any]
@@ -141,7 +142,7 @@ struct SyncHarness {
             args += ["--cert", certFile, "--key", "\(node)/tls.key"]
         }
         if let bodyFile { args += ["--data-binary", "@\(bodyFile)", "-H", "Content-Type: application/x-ndjson"] }
-        args.append("https://localhost:\(port)\(path)")
+        args.append("https://localhost:\(port ?? self.port)\(path)")
         let r = try run(args, executable: "/usr/bin/curl")
         let parts = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         return (Int(parts.last ?? "") ?? 0, parts.dropLast().joined(separator: "\n"))

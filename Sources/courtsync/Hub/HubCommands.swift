@@ -49,10 +49,14 @@ struct HubInit: ParsableCommand {
     @Option(help: "The operator's CA certificate (PEM).")
     var ca: String?
 
+    @Option(help: "Keep the hub's log in PostgreSQL instead of the hub directory's SQLite (a province or the nation): postgres://USER@HOST:PORT/DATABASE, an empty database. Several `hub serve` replicas can then share it.")
+    var database: String?
+
     func run() throws {
         let hosts = host.isEmpty && ip.isEmpty ? ["localhost"] : host
         let ips = host.isEmpty && ip.isEmpty ? ["127.0.0.1"] : ip
-        let hub = try HubDirectory.create(at: dir, hosts: hosts, ips: ips, port: port, operatorCertificate: tlsCert, operatorKey: tlsKey, operatorCA: ca)
+        let url = try database.map { try DatabaseURL($0) }
+        let hub = try HubDirectory.create(at: dir, hosts: hosts, ips: ips, port: port, operatorCertificate: tlsCert, operatorKey: tlsKey, operatorCA: ca, database: url)
         print("""
             hub created in \(dir)
               court        410800 焦作市中级人民法院 (its log starts with the signed plan)
@@ -61,6 +65,7 @@ struct HubInit: ParsableCommand {
               checkpoints  \(try hub.checkpointVerifierKey)
               url          \(hub.url)
               tls          \(dir)/tls/ (ca.key and server.key are mode 0600)
+              database     \(url?.redacted ?? "\(dir) (SQLite)")
             next: courtsync hub serve --dir \(dir)
             """)
     }
@@ -194,7 +199,9 @@ struct HubStatus: ParsableCommand {
 
     func run() throws {
         let hubDir = try HubDirectory.open(at: hub.dir)
-        let store = hubDir.store
+        // On PostgreSQL, 410800's events written here are published first, so the table counts them.
+        if hubDir.postgres != nil { _ = try hubDir.currentCheckpoint() }
+        let store = hubDir.log
         let states = try hubDir.syncStates()
         let alarms = try store.alarms()
         let now = nowSeconds
@@ -250,9 +257,12 @@ struct HubServe: AsyncParsableCommand {
     var port: Int?
     @Option(help: "The address to listen on.")
     var host: String = "0.0.0.0"
+    @Option(help: "A hub on PostgreSQL only: this replica's own SQLite file for the projections it answers queries from (made if missing; default: the hub directory's database).")
+    var projection: String?
 
     func run() async throws {
-        let hubDir = try HubDirectory.open(at: hub.dir)
+        var hubDir = try HubDirectory.open(at: hub.dir)
+        if let projection { hubDir = try hubDir.replica(projection: projection) }
         let port = self.port ?? hubDir.port
         var logger = Logger(label: "courtsync.hub")
         logger.logLevel = .info
@@ -287,7 +297,7 @@ struct HubWitnessAdd: ParsableCommand {
             caPEM = String(decoding: data, as: UTF8.self)
         }
         let hubDir = try HubDirectory.open(at: hub.dir)
-        try hubDir.store.addWitness(name: witness.name, url: url, verifierKey: verifierKey, caPEM: caPEM, at: Int64(Date().timeIntervalSince1970))
+        try hubDir.log.addWitness(name: witness.name, url: url, verifierKey: verifierKey, caPEM: caPEM, at: Int64(Date().timeIntervalSince1970))
         print("witness \(witness.name) added (\(url)); `hub serve` sends it each new checkpoint")
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CanonicalJSON
 import CourtLog
 import CourtPlan
+import Hub
 import Foundation
 import NodeStore
 import OfficeFiles
@@ -104,6 +105,10 @@ struct QueryOptions: ParsableArguments {
 enum StoreLocator {
     static func open(_ dir: String) throws -> EventStore {
         let fm = FileManager.default
+        // A hub on PostgreSQL: its directory's projections, first caught up with the shared log.
+        if let data = fm.contents(atPath: "\(dir)/hub.json"), let config = try? StrictJSONParser.parse(Array(data)), config["database"] != nil {
+            return try HubDirectory.open(at: dir).projectionStore()
+        }
         if fm.fileExists(atPath: "\(dir)/\(NodeDirectory.manifestName)") { return try NodeDirectory.open(at: dir).store }
         throw StoreError("\(dir) is not a node or hub directory (no node.json): give the directory made by `courtsync node init` or `courtsync hub init`")
     }

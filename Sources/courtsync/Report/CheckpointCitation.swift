@@ -25,7 +25,11 @@ struct CheckpointCitation {
         guard FileManager.default.fileExists(atPath: "\(dir)/\(HubDirectory.checkpointKeyName)") else {
             throw EventError("--checkpoint reads the hub's transparency log: \(dir) has no \(HubDirectory.checkpointKeyName); give the hub directory")
         }
-        let verifier = try HubDirectory.open(at: dir).checkpointSigner().verifier
+        let hub = try HubDirectory.open(at: dir)
+        if hub.postgres != nil {
+            throw EventError("--checkpoint is not yet answered by a hub on PostgreSQL (its tree is in the database, not in \(dir)): use --as-of instead")
+        }
+        let verifier = try hub.checkpointSigner().verifier
         let held = try store.treeSize()
         guard size >= 1, size <= held else {
             throw EventError("--checkpoint \(size): the hub's tree holds \(held) leaves; give a checkpoint size from 1 to \(held) (`courtsync hub status --dir \(dir)` shows the latest)")

@@ -1,0 +1,67 @@
+import CourtLog
+import NodeStore
+import TransparencyLog
+
+/// The hub's authoritative state, one protocol per concern (design decision 9): each court's
+/// accepted events and what it last reported (``HubCourtLogs``), who may call and with which
+/// key (``HubRegistry``), and the transparency log that commits to both (``HubTransparency``).
+///
+/// Two implementations keep the same invariants and throw the same typed errors: the embedded
+/// SQLite ``EventStore`` (a city, the demo, the tests) and ``PostgresHubStore`` (a province or
+/// the nation, shared by stateless `hub serve` replicas). A refusal the caller branches on is a
+/// ``ForkError`` or an `EventError`; a fault of the store is a `StoreError` whose message says
+/// what to do.
+public typealias HubLogStore = HubCourtLogs & HubRegistry & HubTransparency
+
+/// Every court's accepted log at the hub, and the sync state beside it.
+public protocol HubCourtLogs: AnyObject, Sendable {
+    /// The last event the hub holds of `court`'s log.
+    func head(of court: String) throws -> LogHead
+    /// `court`'s events from `seq` on, at most `limit`, as signed.
+    func events(of court: String, from seq: Int64, limit: Int) throws -> [SignedEvent]
+    /// Stores a verified batch of one court in one transaction: held events must match (else a
+    /// ``ForkError``), the rest must continue the head without a gap (else an `EventError`);
+    /// with a signer, the batch enters the tree and a checkpoint including it is signed.
+    func ingest(_ events: [SignedEvent], nodeHead: Int64?, recordedAt: Int64, checkpointSigner: NoteSigner?) throws -> EventStore.Receipt
+    /// What each node last reported of its own head, and when it last pushed.
+    func pushReports() throws -> [String: (nodeHead: Int64, at: Int64)]
+    /// Records an alarm (a fork, with the conflicting signed event as evidence).
+    func recordAlarm(court: String, seq: Int64?, kind: String, detail: String, evidence: String?, at: Int64) throws
+    func alarms() throws -> [EventStore.Alarm]
+}
+
+/// Enrolled nodes, revoked keys, auditors' credentials and the key log that records every change.
+public protocol HubRegistry: AnyObject, Sendable {
+    func enrolledNodes() throws -> [EventStore.EnrolledNode]
+    func addAuditor(name: String, token: String, role: String, at: Int64) throws
+    func auditor(token: String) throws -> String?
+    func scraper(token: String) throws -> String?
+    func keyLogRecords() throws -> [[UInt8]]
+    /// Appends key-log records with their registry changes and their leaves, and signs a
+    /// checkpoint, in one transaction; refused when a record's number is not the next one.
+    @discardableResult
+    func appendKeyLog(_ records: [EventStore.KeyLogAppend], signer: NoteSigner, at: Int64, first: Bool) throws -> (size: Int64, checkpoint: String)
+    func revokedKeys() throws -> [(court: String, publicKey: String, at: Int64)]
+}
+
+/// The RFC 9162 tree over everything the hub accepted, its checkpoints, and witnesses' cosignatures.
+public protocol HubTransparency: AnyObject, Sendable {
+    /// Makes sure the latest checkpoint covers the whole tree (signing one if needed) and returns it.
+    func updateTransparencyLog(signer: NoteSigner, at: Int64) throws -> (size: Int64, checkpoint: String)
+    func latestCheckpoint() throws -> (size: Int64, checkpoint: String)?
+    func checkpoint(size: Int64) throws -> String?
+    func treeSize() throws -> Int64
+    func leafIndex(court: String, seq: Int64) throws -> (index: Int64, entry: [UInt8])?
+    func inclusionProof(index: Int64, size: Int64) throws -> [[UInt8]]
+    func consistencyProof(old: Int64, new: Int64) throws -> [[UInt8]]
+    func tile(level: Int, index: Int64, width: Int64) throws -> [UInt8]?
+    func entryBundle(index: Int64, width: Int64) throws -> [UInt8]?
+    func addCosignature(size: Int64, witness: String, line: String, at: Int64) throws -> Int
+    func witnessedCheckpoint(quorum: Int) throws -> (size: Int64, checkpoint: String, cosignatures: [String])?
+    func addWitness(name: String, url: String, verifierKey: String, caPEM: String?, at: Int64) throws
+    func witnesses() throws -> [EventStore.HubWitness]
+    func setWitnessSize(name: String, size: Int64) throws
+}
+
+/// The embedded SQLite hub: the merged log, registry and tree in the hub directory's database.
+extension EventStore: HubCourtLogs, HubRegistry, HubTransparency {}
