@@ -56,7 +56,9 @@ actor PushSequencer {
                 await suspend(ticket.court)
                 continue
             }
-            if waited || ticket.first <= (try await head()) + 1 || ContinuousClock.now >= deadline { return }
+            if waited { return }
+            let held = try await head()
+            if ticket.first <= held + 1 || ContinuousClock.now >= deadline { return }
             // Nothing in flight fills the gap yet: wait for a push of this court to arrive or
             // end, or for a short while, then look again.
             await suspend(ticket.court, atMost: .milliseconds(20))

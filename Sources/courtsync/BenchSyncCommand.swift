@@ -51,8 +51,10 @@ struct BenchSyncCommand: AsyncParsableCommand {
         let signed = try node.store.events(of: "410802", from: 1, limit: backlog)
         let key = node.key.publicKey
         let t0 = Date()
+        let cpu0 = CPUTime.ofThisProcess()
         let ok = Parallel.map(signed) { key.verifies(signature: $0.sig, of: $0.hash) }
         let verifyRate = Double(backlog) / Date().timeIntervalSince(t0)
+        let verifyCPU = (CPUTime.ofThisProcess() - cpu0) / Double(backlog)
         guard ok.allSatisfy({ $0 }) else { throw EventError("bench: a signature failed to verify") }
         let stages = try measureStages(work: work, node: node, backlog: backlog)
         // The hub as its own process, as in production.
@@ -74,8 +76,11 @@ struct BenchSyncCommand: AsyncParsableCommand {
         guard up else { throw EventError("bench: the hub did not answer on port \(hub.port) within 60 s; is the port free?") }
         let syncer = try NodeSyncer(node: node)
         let t1 = Date()
+        let nodeCPU0 = CPUTime.ofThisProcess(), hubCPU0 = CPUTime.of(process: server.processIdentifier)
         let report = try await syncer.syncOnce(batch: batch, pipeline: inFlight)
         let seconds = Date().timeIntervalSince(t1)
+        let nodeCPU = (CPUTime.ofThisProcess() - nodeCPU0) / Double(backlog)
+        let hubCPU = (CPUTime.of(process: server.processIdentifier) - hubCPU0) / Double(backlog)
         await syncer.client.shutdown()
         let rate = Double(report.pushed) / seconds
         print("courtsync bench sync: \(backlog)-event backlog, pushed in batches of \(batch), \(inFlight) in flight, over HTTPS (mutual TLS)")
@@ -83,6 +88,10 @@ struct BenchSyncCommand: AsyncParsableCommand {
         print(String(format: "  hub    ingest with full verification  %10.0f events/s   %.2f of the limit (target ≥ 0.70, ≥ 20000/s)", rate, rate / verifyRate))
         print(String(format: "  node   backlog synced in               %10.1f s (lag %d)", seconds, report.lag))
         stages.print(verifyRate: verifyRate, endToEnd: seconds / Double(backlog))
+        // CPU time does not depend on what else runs on the machine: the share of the sync's CPU
+        // that is verification is the ratio the sync reaches on idle cores when every stage overlaps.
+        print(String(format: "  cpu    per event: verification %.1f µs; sync: hub %.1f µs + node %.1f µs → on idle cores at best %.2f of the limit",
+                     verifyCPU * 1e6, hubCPU * 1e6, nodeCPU * 1e6, verifyCPU / (hubCPU + nodeCPU)))
         try benchProofs(hub)
     }
 
@@ -200,5 +209,23 @@ struct SeededGenerator: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
         z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
         return z ^ (z >> 31)
+    }
+}
+
+/// CPU time (user + system, seconds) of this process or another one (from /proc on Linux).
+enum CPUTime {
+    static func ofThisProcess() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
+    /// Fields 14 and 15 of /proc/<pid>/stat, in clock ticks; 0 where there is no /proc.
+    static func of(process pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") else { return 0 }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // After the command's closing parenthesis, field 3 (state) is the first: utime is field 14.
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }
