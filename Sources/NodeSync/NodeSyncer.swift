@@ -74,8 +74,10 @@ public struct NodeSyncer: Sendable {
             guard !inFlight.isEmpty else { break }
             let (pushed, task) = inFlight.removeFirst()
             let reply = try await task.value
-            // The next batch goes out before this receipt is checked (a round trip for its proof).
-            if reply.status == 200 { try send() }
+            // The next batch goes out before this receipt is checked (a round trip for its proof);
+            // a row that cannot be read stops the sync after this receipt is kept.
+            var unreadable: (any Error)?
+            if reply.status == 200 { do { try send() } catch { unreadable = error } }
             let range = "seq \(pushed.first)…\(pushed.last.seq)"
             switch reply.status {
             case 200:
@@ -88,6 +90,7 @@ public struct NodeSyncer: Sendable {
                 report.pushed += receipt.stored
                 cursor = receipt.toSeq
                 progress("pushed \(range) (\(receipt.stored) new), hub at \(cursor) of \(head.seq)")
+                if let unreadable { throw unreadable }
             default:
                 switch reply.refusal?.reason {
                 case .gap(let resume)?:

@@ -109,6 +109,9 @@ struct BenchSyncCommand: AsyncParsableCommand {
         var parse: Double = 0
         /// Hub: store, fold, append to the tree and sign a checkpoint, one transaction per batch.
         var store: Double = 0
+        /// CPU time per event (all threads) of the hub's parse and of its store.
+        var parseCPU: Double = 0
+        var storeCPU: Double = 0
 
         func print(verifyRate: Double, endToEnd: Double) {
             let verify = 1 / verifyRate
@@ -123,6 +126,7 @@ struct BenchSyncCommand: AsyncParsableCommand {
             line("hub verify, all cores (the limit)", verify)
             line("hub store + fold + tree + checkpoint", store)
             line("sync end to end, per event", endToEnd)
+            Swift.print(String(format: "  stage  CPU per event: hub parse %.1f µs, hub store + fold + tree + checkpoint %.1f µs", parseCPU * 1e6, storeCPU * 1e6))
         }
     }
 
@@ -156,6 +160,7 @@ struct BenchSyncCommand: AsyncParsableCommand {
         }
         stages.parseOneCore = Date().timeIntervalSince(ts) / Double(bodies.prefix(max(1, bodies.count / 4)).map { $0.split(separator: 0x0A).count }.reduce(0, +))
         let t1 = Date()
+        let parseCPU0 = CPUTime.ofThisProcess()
         var batches: [[SignedEvent]] = []
         for body in bodies {
             let lines = body.split(separator: 0x0A).map(Array.init)
@@ -163,15 +168,18 @@ struct BenchSyncCommand: AsyncParsableCommand {
             batches.append(parsed.compactMap { $0 })
         }
         stages.parse = Date().timeIntervalSince(t1) / Double(backlog)
+        stages.parseCPU = (CPUTime.ofThisProcess() - parseCPU0) / Double(backlog)
         guard batches.map(\.count).reduce(0, +) == backlog else { throw EventError("bench: a pushed line failed to parse") }
         let scratch = try HubDirectory.create(at: "\(work)/hub-stages", hosts: ["localhost"], ips: ["127.0.0.1"], port: 1,
                                               operatorCertificate: nil, operatorKey: nil, operatorCA: nil)
         let signer = try scratch.checkpointSigner()
         let t2 = Date()
+        let storeCPU0 = CPUTime.ofThisProcess()
         for events in batches {
             _ = try scratch.store.ingest(events, nodeHead: Int64(backlog), recordedAt: 0, checkpointSigner: signer)
         }
         stages.store = Date().timeIntervalSince(t2) / Double(backlog)
+        stages.storeCPU = (CPUTime.ofThisProcess() - storeCPU0) / Double(backlog)
         return stages
     }
 
