@@ -65,7 +65,7 @@ actor PushSequencer {
         }
     }
 
-    /// Pushes of `court` in flight now (for tests and the metrics).
+    /// Pushes of `court` in flight now.
     func pending(_ court: String) -> Int { inFlight[court]?.count ?? 0 }
 
     private func predecessor(of ticket: Ticket) -> Ticket? {
