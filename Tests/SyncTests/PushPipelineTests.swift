@@ -112,10 +112,10 @@ struct PushPipelineTests {
 
     @Test func aBatchWaitsForTheOneInFlightBeforeItAndGoesOnWhenItEnds() async throws {
         let sequencer = PushSequencer(grace: .seconds(60))
-        let head = Counter()
+        let head = SharedSeq()
         let first = await sequencer.arrive(court: "410802", first: 1, last: 5)
         let second = await sequencer.arrive(court: "410802", first: 6, last: 10)
-        let order = Counter()
+        let order = SharedSeq()
         let waiting = Task {
             try await sequencer.turn(second) { await head.value }
             return await order.next()
@@ -148,8 +148,8 @@ struct PushPipelineTests {
     }
 }
 
-/// A number shared between tasks.
-actor Counter {
+/// A seq shared between a test and the tasks it starts.
+actor SharedSeq {
     private(set) var value: Int64 = 0
     func set(_ v: Int64) { value = v }
     /// Adds one and returns the new value.
