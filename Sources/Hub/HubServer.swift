@@ -29,6 +29,8 @@ public struct HubServer: Sendable {
     let logger: Logger
     /// Signs the transparency log's checkpoints (nil only when the key file is unreadable: `run` refuses then).
     let checkpointSigner: NoteSigner?
+    /// Each court's pushes in flight, committed in seq order.
+    let pushes: PushSequencer
     /// Full replays (`as_of` queries) running at once, at most `COURTSYNC_MAX_REPLAYS`.
     let replays: ReplayGate
     /// Where the caller's certificate comes from: the TLS handshake, or a router test's stand-in.
@@ -38,8 +40,10 @@ public struct HubServer: Sendable {
         self.init(hub: hub, logger: logger, peerIdentity: CallerAuthentication.tlsPeer)
     }
 
-    init(hub: HubDirectory, logger: Logger, peerIdentity: @escaping CallerAuthentication.PeerIdentity, replays: ReplayGate = .fromEnvironment()) {
+    init(hub: HubDirectory, logger: Logger, peerIdentity: @escaping CallerAuthentication.PeerIdentity, replays: ReplayGate = .fromEnvironment(),
+         pushes: PushSequencer = PushSequencer()) {
         self.hub = hub
+        self.pushes = pushes
         self.logger = logger
         self.checkpointSigner = try? hub.checkpointSigner()
         self.peerIdentity = peerIdentity
@@ -248,12 +252,26 @@ public struct HubServer: Sendable {
         let nodeHead = request.headers[Self.nodeHeadHeader].flatMap { Int64($0) }
         let bytes = Array(buffer: body)
         let received = Int64(Date().timeIntervalSince1970)
-        let ingest = self.ingest
-        let accepted: IngestService.Accepted
+        let ingest = self.ingest, store = hub.store
+        // Parsed and verified on all cores while the court's batch before it (if one is in
+        // flight) is being stored; committed after it, in seq order (PushSequencer).
+        let parsed: IngestService.Batch
         do {
-            accepted = try await offload { try ingest.ingest(court: court, body: bytes, nodeHead: nodeHead, receivedAt: received) }
+            parsed = try await offload { try ingest.parse(court: court, body: bytes) }
         } catch let refusal as HubRefusal {
             throw refuse(refusal, court: court)
+        }
+        let ticket = await pushes.arrive(court: court, first: parsed.first, last: parsed.last)
+        let accepted: IngestService.Accepted
+        do {
+            let verified = try await offload { var batch = parsed; ingest.verifySignatures(&batch); return batch }
+            try await pushes.turn(ticket) { try await offload { try store.head(of: court).seq } }
+            accepted = try await offload { try ingest.commit(verified, nodeHead: nodeHead, receivedAt: received) }
+            await pushes.leave(ticket)
+        } catch {
+            await pushes.leave(ticket)
+            if let refusal = error as? HubRefusal { throw refuse(refusal, court: court) }
+            throw error
         }
         metrics.ingested(accepted.stored, court: court)
         if accepted.stored > 0 { live.announce(court) }

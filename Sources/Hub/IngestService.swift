@@ -7,6 +7,13 @@ import TransparencyLog
 /// check the batch is the court's own and contiguous, verify signatures (stopping at the first
 /// bad one) and links, then store, fold and checkpoint in one transaction, and sign the receipt.
 /// Every refusal is a ``HubRefusal``; any other error is the store's (a full disk, say).
+///
+/// It runs in three steps so that the hub can overlap them across a court's pushes in flight
+/// (``PushSequencer``): ``parse(court:body:)`` and ``verifySignatures(_:)`` need nothing the
+/// previous batch changes and run on all cores while it is stored; ``commit(_:nodeHead:receivedAt:)``
+/// reads the hub's head and stores, in seq order. The refusals come in the same order as when
+/// the steps ran back to back: a malformed line, another court's events, a batch that is not
+/// contiguous, a court not enrolled, a gap, a bad signature, a fork.
 struct IngestService: Sendable {
     let hub: HubDirectory
     /// Signs the transparency log's checkpoint that includes the batch.
@@ -25,6 +32,21 @@ struct IngestService: Sendable {
         let toSeq: Int64
     }
 
+    /// A batch parsed and checked on its own, before the hub's head is read.
+    struct Batch: Sendable {
+        let court: String
+        /// Contiguous, all of `court`, in seq order, not empty.
+        let events: [SignedEvent]
+        /// The court's enrolled key when the batch was parsed.
+        let enrolledKey: String
+        /// The first seq whose signature does not verify under `enrolledKey` (`.some(nil)`: all
+        /// verify); nil until ``verifySignatures(_:)`` ran.
+        var firstBadSignature: Int64??
+
+        var first: Int64 { events[0].seq }
+        var last: Int64 { events[events.count - 1].seq }
+    }
+
     /// The head a node reported, made plausible for the lag metric: never below what the hub
     /// holds of it after the batch (`hubHead`), never more than ``maxReportedBacklog`` past it.
     static func plausibleNodeHead(_ reported: Int64?, hubHead: Int64) -> Int64 {
@@ -32,14 +54,28 @@ struct IngestService: Sendable {
         return max(hubHead, min(reported, hubHead + maxReportedBacklog))
     }
 
-    /// Stores a batch of `court`'s log pushed by `court` itself (the caller has checked that).
+    /// Stores a batch of `court`'s log pushed by `court` itself (the caller has checked that):
+    /// the three steps back to back.
     func ingest(court: String, body: [UInt8], nodeHead: Int64?, receivedAt: Int64) throws -> Accepted {
-        let store = hub.log
-        let lines = body.split(separator: 0x0A).map(Array.init)
+        var batch = try parse(court: court, body: body)
+        verifySignatures(&batch)
+        return try commit(batch, nodeHead: nodeHead, receivedAt: receivedAt)
+    }
+
+    /// Step 1: every line parsed and checked as an envelope on all cores (the first bad line, in
+    /// order, refuses the batch), the batch the court's own and contiguous, the court enrolled.
+    func parse(court: String, body: [UInt8]) throws -> Batch {
+        let lines = body.split(separator: 0x0A)
         guard !lines.isEmpty else { throw HubRefusal(.badRequest, "the batch is empty: push at least one event") }
+        let parsed = Parallel.map(Array(lines.indices)) { i -> Result<SignedEvent, EventError> in
+            do throws(EventError) { return .success(try SignedEvent(parsing: Array(lines[i]))) } catch { return .failure(error) }
+        }
         var events: [SignedEvent] = []
-        for (i, line) in lines.enumerated() {
-            do throws(EventError) { events.append(try SignedEvent(parsing: line)) } catch {
+        events.reserveCapacity(parsed.count)
+        for (i, result) in parsed.enumerated() {
+            switch result {
+            case .success(let event): events.append(event)
+            case .failure(let error):
                 let located = error.at(line: i + 1)
                 throw HubRefusal(.malformed(line: i + 1, seq: error.seq), "\(located.description): correct the event in the node's log source, then push again")
             }
@@ -50,12 +86,40 @@ struct IngestService: Sendable {
         for (a, b) in zip(events, events.dropFirst()) where b.seq != a.seq + 1 {
             throw HubRefusal(.badRequest, "the batch is not contiguous: seq \(b.seq) follows \(a.seq); push consecutive events")
         }
-        guard let enrolled = try store.enrolledNodes().first(where: { $0.court == court }) else {
+        return Batch(court: court, events: events, enrolledKey: try enrolledKey(of: court))
+    }
+
+    func enrolledKey(of court: String) throws -> String {
+        guard let enrolled = try hub.log.enrolledNodes().first(where: { $0.court == court }) else {
             throw HubRefusal(.notEnrolled, "node \(court) is not enrolled: ask the intermediate court's 技术处 to enroll it")
         }
-        let key = try NodePublicKey(hex: enrolled.publicKey)
+        return enrolled.publicKey
+    }
+
+    /// Step 2: the signatures under the enrolled key, in windows on all cores, stopping at the
+    /// first bad one. Refuses nothing yet: a gap is reported before a bad signature.
+    func verifySignatures(_ batch: inout Batch) {
+        guard let key = try? NodePublicKey(hex: batch.enrolledKey) else { batch.firstBadSignature = .some(batch.first); return }
+        batch.firstBadSignature = .some(LogVerifier.firstBadSignature(batch.events, key: key).seq)
+    }
+
+    /// Step 3: against the hub's head, in seq order: gap, signature verdict (under the court's key
+    /// history when its current key does not verify), links and forks; then store, fold and
+    /// checkpoint in one transaction and sign the receipt.
+    func commit(_ parsed: Batch, nodeHead: Int64?, receivedAt: Int64) throws -> Accepted {
+        var batch = parsed
+        let store = hub.log
+        let court = batch.court
+        // The court's key changed since the batch was verified (enrolled again): verify again.
+        let current = try enrolledKey(of: court)
+        if current != batch.enrolledKey || batch.firstBadSignature == nil {
+            batch = Batch(court: court, events: batch.events, enrolledKey: current)
+            verifySignatures(&batch)
+        }
+        let events = batch.events
+        let key = try NodePublicKey(hex: current)
         let head = try store.head(of: court)
-        if let first = events.first, first.seq > head.seq + 1 {
+        if batch.first > head.seq + 1 {
             throw HubRefusal(.gap(cursor: head.seq), "gap: the hub holds node \(court) up to seq \(head.seq); resume from seq \(head.seq + 1)")
         }
         // Signatures before anything else, in order, stopping at the first bad one. A fork alarm
@@ -64,7 +128,7 @@ struct IngestService: Sendable {
         // signature is refused (422) and never raises an alarm, so whoever holds a node's TLS key
         // but not its event key can neither bury real alarms under false ones nor accuse a court.
         var verifier = LogVerifier(node: court, publicKey: key, after: head)
-        if let bad = LogVerifier.firstBadSignature(events, key: key).seq, let e = events.first(where: { $0.seq == bad }) {
+        if let bad = batch.firstBadSignature ?? nil, let e = events.first(where: { $0.seq == bad }) {
             // Events a court signed before it rotated its key may arrive after the rotation: the
             // batch is checked under the court's key history (protocol §10), continuing from the
             // key that signed the last event the hub holds, so a rotated-out key never signs after
@@ -103,14 +167,14 @@ struct IngestService: Sendable {
         try checkExpected(court: court, events: events, head: head.seq)
         let receipt: EventStore.Receipt
         do {
-            let reported = Self.plausibleNodeHead(nodeHead, hubHead: max(head.seq, events.last!.seq))
+            let reported = Self.plausibleNodeHead(nodeHead, hubHead: max(head.seq, batch.last))
             receipt = try store.ingest(events, nodeHead: reported, recordedAt: receivedAt, checkpointSigner: checkpointSigner)
         } catch let fork as ForkError {
             let evidence = events.first { $0.seq == fork.seq }.map { String(decoding: $0.exportLine, as: UTF8.self) }
             try store.recordAlarm(court: court, seq: fork.seq, kind: "fork", detail: fork.description, evidence: evidence, at: receivedAt)
             throw HubRefusal(.fork(cursor: head.seq, seq: fork.seq, held: fork.held.hex), fork.description)
         }
-        let from = events.first!.seq, to = events.last!.seq
+        let from = batch.first, to = batch.last
         var proof: PushReceipt.Proof?
         if let size = receipt.treeSize, let checkpoint = receipt.checkpoint, let found = try store.leafIndex(court: court, seq: to) {
             proof = PushReceipt.Proof(checkpoint: checkpoint, leafIndex: found.index, inclusion: try store.inclusionProof(index: found.index, size: size))

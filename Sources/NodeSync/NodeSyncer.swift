@@ -26,7 +26,10 @@ public struct NodeSyncer: Sendable {
         self.client = try NodeEnrollment.client(node)
     }
 
-    public func syncOnce(batch: Int = ApiPaths.pushBatch, progress: @Sendable (String) -> Void = { _ in }) async throws -> Report {
+    /// Pushes this node's log from the hub's cursor in batches of `batch` events, keeping up to
+    /// `pipeline` pushes in flight, then pulls the intermediate court's log.
+    public func syncOnce(batch: Int = ApiPaths.pushBatch, pipeline: Int = ApiPaths.pushesInFlight,
+                         progress: @Sendable (String) -> Void = { _ in }) async throws -> Report {
         var report = Report()
         let own = node.court.code
         let cursorReply = try await client.get(ApiPaths.path(ApiPaths.cursor, court: own))
@@ -56,41 +59,61 @@ public struct NodeSyncer: Sendable {
            let mine = try node.store.events(of: own, from: cursor, limit: 1).first, mine.hash.hex != hubHead {
             cursor -= 1
         }
+        // Two batches in flight (protocol §15.5): the next is read from the stored bytes and sent
+        // while the hub stores the one before (it verifies the next meanwhile and stores them in
+        // seq order); receipts are checked and kept in seq order.
+        var inFlight: [(batch: EventStore.PushBatch, reply: Task<HubClient.Reply, any Error>)] = []
+        var next = cursor + 1
+        defer { for pending in inFlight { pending.reply.cancel() } }
+        let client = client, path = ApiPaths.path(ApiPaths.events, court: own), nodeHead = "\(head.seq)"
+        func send() throws {
+            while inFlight.count < max(1, pipeline), next <= head.seq, let pushed = try node.store.pushBatch(of: own, from: next, limit: batch) {
+                inFlight.append((pushed, Task { try await client.post(path, body: pushed.body, headers: [ApiPaths.nodeHeadHeader: nodeHead]) }))
+                next = pushed.last.seq + 1
+            }
+        }
         while cursor < head.seq {
-            let events = try node.store.events(of: own, from: cursor + 1, limit: batch)
-            guard let last = events.last else { break }
-            var body: [UInt8] = []
-            for e in events { body += e.exportLine; body.append(0x0A) }
-            let reply = try await client.post(ApiPaths.path(ApiPaths.events, court: own), body: body,
-                                              headers: [ApiPaths.nodeHeadHeader: "\(head.seq)"])
+            try send()
+            guard !inFlight.isEmpty else { break }
+            let (pushed, task) = inFlight.removeFirst()
+            let reply = try await task.value
+            // The next batch goes out before this receipt is checked (a round trip for its proof);
+            // a row that cannot be read stops the sync after this receipt is kept.
+            var unreadable: (any Error)?
+            if reply.status == 200 { do { try send() } catch { unreadable = error } }
+            let range = "seq \(pushed.first)…\(pushed.last.seq)"
             switch reply.status {
             case 200:
                 guard let json = reply.json, let receipt = try? PushReceipt(json: json), Self.isSignedNow(receipt, keys: intermediateKeys),
-                      receipt.toSeq == last.seq, receipt.headHash == last.hash.hex else {
-                    throw SyncError("the hub's receipt for seq \(cursor + 1)…\(last.seq) is not signed by the intermediate court's key or does not match: stop and report this to 技术处", transient: false)
+                      receipt.toSeq == pushed.last.seq, receipt.headHash == pushed.last.hash.hex else {
+                    throw SyncError("the hub's receipt for \(range) is not signed by the intermediate court's key or does not match: stop and report this to 技术处", transient: false)
                 }
-                if let treeVerifier { try await verifyReceiptProof(receipt, eventHash: last.hash, verifier: treeVerifier) }
+                if let treeVerifier { try await verifyReceiptProof(receipt, eventHash: pushed.last.hash, verifier: treeVerifier) }
                 try appendReceipt(json)
                 report.pushed += receipt.stored
                 cursor = receipt.toSeq
-                progress("pushed seq \(events.first!.seq)…\(last.seq) (\(receipt.stored) new), hub at \(cursor) of \(head.seq)")
+                progress("pushed \(range) (\(receipt.stored) new), hub at \(cursor) of \(head.seq)")
+                if let unreadable { throw unreadable }
             default:
-                let batch = "seq \(events.first!.seq)…\(last.seq)"
                 switch reply.refusal?.reason {
                 case .gap(let resume)?:
-                    // The hub holds less than its cursor said (restored, say): push from its head.
+                    // The hub holds less than its cursor said (restored, say), or this batch
+                    // overtook the one before it: drop what is in flight and push from its head.
                     guard resume < cursor || resume < head.seq else { throw SyncError("the hub reports a gap: \(reply.error)") }
+                    for pending in inFlight { pending.reply.cancel(); _ = try? await pending.reply.value }
+                    inFlight.removeAll()
                     cursor = resume
+                    next = resume + 1
                 case .fork(_, let seq, _)?:
-                    throw SyncError("the hub holds another history of node \(own) at seq \(seq) and refused the batch \(batch) as a fork (\(reply.error)): do not append; report it to 技术处, who sees the alarm in `courtsync hub status`", transient: false)
+                    throw SyncError("the hub holds another history of node \(own) at seq \(seq) and refused the batch \(range) as a fork (\(reply.error)): do not append; report it to 技术处, who sees the alarm in `courtsync hub status`", transient: false)
                 case .notExpected(let seq, _)?:
-                    throw SyncError("the hub, recovered from a mirror, holds another event of node \(own) at seq \(seq) in the tree its witnesses cosigned, and refused the batch \(batch) (\(reply.error)): do not append; report it to 技术处 and the auditors", transient: false)
+                    throw SyncError("the hub, recovered from a mirror, holds another event of node \(own) at seq \(seq) in the tree its witnesses cosigned, and refused the batch \(range) (\(reply.error)): do not append; report it to 技术处 and the auditors", transient: false)
                 case .badSignature(let seq)?:
-                    throw SyncError("the hub refused the batch \(batch): the event at seq \(seq) is not signed by this node's enrolled key (\(reply.error)); check the log with `courtsync audit verify --dir \(node.path)`", transient: false)
+                    throw SyncError("the hub refused the batch \(range): the event at seq \(seq) is not signed by this node's enrolled key (\(reply.error)); check the log with `courtsync audit verify --dir \(node.path)`", transient: false)
                 case .busy?, .requestTimeout?:
-                    throw SyncError("the hub is busy and refused the batch \(batch) (\(reply.status)): \(reply.error); sync again later", transient: true)
+                    throw SyncError("the hub is busy and refused the batch \(range) (\(reply.status)): \(reply.error); sync again later", transient: true)
                 default:
-                    throw SyncError("the hub refused the batch \(batch) (\(reply.status)): \(reply.error)", transient: reply.transient)
+                    throw SyncError("the hub refused the batch \(range) (\(reply.status)): \(reply.error)", transient: reply.transient)
                 }
             }
         }

@@ -52,6 +52,9 @@ public enum ApiPaths {
     public static let maxPushBytes = 8 * 1024 * 1024
     /// Events a node puts in one push.
     public static let pushBatch = 2_000
+    /// Pushes a node keeps in flight: the hub verifies the next batch while it stores the one
+    /// before, and stores them in seq order (protocol §15.5).
+    public static let pushesInFlight = 2
 }
 
 extension String {

@@ -17,8 +17,16 @@ struct BenchSyncCommand: AsyncParsableCommand {
     @Option(help: "Events in the node's backlog.")
     var backlog: Int = 200_000
 
+    @Option(help: "Events per push.")
+    var batch: Int = ApiPaths.pushBatch
+
+    @Option(help: "Pushes the node keeps in flight.")
+    var inFlight: Int = ApiPaths.pushesInFlight
+
     func validate() throws {
         guard backlog >= 10_000 else { throw ValidationError("--backlog must be at least 10000") }
+        guard (1...10_000).contains(batch) else { throw ValidationError("--batch must be 1 to 10000") }
+        guard (1...8).contains(inFlight) else { throw ValidationError("--in-flight must be 1 to 8") }
     }
 
     func run() async throws {
@@ -43,9 +51,12 @@ struct BenchSyncCommand: AsyncParsableCommand {
         let signed = try node.store.events(of: "410802", from: 1, limit: backlog)
         let key = node.key.publicKey
         let t0 = Date()
+        let cpu0 = CPUTime.ofThisProcess()
         let ok = Parallel.map(signed) { key.verifies(signature: $0.sig, of: $0.hash) }
         let verifyRate = Double(backlog) / Date().timeIntervalSince(t0)
+        let verifyCPU = (CPUTime.ofThisProcess() - cpu0) / Double(backlog)
         guard ok.allSatisfy({ $0 }) else { throw EventError("bench: a signature failed to verify") }
+        let stages = try measureStages(work: work, node: node, backlog: backlog)
         // The hub as its own process, as in production.
         let server = Process()
         server.executableURL = SelfExecutable.url
@@ -65,15 +76,111 @@ struct BenchSyncCommand: AsyncParsableCommand {
         guard up else { throw EventError("bench: the hub did not answer on port \(hub.port) within 60 s; is the port free?") }
         let syncer = try NodeSyncer(node: node)
         let t1 = Date()
-        let report = try await syncer.syncOnce()
+        let nodeCPU0 = CPUTime.ofThisProcess(), hubCPU0 = CPUTime.of(process: server.processIdentifier)
+        let report = try await syncer.syncOnce(batch: batch, pipeline: inFlight)
         let seconds = Date().timeIntervalSince(t1)
+        let nodeCPU = (CPUTime.ofThisProcess() - nodeCPU0) / Double(backlog)
+        let hubCPU = (CPUTime.of(process: server.processIdentifier) - hubCPU0) / Double(backlog)
         await syncer.client.shutdown()
         let rate = Double(report.pushed) / seconds
-        print("courtsync bench sync: \(backlog)-event backlog, pushed in batches of \(ApiPaths.pushBatch) over HTTPS (mutual TLS)")
+        print("courtsync bench sync: \(backlog)-event backlog, pushed in batches of \(batch), \(inFlight) in flight, over HTTPS (mutual TLS)")
         print(String(format: "  limit  Ed25519 verification, all cores  %10.0f signatures/s", verifyRate))
         print(String(format: "  hub    ingest with full verification  %10.0f events/s   %.2f of the limit (target ≥ 0.70, ≥ 20000/s)", rate, rate / verifyRate))
         print(String(format: "  node   backlog synced in               %10.1f s (lag %d)", seconds, report.lag))
+        stages.print(verifyRate: verifyRate, endToEnd: seconds / Double(backlog))
+        // CPU time does not depend on what else runs on the machine: the share of the sync's CPU
+        // that is verification is the ratio the sync reaches on idle cores when every stage overlaps.
+        print(String(format: "  cpu    per event: verification %.1f µs; sync: hub %.1f µs + node %.1f µs → on idle cores at best %.2f of the limit",
+                     verifyCPU * 1e6, hubCPU * 1e6, nodeCPU * 1e6, verifyCPU / (hubCPU + nodeCPU)))
         try benchProofs(hub)
+    }
+
+    /// What one event costs in each stage of a push, each stage timed alone in this process on
+    /// the same batches (the sync overlaps them; these say where the time goes).
+    struct Stages {
+        /// Node: read a batch from SQLite as events (every row parsed and checked) and encode
+        /// their export lines: how a node built a push before issue 13.
+        var readParsed: Double = 0
+        /// Node: read a batch's stored bytes and splice them into export lines.
+        var read: Double = 0
+        /// Hub: parse and check every line (JSON, envelope, catalog, hash), on one core.
+        var parseOneCore: Double = 0
+        /// The same on all cores.
+        var parse: Double = 0
+        /// Hub: store, fold, append to the tree and sign a checkpoint, one transaction per batch.
+        var store: Double = 0
+        /// CPU time per event (all threads) of the hub's parse and of its store.
+        var parseCPU: Double = 0
+        var storeCPU: Double = 0
+
+        func print(verifyRate: Double, endToEnd: Double) {
+            let verify = 1 / verifyRate
+            func line(_ name: String, _ seconds: Double) {
+                let padded = name.padding(toLength: 38, withPad: " ", startingAt: 0)
+                Swift.print("  stage  " + padded + String(format: "%7.1f µs/event  (%5.2f× verification)", seconds * 1e6, seconds / verify))
+            }
+            line("node read, parse + encode (before)", readParsed)
+            line("node read + splice stored bytes", read)
+            line("hub parse + check, one core", parseOneCore)
+            line("hub parse + check, all cores", parse)
+            line("hub verify, all cores (the limit)", verify)
+            line("hub store + fold + tree + checkpoint", store)
+            line("sync end to end, per event", endToEnd)
+            Swift.print(String(format: "  stage  CPU per event: hub parse %.1f µs, hub store + fold + tree + checkpoint %.1f µs", parseCPU * 1e6, storeCPU * 1e6))
+        }
+    }
+
+    func measureStages(work: String, node: NodeDirectory, backlog: Int) throws -> Stages {
+        printError("timing each stage alone…")
+        var stages = Stages()
+        let court = node.court.code
+        var parsedBodies: [[UInt8]] = []
+        let tp = Date()
+        var from: Int64 = 1
+        while from <= Int64(backlog) {
+            let events = try node.store.events(of: court, from: from, limit: batch)
+            var body: [UInt8] = []
+            for e in events { body += e.exportLine; body.append(0x0A) }
+            parsedBodies.append(body)
+            from = (events.last?.seq ?? from) + 1
+        }
+        stages.readParsed = Date().timeIntervalSince(tp) / Double(backlog)
+        var bodies: [[UInt8]] = []
+        let t0 = Date()
+        var next: Int64 = 1
+        while let pushed = try node.store.pushBatch(of: court, from: next, limit: batch) {
+            bodies.append(pushed.body)
+            next = pushed.last.seq + 1
+        }
+        stages.read = Date().timeIntervalSince(t0) / Double(backlog)
+        guard bodies == parsedBodies else { throw EventError("bench: the spliced export lines differ from the encoded ones") }
+        let ts = Date()
+        for body in bodies.prefix(max(1, bodies.count / 4)) {
+            for line in body.split(separator: 0x0A) { _ = try? SignedEvent(parsing: Array(line)) }
+        }
+        stages.parseOneCore = Date().timeIntervalSince(ts) / Double(bodies.prefix(max(1, bodies.count / 4)).map { $0.split(separator: 0x0A).count }.reduce(0, +))
+        let t1 = Date()
+        let parseCPU0 = CPUTime.ofThisProcess()
+        var batches: [[SignedEvent]] = []
+        for body in bodies {
+            let lines = body.split(separator: 0x0A).map(Array.init)
+            let parsed = Parallel.map(lines) { line in try? SignedEvent(parsing: line) }
+            batches.append(parsed.compactMap { $0 })
+        }
+        stages.parse = Date().timeIntervalSince(t1) / Double(backlog)
+        stages.parseCPU = (CPUTime.ofThisProcess() - parseCPU0) / Double(backlog)
+        guard batches.map(\.count).reduce(0, +) == backlog else { throw EventError("bench: a pushed line failed to parse") }
+        let scratch = try HubDirectory.create(at: "\(work)/hub-stages", hosts: ["localhost"], ips: ["127.0.0.1"], port: 1,
+                                              operatorCertificate: nil, operatorKey: nil, operatorCA: nil)
+        let signer = try scratch.checkpointSigner()
+        let t2 = Date()
+        let storeCPU0 = CPUTime.ofThisProcess()
+        for events in batches {
+            _ = try scratch.store.ingest(events, nodeHead: Int64(backlog), recordedAt: 0, checkpointSigner: signer)
+        }
+        stages.store = Date().timeIntervalSince(t2) / Double(backlog)
+        stages.storeCPU = (CPUTime.ofThisProcess() - storeCPU0) / Double(backlog)
+        return stages
     }
 
     /// Proof generation from the hub's stored tree, and verification, per second (one core).
@@ -110,5 +217,23 @@ struct SeededGenerator: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
         z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
         return z ^ (z >> 31)
+    }
+}
+
+/// CPU time (user + system, seconds) of this process or another one (from /proc on Linux).
+enum CPUTime {
+    static func ofThisProcess() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
+    /// Fields 14 and 15 of /proc/<pid>/stat, in clock ticks; 0 where there is no /proc.
+    static func of(process pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") else { return 0 }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // After the command's closing parenthesis, field 3 (state) is the first: utime is field 14.
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }

@@ -1585,6 +1585,33 @@ def first_bad_signature(public_key: Ed25519PublicKey, envelopes: list, window: i
     return None, len(envelopes)
 
 
+def export_line_from_body(canonical_body: bytes, hash_hex: str, sig_hex: str) -> Optional[str]:
+    """The export line (section 9) of the event whose canonical body (RFC 8785 bytes, without
+    hash and sig), hash and signature these are, without parsing the body: `hash` goes before the
+    last `,"id":"` and `sig` before the last `,"type":"`. Inside a canonical string every `"` is
+    escaped, so those byte strings occur only as member names, and the last ones are the body's
+    own (nothing after `id` is an object). None when the body does not have that shape."""
+    t = canonical_body.rfind(b',"type":"')
+    i = canonical_body.rfind(b',"id":"', 0, max(t, 0))
+    if not canonical_body.startswith(b"{") or t < 0 or i < 0 or len(hash_hex) != 64 or len(sig_hex) != 128:
+        return None
+    line = (canonical_body[:i] + b',"hash":"' + hash_hex.encode() + b'"' + canonical_body[i:t]
+            + b',"sig":"' + sig_hex.encode() + b'"' + canonical_body[t:])
+    return line.decode("utf-8")
+
+
+def waits_for(batch: tuple, in_flight: list) -> Optional[tuple]:
+    """Section 15.4, pushes in flight: the batch (first, last) of one court's log waits before it
+    is committed for a batch of the same court still in flight that starts before it and reaches
+    its first seq - 1; the first such (first, last), or None. (If that one is refused, the hub's
+    head does not reach the waiting batch, which is then refused as a gap.)"""
+    first = batch[0]
+    for other in in_flight:
+        if other is not batch and other[0] < first and other[1] >= first - 1:
+            return other
+    return None
+
+
 def plausible_node_head(reported: Optional[int], hub_head: int) -> int:
     """The node head used for the lag metric: never below the hub's head after the batch,
     never more than MAX_REPORTED_BACKLOG past it."""

@@ -644,6 +644,16 @@ def test_refusal_bodies_and_push_rules():
     forged = [dict(e) for e in envs]
     forged[1]["sig"] = "00" * 64
     assert cp.first_bad_signature(key, forged, window=1) == (forged[1]["seq"], 2)
+    # Export lines spliced from the stored canonical body, hash and signature: the vectors' lines.
+    for e in doc["events"] + load("events.json")["policy_events"]["events"]:
+        assert cp.export_line_from_body(bytes.fromhex(e["canonical_hex"]), e["hash"], e["sig"]) == e["line"], e["name"]
+    assert cp.export_line_from_body(b'{"at":"x"}', "00" * 32, "00" * 64) is None
+    # Pushes in flight: 6…10 waits for 1…5, not for 11…15 nor for a retry of itself.
+    a, b, c = (1, 5), (6, 10), (11, 15)
+    assert cp.waits_for(b, [a, b, c]) == a
+    assert cp.waits_for(a, [a, b, c]) is None
+    assert cp.waits_for(c, [a, c]) is None
+    assert cp.waits_for(b, [(6, 10), b]) is None
     # The reported node head: hub holds 100.
     assert cp.plausible_node_head(50, 100) == 100
     assert cp.plausible_node_head(2_000, 100) == 2_000
