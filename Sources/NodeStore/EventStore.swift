@@ -116,12 +116,8 @@ public final class EventStore: Sendable {
 
     /// Events of `node` from `seq` on, at most `limit`, re-read from their signed bytes.
     public func events(of node: String, from seq: Int64 = 1, limit: Int = 10_000) throws -> [SignedEvent] {
-        try read { db in
-            let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT * FROM event WHERE node = ? AND seq >= ? ORDER BY seq LIMIT ?
-                """), arguments: [node, seq, limit])
-            return try rows.map { row throws(EventError) in try Self.event(from: row) }
-        }
+        let rows = try read { db in try StoredRow.fetch(db, node: node, from: seq, limit: limit) }
+        return try rows.map { row throws(EventError) in try row.event() }
     }
 
     /// Events of `node` from `seq` on, a window at a time (each re-read from its signed bytes
@@ -143,11 +139,6 @@ public final class EventStore: Sendable {
             next = last.seq + 1
         }
         return count
-    }
-
-    /// Rebuilds an event from a row and checks that the columns say what the signed body says.
-    static func event(from row: Row) throws(EventError) -> SignedEvent {
-        try StoredRow(row).event()
     }
 
     /// Rows checked at once by ``verify(node:history:progress:)``: enough to keep every core
@@ -249,9 +240,16 @@ public final class EventStore: Sendable {
             fresh.append(p)
         }
         let chained = sealer.chain(fresh, after: head)
-        let key = sealer.key
-        let sealed = Parallel.map(chained) { $0.signed(by: key) }
-        try Self.insert(db, sealed, prepared: fresh, recordedAt: recordedAt)
+        // Signing on every core overlaps inserting the events already signed.
+        let pipeline = SealingPipeline(chained, key: sealer.key) { [fresh] i, event in
+            row(event, digest: fresh[i].contentDigest, columns: fresh[i].columns, recordedAt: recordedAt)
+        }
+        let insert = try insertStatement(db)
+        let sealed = try pipeline.run { arguments in
+            insert.setUncheckedArguments(arguments)
+            try insert.execute()
+        }
+        if let last = sealed.last { try setHead(db, node: node, seq: last.seq, hash: last.hash) }
         return AppendOutcome(appended: sealed, alreadyStored: existing, head: sealed.last.map { LogHead(seq: $0.seq, hash: $0.hash) } ?? head)
     }
 

@@ -49,7 +49,7 @@ struct StoredRow: Sendable {
         let cursor = try Row.fetchCursor(db.cachedStatement(sql: "SELECT \(columns) FROM event WHERE node = ? AND seq >= ? ORDER BY seq LIMIT ?"),
                                          arguments: [node, seq, limit])
         var rows: [StoredRow] = []
-        rows.reserveCapacity(limit)
+        rows.reserveCapacity(min(limit, 4096))
         while let row = try cursor.next() { rows.append(StoredRow(row)) }
         return rows
     }
