@@ -96,7 +96,7 @@ struct NodeImport: ParsableCommand {
     /// (a bad one anywhere: nothing written), then all stored in one transaction.
     func importJSONLines() throws {
         let records = JSONLinesImport(reader: EventRecordReader(now: nowSeconds), lines: try JSONLines(path: file))
-        var progress = Progress("checking, bytes")
+        var progress = Progress("importing (checking, bytes)")
         do {
             try records.check { progress.update($0, of: $1) }
         } catch let error as EventError {
@@ -107,7 +107,7 @@ struct NodeImport: ParsableCommand {
         progress.finish()
         // Open the node only after the file is known good: a bad file touches nothing.
         let dir = try NodeDirectory.open(at: node.dir)
-        var writing = Progress("importing, bytes")
+        var writing = Progress("importing (storing, bytes)")
         let next = try records.drafts(chunk: batch)
         let outcome: EventStore.StreamOutcome
         do {
