@@ -241,13 +241,9 @@ public final class EventStore: Sendable {
         }
         let chained = sealer.chain(fresh, after: head)
         // Signing on every core overlaps inserting the events already signed.
-        let pipeline = SealingPipeline(chained, key: sealer.key) { [fresh] i, event in
-            row(event, digest: fresh[i].contentDigest, columns: fresh[i].columns, recordedAt: recordedAt)
-        }
         let insert = try insertStatement(db)
-        let sealed = try pipeline.run { arguments in
-            insert.setUncheckedArguments(arguments)
-            try insert.execute()
+        let sealed = try SealingPipeline(chained, key: sealer.key).run { i, event in
+            try EventRowBinding.insert(event, digest: fresh[i].contentDigest, columns: fresh[i].columns, recordedAt: recordedAt, with: insert)
         }
         if let last = sealed.last { try setHead(db, node: node, seq: last.seq, hash: last.hash) }
         return AppendOutcome(appended: sealed, alreadyStored: existing, head: sealed.last.map { LogHead(seq: $0.seq, hash: $0.hash) } ?? head)

@@ -1,21 +1,18 @@
 import CourtLog
 import Foundation
-import GRDB
 
 /// Signs a batch of chained events on every core while the writing thread inserts the events
 /// already signed, in seq order: signing and inserting overlap instead of following each other.
 ///
 /// The batch is cut into chunks, claimed in order. Helper threads (one fewer than the cores)
-/// sign chunks and build their rows; the writing thread inserts chunk after chunk and, while the
+/// sign chunks; the writing thread inserts chunk after chunk and, while the
 /// next one is not ready, signs an unclaimed chunk itself, so no core waits while work remains.
 final class SealingPipeline: @unchecked Sendable {
     let events: [UnsignedEvent]
     let key: NodeKey
-    let makeRow: @Sendable (Int, SignedEvent) -> StatementArguments
     let chunk: Int
     let chunks: Int
     let signed: ResultBuffer<SignedEvent>
-    let rows: ResultBuffer<StatementArguments>
     // Guarded by `condition`.
     private let condition = NSCondition()
     private var nextClaim = 0
@@ -26,20 +23,18 @@ final class SealingPipeline: @unchecked Sendable {
     /// costs nothing next to 64 signatures.
     static let chunkSize = 64
 
-    init(_ events: [UnsignedEvent], key: NodeKey, makeRow: @escaping @Sendable (Int, SignedEvent) -> StatementArguments) {
+    init(_ events: [UnsignedEvent], key: NodeKey) {
         self.events = events
         self.key = key
-        self.makeRow = makeRow
         chunk = Self.chunkSize
         chunks = (events.count + Self.chunkSize - 1) / Self.chunkSize
         signed = ResultBuffer(count: events.count)
-        rows = ResultBuffer(count: events.count)
         done = Array(repeating: false, count: chunks)
     }
 
-    /// Signs every event and hands each row to `insert` on the calling thread, in order; returns
-    /// the signed events. If `insert` throws, the helpers stop after the chunk in hand.
-    func run(_ insert: (StatementArguments) throws -> Void) rethrows -> [SignedEvent] {
+    /// Signs every event and hands each to `insert` (with its index) on the calling thread, in
+    /// order; returns the signed events. If `insert` throws, the helpers stop after the chunk in hand.
+    func run(_ insert: (Int, SignedEvent) throws -> Void) rethrows -> [SignedEvent] {
         let helpers = min(Parallel.width - 1, chunks - 1)
         let group = DispatchGroup()
         for _ in 0..<max(0, helpers) {
@@ -53,7 +48,7 @@ final class SealingPipeline: @unchecked Sendable {
             while !isDone(c) {
                 if let other = claim() { sign(other) } else { wait(for: c) }
             }
-            for i in range(c) { try insert(rows.get(i)) }
+            for i in range(c) { try insert(i, signed.get(i)) }
         }
         return (0..<events.count).map { signed.get($0) }
     }
@@ -69,9 +64,7 @@ final class SealingPipeline: @unchecked Sendable {
 
     func sign(_ c: Int) {
         for i in range(c) {
-            let event = events[i].signed(by: key)
-            signed.set(i, event)
-            rows.set(i, makeRow(i, event))
+            signed.set(i, events[i].signed(by: key))
         }
         condition.lock()
         done[c] = true

@@ -107,13 +107,15 @@ struct NodeImport: ParsableCommand {
         progress.finish()
         // Open the node only after the file is known good: a bad file touches nothing.
         let dir = try NodeDirectory.open(at: node.dir)
-        var writing = Progress("importing (storing, bytes)")
+        var writing = Progress("importing")
         let next = try records.drafts(chunk: batch)
         let outcome: EventStore.StreamOutcome
+        var handed: Int64 = 0
         do {
             outcome = try dir.appendAll(recordedAt: nowSeconds) {
                 let chunk = try next()
-                writing.update(records.position.done, of: records.position.total)
+                handed += Int64(chunk?.count ?? 0)
+                writing.update(handed, of: Int64(records.records))
                 return chunk
             }
         } catch let error as EventError {
