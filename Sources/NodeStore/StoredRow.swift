@@ -61,8 +61,8 @@ struct StoredRow: Sendable {
         }
         members["hash"] = .string(Hex.encode(hash))
         members["sig"] = .string(Hex.encode(sig))
-        let event = try SignedEvent(envelope: .object(members))
-        let columns = ProjectionColumns(type: event.type, data: event.data)
+        let (event, prepared) = try SignedEvent.checked(envelope: .object(members))
+        let columns = prepared.columns
         let mismatches: [(String, Bool)] = [
             ("node", node == event.node), ("seq", seq == event.seq), ("id", id == event.id),
             ("type", type == event.type), ("at", at == event.at.text),
@@ -71,7 +71,7 @@ struct StoredRow: Sendable {
             ("channel", channel == columns.channel), ("ok", ok == columns.ok),
             ("delay_s", delaySeconds == columns.delaySeconds), ("amount", amount == columns.amount),
             ("system", system == columns.system), ("role", role == columns.role),
-            ("prev", prev == event.prev.bytes), ("content", content == event.draft.contentDigest),
+            ("prev", prev == event.prev.bytes), ("content", content == prepared.contentDigest),
         ]
         if let bad = mismatches.first(where: { !$0.1 }) {
             throw EventError("stored column '\(bad.0)' differs from the signed body: the row was edited by hand; restore the log from a backup or the hub", seq: seq)

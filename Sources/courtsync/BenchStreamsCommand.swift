@@ -40,6 +40,8 @@ struct BenchStreamsCommand: ParsableCommand {
         var events: Int
         var seconds: Double
         var peakKiB: Int
+        /// The run's limit measured just before it, when it has one.
+        var limitNow: Double? = nil
         var rate: Double { Double(events) / seconds }
     }
 
@@ -68,6 +70,20 @@ struct BenchStreamsCommand: ParsableCommand {
         let combined = 1 / (1 / signRate + 1 / insertRate)
         let load = Self.loadAverage()
 
+        // Each run is also compared with its limit measured just before it: on a shared machine
+        // the load moves within a minute, and a limit from the start of the bench can mislead.
+        func verifyLimitNow() -> Double {
+            let sample = Array(pairs.prefix(20_000))
+            return Double(sample.count) / BenchCommand.time { _ = Parallel.map(sample) { publicKey.verifies(signature: $0.sig, of: $0.hash) } }
+        }
+        func combinedLimitNow() throws -> Double {
+            let sample = Array(hashes.prefix(50_000))
+            let sign = Double(sample.count) / BenchCommand.time { _ = Parallel.map(sample) { key.sign(eventHash: $0) } }
+            try? FileManager.default.removeItem(atPath: "\(work)/raw-now.sqlite")
+            let insert = Double(sample.count) / (try RawInsertLimit.measure(count: sample.count, path: "\(work)/raw-now.sqlite"))
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: "\(work)/raw-now.sqlite" + suffix) }
+            return 1 / (1 / sign + 1 / insert)
+        }
         var runs: [Run] = []
         for size in logSizes {
             let input = "\(work)/records-\(size).jsonl"
@@ -75,10 +91,11 @@ struct BenchStreamsCommand: ParsableCommand {
             let dir = "\(work)/node-\(size)"
             let node = try NodeDirectory.create(at: dir, court: Plan.shipped.court("410802"))
             let export = "\(work)/export-\(size).jsonl"
-            runs.append(try measure("node import", size, ["node", "import", "--dir", dir, input], work: work))
+            let combinedNow = try combinedLimitNow()
+            runs.append(try measure("node import", size, ["node", "import", "--dir", dir, input], work: work, limitNow: combinedNow))
             runs.append(try measure("node export", size, ["node", "export", "--dir", dir, "--out", export], work: work))
-            runs.append(try measure("audit verify --dir", size, ["audit", "verify", "--dir", dir], work: work))
-            runs.append(try measure("audit verify FILE", size, ["audit", "verify", "--public-key", node.key.publicKey.hex, export], work: work))
+            runs.append(try measure("audit verify --dir", size, ["audit", "verify", "--dir", dir], work: work, limitNow: verifyLimitNow()))
+            runs.append(try measure("audit verify FILE", size, ["audit", "verify", "--public-key", node.key.publicKey.hex, export], work: work, limitNow: verifyLimitNow()))
             for path in [input, export] { try? FileManager.default.removeItem(atPath: path) }
         }
         for size in replayLengths {
@@ -106,6 +123,7 @@ struct BenchStreamsCommand: ParsableCommand {
                     var o: [String: JSONValue] = ["command": .string(r.what), "events": .int(Int64(r.events)),
                                                   "per_s": .int(Int64(r.rate)), "peak_kib": .int(Int64(r.peakKiB))]
                     if let (_, l) = limit(of: r.what) { o["ratio_per_mille"] = .int(Int64(r.rate / l * 1000)) }
+                    if let now = r.limitNow { o["limit_just_before_per_s"] = .int(Int64(now)); o["ratio_just_before_per_mille"] = .int(Int64(r.rate / now * 1000)) }
                     return .object(o)
                 }),
             ]
@@ -118,11 +136,12 @@ struct BenchStreamsCommand: ParsableCommand {
         print("  limit  Ed25519 verification, all cores  \(f(verifyRate)) /s")
         print("  limit  SQLite prepared inserts          \(f(insertRate)) /s")
         print("  limit  combined (sign, then insert)     \(f(combined)) /s")
-        print("  command               events     seconds      events/s   of the limit       peak memory")
+        print("  command               events     seconds      events/s   of the limit       peak memory   limit just before, ratio")
         for r in runs {
             let ratio = limit(of: r.what).map { String(format: "%.2f ", r.rate / $0.1) + $0.0 } ?? ""
+            let now = r.limitNow.map { String(format: "   %8.0f /s  %.2f", $0, r.rate / $0) } ?? ""
             print("  " + pad(r.what, 18) + String(format: " %9d %11.2f %13.0f   ", r.events, r.seconds, r.rate) + pad(ratio, 16)
-                  + String(format: " %8.1f MB", Double(r.peakKiB) / 1024))
+                  + String(format: " %8.1f MB", Double(r.peakKiB) / 1024) + now)
         }
         for what in Set(runs.map(\.what)).sorted() {
             let peaks = runs.filter { $0.what == what }
@@ -138,7 +157,7 @@ struct BenchStreamsCommand: ParsableCommand {
     struct Pair: Sendable { let hash: EventHash; let sig: [UInt8] }
 
     /// Runs `courtsync arguments` as a child process; its time and the peak memory it reports.
-    func measure(_ what: String, _ events: Int, _ arguments: [String], work: String) throws -> Run {
+    func measure(_ what: String, _ events: Int, _ arguments: [String], work: String, limitNow: Double? = nil) throws -> Run {
         let report = "\(work)/peak-\(getpid())", errors = "\(work)/stderr"
         try? FileManager.default.removeItem(atPath: report)
         FileManager.default.createFile(atPath: errors, contents: nil)
@@ -160,7 +179,7 @@ struct BenchStreamsCommand: ParsableCommand {
             throw EventError("bench: `courtsync \(arguments.joined(separator: " "))` failed (exit \(process.terminationStatus)): \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         let peak = (try? String(contentsOfFile: report, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
-        return Run(what: what, events: events, seconds: seconds, peakKiB: peak)
+        return Run(what: what, events: events, seconds: seconds, peakKiB: peak, limitNow: limitNow)
     }
 
     /// `count` records to import, as JSON Lines, written in pieces.
