@@ -52,6 +52,8 @@ let package = Package(
         .target(name: "NodeStore", dependencies: [
             "CourtLog", "CourtPlan", "Projections", "TransparencyLog",
             .product(name: "GRDB", package: "GRDB.swift"),
+            // SQLite's C API, to bind an appended event's columns straight from its bytes.
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         // Bench-only fixtures (unsigned synthetic history, the raw SQLite insert limit): for
         // `courtsync bench`, never for the node's or the hub's libraries.

@@ -75,13 +75,20 @@ public enum Parallel {
         let n = items.count
         let chunks = min(width, max(1, n / 64))
         if chunks <= 1 { return items.map(transform) }
-        let results = ResultBuffer<R>(count: n)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let lo = n * chunk / chunks, hi = n * (chunk + 1) / chunks
-            for i in lo..<hi { results.set(i, transform(items[i])) }
+        // Each worker initializes its own slots of the result in place: no optional slots and
+        // no copy of the results afterwards.
+        return [R](unsafeUninitializedCapacity: n) { buffer, initialized in
+            let slots = Slots(base: buffer.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let lo = n * chunk / chunks, hi = n * (chunk + 1) / chunks
+                for i in lo..<hi { slots.base.advanced(by: i).initialize(to: transform(items[i])) }
+            }
+            initialized = n
         }
-        return results.values()
     }
+
+    /// The result's storage, written at disjoint indices by the workers of one `map`.
+    struct Slots<R>: @unchecked Sendable { let base: UnsafeMutablePointer<R> }
 }
 
 /// Slots written by disjoint indices from several threads, each read only after its writer

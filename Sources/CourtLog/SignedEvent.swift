@@ -70,6 +70,12 @@ public struct SignedEvent: Sendable, Equatable {
 
     /// Checks an envelope already parsed as JSON (see ``init(parsing:catalog:)``).
     public init(envelope value: JSONValue, catalog: EventCatalog = .shipped) throws(EventError) {
+        self = try Self.checked(envelope: value, catalog: catalog).event
+    }
+
+    /// The same check, also giving the draft as prepared for the body: its content digest and
+    /// stored columns, which a store compares with its columns without computing them again.
+    public static func checked(envelope value: JSONValue, catalog: EventCatalog = .shipped) throws(EventError) -> (event: SignedEvent, prepared: PreparedDraft) {
         guard case .object(let m) = value else { throw EventError("not valid JSON for an event: an envelope is a JSON object") }
         let seqValue = m["seq"]?.intValue
         do throws(EventError) {
@@ -111,11 +117,14 @@ public struct SignedEvent: Sendable, Equatable {
                let unit = data["unit"]?.stringValue, unit != node {
                 throw EventError("explanation for another unit: node \(node) may explain only for its own court (unit \(node)), not for '\(unit)'")
             }
-            let body = Self.canonicalBody(node: node, seq: seq, draft: draft, prev: prev)
+            let prepared = PreparedDraft(draft, node: node)
+            var body = prepared.bodyHead
+            Hex.append(prev.bytes, to: &body)
+            body.append(contentsOf: prepared.bodyTail(seq: seq))
             guard EventHash(ofCanonicalBody: body) == hash else {
                 throw EventError("hash mismatch: the event's content was changed after it was sealed (or hash is wrong)")
             }
-            self.init(node: node, seq: seq, draft: draft, prev: prev, hash: hash, sig: sig, body: body)
+            return (SignedEvent(node: node, seq: seq, draft: draft, prev: prev, hash: hash, sig: sig, body: body), prepared)
         } catch {
             throw seqValue.map { error.at(seq: $0) } ?? error
         }

@@ -8,7 +8,7 @@ import Crypto
 /// The whole input is read and checked before anything is written; the first bad record is
 /// reported with its line. Records without an `id` get one derived from their content and its
 /// occurrence in the file, so importing the same file again stores nothing twice.
-public struct EventRecordReader {
+public struct EventRecordReader: Sendable {
     public let plan: Plan
     public let catalog: EventCatalog
     /// The current time (seconds since 1970): a record dated later than this plus
@@ -48,7 +48,7 @@ public struct EventRecordReader {
             let digest = draft.contentDigest
             let n = occurrences[digest, default: 0]
             occurrences[digest] = n + 1
-            d.id = "h:\(Hex.encode(digest.prefix(12))):\(n)"
+            d.id = Self.derivedID(digest: digest, occurrence: n)
             return d
         }
     }
@@ -60,38 +60,50 @@ public struct EventRecordReader {
         var lineNo = 0
         for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
             lineNo += 1
-            var line = Array(line)
-            if line.last == 0x0D { line.removeLast() }
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
             do throws(EventError) {
-                let value: JSONValue
-                do { value = try StrictJSONParser.parse(line) } catch {
-                    throw EventError(error.kind == .floatingPoint ? error.reason : "not valid JSON: \(error.description)")
-                }
-                guard case .object(let m) = value else { throw EventError("a record is a JSON object with type, at, data (and optional id, dept)") }
-                for key in m.keys.sorted() where !["id", "type", "at", "dept", "data"].contains(key) {
-                    throw EventError("unknown field '\(key)' in the record: a record has id, type, at, dept, data")
-                }
-                guard let type = m["type"]?.stringValue else { throw EventError("missing field 'type' (a string such as case.filed)") }
-                guard let at = m["at"]?.stringValue else { throw EventError("missing field 'at' (e.g. 2022-08-01T09:30:00+08:00)") }
-                guard case .object(let data)? = m["data"] else { throw EventError("missing field 'data' (an object)") }
-                var dept: String?
-                if let d = m["dept"] {
-                    guard let s = d.stringValue else { throw EventError("dept must be a department slug or name string, or absent") }
-                    dept = s
-                }
-                var id: String?
-                if let i = m["id"] {
-                    guard let s = i.stringValue else { throw EventError("id must be a string") }
-                    id = s
-                }
-                out.append((try draft(id: id, type: type, at: at, dept: dept, data: data), id != nil))
+                guard let record = try record(line) else { continue }
+                out.append(record)
             } catch {
                 try problems.add(error.at(line: lineNo))
             }
         }
         try problems.check()
         return try checkDuplicates(assignIDs(out))
+    }
+
+    /// One line of JSON Lines as a draft, and whether the record gave its id; nil for a blank line.
+    public func record(_ bytes: ArraySlice<UInt8>) throws(EventError) -> (EventDraft, hasID: Bool)? {
+        var line = Array(bytes)
+        if line.last == 0x0D { line.removeLast() }
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return nil }
+        let value: JSONValue
+        do { value = try StrictJSONParser.parse(line) } catch {
+            throw EventError(error.kind == .floatingPoint ? error.reason : "not valid JSON: \(error.description)")
+        }
+        guard case .object(let m) = value else { throw EventError("a record is a JSON object with type, at, data (and optional id, dept)") }
+        for key in m.keys.sorted() where !["id", "type", "at", "dept", "data"].contains(key) {
+            throw EventError("unknown field '\(key)' in the record: a record has id, type, at, dept, data")
+        }
+        guard let type = m["type"]?.stringValue else { throw EventError("missing field 'type' (a string such as case.filed)") }
+        guard let at = m["at"]?.stringValue else { throw EventError("missing field 'at' (e.g. 2022-08-01T09:30:00+08:00)") }
+        guard case .object(let data)? = m["data"] else { throw EventError("missing field 'data' (an object)") }
+        var dept: String?
+        if let d = m["dept"] {
+            guard let s = d.stringValue else { throw EventError("dept must be a department slug or name string, or absent") }
+            dept = s
+        }
+        var id: String?
+        if let i = m["id"] {
+            guard let s = i.stringValue else { throw EventError("id must be a string") }
+            id = s
+        }
+        return (try draft(id: id, type: type, at: at, dept: dept, data: data), id != nil)
+    }
+
+    /// The id an id-less record gets: `h:<24 hex of the content digest>:<n>`, n counting the
+    /// records of identical content before it in the same input.
+    static func derivedID(digest: [UInt8], occurrence n: Int) -> String {
+        "h:\(Hex.encode(digest.prefix(12))):\(n)"
     }
 
     /// Reads CSV with a header row: `type`, `at`, optional `id`, `dept`, and one column per data

@@ -19,8 +19,10 @@ public final class EventStore: Sendable {
         var config = Configuration()
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            // Rows are appended in seq order; a larger page cache keeps the id index's pages hot.
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // The writer's larger page cache keeps the id index's pages hot while appending.
+            // Readers scan in seq order (verify, export, replay): SQLite's default 2 MB cache
+            // does as well there, and keeps a reader's memory the same whatever the log's length.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -32768") }
         }
         config.busyMode = .timeout(10)
         do {
@@ -114,45 +116,34 @@ public final class EventStore: Sendable {
 
     /// Events of `node` from `seq` on, at most `limit`, re-read from their signed bytes.
     public func events(of node: String, from seq: Int64 = 1, limit: Int = 10_000) throws -> [SignedEvent] {
-        try read { db in
-            let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT * FROM event WHERE node = ? AND seq >= ? ORDER BY seq LIMIT ?
-                """), arguments: [node, seq, limit])
-            return try rows.map { row throws(EventError) in try Self.event(from: row) }
-        }
+        let rows = try read { db in try StoredRow.fetch(db, node: node, from: seq, limit: limit) }
+        return try rows.map { row throws(EventError) in try row.event() }
     }
 
-    /// Rebuilds an event from a row and checks that the columns say what the signed body says.
-    static func event(from row: Row) throws(EventError) -> SignedEvent {
-        let seq: Int64 = row["seq"]
-        let bodyData: Data = row["body"]
-        let hashData: Data = row["hash"]
-        let sigData: Data = row["sig"]
-        guard case .object(var members) = try? StrictJSONParser.parse(Array(bodyData)) else {
-            throw EventError("the stored body is not valid JSON: the row was damaged or edited by hand", seq: seq)
+    /// Events of `node` from `seq` on, a window at a time (each re-read from its signed bytes
+    /// and checked against its columns on all cores), handed to `body` in order: a log of any
+    /// length is read in the same memory. Returns the number of events read.
+    @discardableResult
+    public func forEachWindow(of node: String, from seq: Int64 = 1, _ body: ([SignedEvent]) throws -> Void) throws -> Int64 {
+        var next = seq
+        var count: Int64 = 0
+        while true {
+            let rows = try read { db in try StoredRow.fetch(db, node: node, from: next, limit: Self.verifyWindow) }
+            guard let last = rows.last else { break }
+            let checked = Parallel.map(rows) { row in Result { () throws(EventError) in try row.event() } }
+            var events: [SignedEvent] = []
+            events.reserveCapacity(checked.count)
+            for result in checked { events.append(try result.get()) }
+            try body(events)
+            count += Int64(events.count)
+            next = last.seq + 1
         }
-        members["hash"] = .string(Hex.encode(hashData))
-        members["sig"] = .string(Hex.encode(sigData))
-        let event = try SignedEvent(envelope: .object(members))
-        let columns = ProjectionColumns(type: event.type, data: event.data)
-        let prevData: Data = row["prev"]
-        let contentData: Data = row["content"]
-        let okValue: Bool? = row["ok"]
-        let mismatches: [(String, Bool)] = [
-            ("node", row["node"] as String == event.node), ("seq", seq == event.seq), ("id", row["id"] as String == event.id),
-            ("type", row["type"] as String == event.type), ("at", row["at"] as String == event.at.text),
-            ("at_utc", row["at_utc"] as Int64 == event.at.utcSeconds), ("month", row["month"] as Int == event.at.beijingMonth),
-            ("dept", row["dept"] as String? == event.dept), ("subject", row["subject"] as String? == columns.subject),
-            ("channel", row["channel"] as String? == columns.channel), ("ok", okValue == columns.ok),
-            ("delay_s", row["delay_s"] as Int64? == columns.delaySeconds), ("amount", row["amount"] as Int64? == columns.amount),
-            ("system", row["system"] as String? == columns.system), ("role", row["role"] as String? == columns.role),
-            ("prev", Array(prevData) == event.prev.bytes), ("content", Array(contentData) == event.draft.contentDigest),
-        ]
-        if let bad = mismatches.first(where: { !$0.1 }) {
-            throw EventError("stored column '\(bad.0)' differs from the signed body: the row was edited by hand; restore the log from a backup or the hub", seq: seq)
-        }
-        return event
+        return count
     }
+
+    /// Rows checked at once by ``verify(node:history:progress:)``: enough to keep every core
+    /// busy, few enough that memory stays the same whatever the log's length.
+    static let verifyWindow = 4096
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try pool.read(body) } catch let e as EventError { throw e } catch let e as StoreError { throw e } catch {
@@ -177,47 +168,86 @@ public final class EventStore: Sendable {
     /// A draft whose id is stored with the same content is a no-op; with different content the
     /// whole batch is refused. Returns after the commit is durable.
     public func append(_ drafts: [EventDraft], sealer: EventSealer, recordedAt: Int64) throws -> AppendOutcome {
-        let node = sealer.node
-        for draft in drafts where EventCatalog.shipped.types[draft.type]?.role == .policy && node != PolicyAuthority.intermediateCourt {
-            throw EventError("policy event \(draft.type) refused: only \(PolicyAuthority.intermediateCourt) (the intermediate court) may write policy; a grassroots court may file explanation.filed for its own units")
+        let prepared = try Self.prepare(drafts, node: sealer.node)
+        do {
+            return try pool.write { db in try Self.append(db, prepared, sealer: sealer, recordedAt: recordedAt) }
+        } catch let e as EventError { throw e } catch let e as StoreError { throw e } catch {
+            throw StoreError.from(error, path: path)
         }
-        // Bodies, digests and columns need no database: computed on all cores before the write lock.
-        let prepared = Parallel.map(drafts) { PreparedDraft($0, node: node) }
+    }
+
+    /// What appending a stream of drafts did.
+    public struct StreamOutcome: Sendable {
+        public var appended: Int
+        public var alreadyStored: Int
+        public var head: LogHead
+    }
+
+    /// Seals and stores drafts handed over a chunk at a time by `next` (nil: no more), all in
+    /// one transaction: a fault in any chunk, or thrown by `next`, leaves the log as it was. The
+    /// chunks are not kept, so a stream of any length is stored in the same memory (SQLite
+    /// spills the transaction's pages to its write-ahead log on disk).
+    public func appendAll(sealer: EventSealer, recordedAt: Int64, _ next: () throws -> [EventDraft]?) throws -> StreamOutcome {
         do {
             return try pool.write { db in
-                let head = try Self.head(db, node)
-                try Self.refuseAppendWhileOwed(db, node: node, head: head)
-                let stored = try Self.storedIDs(db, node: node, ids: drafts.map(\.id))
-                var fresh: [PreparedDraft] = []
-                var existing: [(id: String, seq: Int64)] = []
-                var inBatch: [String: [UInt8]] = [:]
-                for p in prepared {
-                    let draft = p.draft, digest = p.contentDigest
-                    if let (seq, content) = stored[draft.id] {
-                        guard content == digest else {
-                            throw EventError("id '\(draft.id)' is already recorded (seq \(seq)) with different content: give this event a new id, or correct the data to match")
-                        }
-                        existing.append((draft.id, seq))
-                        continue
-                    }
-                    if let earlier = inBatch[draft.id] {
-                        guard earlier == digest else {
-                            throw EventError("id '\(draft.id)' appears twice in this batch with different content: give each event its own id")
-                        }
-                        continue
-                    }
-                    inBatch[draft.id] = digest
-                    fresh.append(p)
+                var outcome = StreamOutcome(appended: 0, alreadyStored: 0, head: try Self.head(db, sealer.node))
+                while let drafts = try next() {
+                    let chunk = try Self.append(db, try Self.prepare(drafts, node: sealer.node), sealer: sealer, recordedAt: recordedAt)
+                    outcome.appended += chunk.appended.count
+                    outcome.alreadyStored += chunk.alreadyStored.count
+                    outcome.head = chunk.head
                 }
-                let chained = sealer.chain(fresh, after: head)
-                let key = sealer.key
-                let sealed = Parallel.map(chained) { $0.signed(by: key) }
-                try Self.insert(db, sealed, prepared: fresh, recordedAt: recordedAt)
-                return AppendOutcome(appended: sealed, alreadyStored: existing, head: sealed.last.map { LogHead(seq: $0.seq, hash: $0.hash) } ?? head)
+                return outcome
             }
         } catch let e as EventError { throw e } catch let e as StoreError { throw e } catch {
             throw StoreError.from(error, path: path)
         }
+    }
+
+    /// Bodies, digests and columns need no database: computed on all cores before the write lock.
+    static func prepare(_ drafts: [EventDraft], node: String) throws -> [PreparedDraft] {
+        for draft in drafts where EventCatalog.shipped.types[draft.type]?.role == .policy && node != PolicyAuthority.intermediateCourt {
+            throw EventError("policy event \(draft.type) refused: only \(PolicyAuthority.intermediateCourt) (the intermediate court) may write policy; a grassroots court may file explanation.filed for its own units")
+        }
+        return Parallel.map(drafts) { PreparedDraft($0, node: node) }
+    }
+
+    /// One batch inside a write transaction: ids already stored are no-ops (or refused with
+    /// other content), the rest chained after the head, signed on all cores and inserted.
+    static func append(_ db: Database, _ prepared: [PreparedDraft], sealer: EventSealer, recordedAt: Int64) throws -> AppendOutcome {
+        let node = sealer.node
+        let head = try Self.head(db, node)
+        try Self.refuseAppendWhileOwed(db, node: node, head: head)
+        let stored = try Self.storedIDs(db, node: node, ids: prepared.map(\.draft.id))
+        var fresh: [PreparedDraft] = []
+        var existing: [(id: String, seq: Int64)] = []
+        var inBatch: [String: [UInt8]] = [:]
+        for p in prepared {
+            let draft = p.draft, digest = p.contentDigest
+            if let (seq, content) = stored[draft.id] {
+                guard content == digest else {
+                    throw EventError("id '\(draft.id)' is already recorded (seq \(seq)) with different content: give this event a new id, or correct the data to match")
+                }
+                existing.append((draft.id, seq))
+                continue
+            }
+            if let earlier = inBatch[draft.id] {
+                guard earlier == digest else {
+                    throw EventError("id '\(draft.id)' appears twice in this batch with different content: give each event its own id")
+                }
+                continue
+            }
+            inBatch[draft.id] = digest
+            fresh.append(p)
+        }
+        let chained = sealer.chain(fresh, after: head)
+        // Signing on every core overlaps inserting the events already signed.
+        let insert = try insertStatement(db)
+        let sealed = try SealingPipeline(chained, key: sealer.key).run { i, event in
+            try EventRowBinding.insert(event, digest: fresh[i].contentDigest, columns: fresh[i].columns, recordedAt: recordedAt, with: insert)
+        }
+        if let last = sealed.last { try setHead(db, node: node, seq: last.seq, hash: last.hash) }
+        return AppendOutcome(appended: sealed, alreadyStored: existing, head: sealed.last.map { LogHead(seq: $0.seq, hash: $0.hash) } ?? head)
     }
 
     /// The stored seq and content digest of those of `ids` that `node`'s log already holds.
@@ -316,18 +346,12 @@ extension EventStore {
         let recorded = try head(of: node)
         let total = try read { db in try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE node = ?", arguments: [node]) ?? 0 }
         var verifier = LogVerifier(node: node, history: history)
-        var next: Int64 = 1
         var count: Int64 = 0
-        while true {
-            let page = try read { db in
-                try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM event WHERE node = ? AND seq >= ? ORDER BY seq LIMIT 20000"),
-                                 arguments: [node, next])
-            }
-            if page.isEmpty { break }
-            let events = try page.map { row throws(EventError) in try Self.event(from: row) }
+        // A window at a time, whatever the log's length: rows checked against their signed
+        // bodies, then their signatures, on all cores.
+        try forEachWindow(of: node) { events in
             try verifier.verify(events)
             count += Int64(events.count)
-            next = verifier.head.seq + 1
             progress(count, total)
         }
         guard verifier.head == recorded else {

@@ -161,6 +161,21 @@ public struct NodeDirectory: Sendable {
         return try store.append(drafts, sealer: sealer, recordedAt: recordedAt)
     }
 
+    /// Records drafts handed over a chunk at a time by `next`, all in one transaction, after the
+    /// same checks as ``append(_:recordedAt:)``: any fault leaves the log as it was.
+    public func appendAll(recordedAt: Int64, _ next: () throws -> [EventDraft]?) throws -> EventStore.StreamOutcome {
+        var current = (try? store.measuresPlan()) ?? plan
+        let court = court.code
+        return try store.appendAll(sealer: sealer, recordedAt: recordedAt) {
+            guard let drafts = try next() else { return nil }
+            for d in drafts {
+                try PolicyCheck.check(d, node: court, plan: current)
+                if d.type == "indicator.defined" { current = try IndicatorDefinition.extend(current, with: d.data) }
+            }
+            return drafts
+        }
+    }
+
     /// The sealer for this node's own log.
     public var sealer: EventSealer { EventSealer(node: court.code, key: key) }
 }

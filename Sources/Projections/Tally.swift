@@ -4,10 +4,14 @@ import CourtLog
 /// rosters. Folding the same facts in any order gives the same tally.
 ///
 /// Keys are packed integers (period code, unit, measure, bucket) so that a replay of millions
-/// of events spends its time counting, not hashing strings.
+/// of events spends its time counting, not hashing strings. Distinct sets hold a 64-bit keyed
+/// hash of each subject's UTF-8 bytes, not the string: a tenth of the memory, and no Unicode
+/// normalisation per insert. Two different subjects in one set share a hash with probability
+/// about n²/2⁶⁵ (one in 36 million for a million case numbers in one period), and the key is
+/// random per process, so no one can choose case numbers that collide.
 public struct Tally: Sendable {
     var packed: [UInt64: Int64] = [:]
-    var seen: [UInt64: Set<String>] = [:]
+    var seen: [UInt64: Set<UInt64>] = [:]
     var unitIndex: [String: Int] = [:]
     var unitNames: [String] = []
     public private(set) var rosters: [RosterEntry] = []
@@ -44,7 +48,7 @@ public struct Tally: Sendable {
             }
             return
         }
-        let subject = f.columns.subject
+        let subject = f.columns.subject.map(Self.subjectKey)
         var packed = self.packed, seen = self.seen
         self.packed = [:]; self.seen = [:]
         defer { self.packed = packed; self.seen = seen }
@@ -61,6 +65,14 @@ public struct Tally: Sendable {
                 }
             }
         }
+    }
+
+    /// A subject's 64-bit key: its UTF-8 bytes hashed with the process's random seed.
+    static func subjectKey(_ subject: String) -> UInt64 {
+        var hasher = Hasher()
+        var text = subject
+        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        return UInt64(bitPattern: Int64(hasher.finalize()))
     }
 
     /// Adds another tally of disjoint events (another set of nodes) to this one. Distinct

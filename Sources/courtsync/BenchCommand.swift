@@ -11,7 +11,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "性能测试 bench — Measure node append throughput against this machine's raw limits, measured in the same run.",
         discussion: "Build with -c release for meaningful figures. Works in a temporary directory it removes afterwards.",
-        subcommands: [BenchReplayCommand.self, BenchSyncCommand.self, BenchPostgresCommand.self])
+        subcommands: [BenchReplayCommand.self, BenchSyncCommand.self, BenchStreamsCommand.self, BenchPostgresCommand.self])
 
     @Option(help: "Events for the batched append and the raw limits.")
     var events: Int = 200_000
@@ -24,6 +24,9 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "table or json.")
     var format: String = "table"
+
+    @Option(help: "A command that stores EVENTS unsigned events in batches of BATCH and prints events/s (given EVENTS BATCH as arguments), e.g. \"python3 scripts/bench_peer.py\": the peer the batched append is compared with.")
+    var peer: String?
 
     func validate() throws {
         guard events >= 1_000, single >= 10, batch >= 1 else { throw ValidationError("--events ≥ 1000, --single ≥ 10, --batch ≥ 1") }
@@ -78,6 +81,8 @@ struct BenchCommand: ParsableCommand {
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] * 1000 }
         let singleRate = Double(single) / singleSeconds
         let cores = ProcessInfo.processInfo.activeProcessorCount
+        let peerRate = try peer.map { try Self.peerRate($0, events: events, batch: batch) }
+        let load = BenchStreamsCommand.loadAverage()
 
         if format == "json" {
             let json: JSONValue = [
@@ -87,17 +92,40 @@ struct BenchCommand: ParsableCommand {
                 "batched_ratio_per_mille": .int(Int64(batchRate / combinedLimit * 1000)),
                 "single_append_per_s": .int(Int64(singleRate)),
                 "single_p50_us": .int(Int64(percentile(0.5) * 1000)), "single_p99_us": .int(Int64(percentile(0.99) * 1000)),
+                "peer_per_s": peerRate.map { .int(Int64($0)) } ?? .null, "load_average": .string(load),
             ]
             print(String(decoding: CanonicalEncoder.encode(json), as: UTF8.self))
             return
         }
         func f(_ x: Double) -> String { String(format: "%10.0f", x) }
-        print("courtsync bench: \(events) events, batches of \(batch), \(cores) cores")
+        print("courtsync bench: \(events) events, batches of \(batch), \(cores) cores, load average \(load)")
         print("  limit  Ed25519 signing, all cores     \(f(signRate)) signatures/s")
         print("  limit  SQLite prepared inserts        \(f(insertRate)) rows/s")
         print("  limit  combined (sign, then insert)   \(f(combinedLimit)) events/s")
         print("  node   batched append (durable)       \(f(batchRate)) events/s   \(String(format: "%.2f", batchRate / combinedLimit)) of the combined limit (target ≥ 0.80, ≥ 50000/s)")
+        if let peerRate {
+            print("  peer   unsigned, batches of \(batch)      \(f(peerRate)) events/s   append is \(String(format: "%.2f", batchRate / peerRate))× the peer (target ≥ 1.2)")
+        } else {
+            print("  peer   not measured: pass --peer \"python3 scripts/bench_peer.py\" (pip install eventsourcing)")
+        }
         print("  node   single durable append          \(f(singleRate)) events/s   p50 \(String(format: "%.2f", percentile(0.5))) ms  p99 \(String(format: "%.2f", percentile(0.99))) ms")
+    }
+
+    /// Runs the peer command with the number of events and the batch size; the events/s it prints.
+    static func peerRate(_ command: String, events: Int, batch: Int) throws -> Double {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "\(command) \(events) \(batch)"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let rate = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)), rate > 0 else {
+            throw EventError("bench: the peer `\(command)` failed or printed no events/s: run it by hand with \(events) \(batch) to see why")
+        }
+        return rate
     }
 
     static func time(_ body: () throws -> Void) rethrows -> Double {

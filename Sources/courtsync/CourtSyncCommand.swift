@@ -12,6 +12,12 @@ struct CourtSyncCommand: AsyncParsableCommand {
             """,
         version: CourtSyncVersion.text,
         subcommands: [NodeCommand.self, HubCommand.self, QueryCommand.self, ReportCommand.self, StandingsCommand.self, MeetingCommand.self, AuditCommand.self, WitnessCommand.self, DemoCommand.self, BenchCommand.self])
+
+    static func main() async {
+        // Only `courtsync bench streams` sets the variable, for the processes it measures.
+        PeakMemory.reportAtExitIfAsked()
+        await main(nil)
+    }
 }
 
 struct NodeCommand: AsyncParsableCommand {

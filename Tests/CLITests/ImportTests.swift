@@ -78,4 +78,55 @@ struct ImportTests {
         #expect(export.stdout.contains(#""case_no":"(2022)豫0811民初1号,附\"甲\"""#))
         #expect(export.stdout.contains(#""dept":"case-filing""#))
     }
+
+    // A JSON Lines file is read a window of 4,096 records at a time (issue 13: constant memory),
+    // so these files are longer than two windows.
+
+    @Test func aBadRecordInTheThirdWindowImportsNothing() throws {
+        let s = try Scratch(); defer { s.remove() }
+        let dir = try makeNode(s)
+        var lines = (1...9_000).map { filing($0) }
+        lines[8_499] = #"{"type":"case.filed","at":"2022-09-01T08:00:00+08:00","data":{"case_no":"x","channel":"online"},"extra":1}"#
+        expectOneLineError(try CLI.run(["node", "import", "--dir", dir, try s.write("big.jsonl", lines.joined(separator: "\n"))]),
+                           contains: "line 8500: unknown field 'extra'")
+        #expect(try headSeq(dir) == 0)
+    }
+
+    @Test func aFaultFoundOnlyWhileWritingLeavesTheLogAsItWas() throws {
+        let s = try Scratch(); defer { s.remove() }
+        let dir = try makeNode(s)
+        // A grassroots court may not write policy: the record is well formed, so the check that
+        // refuses it runs inside the write, in the ninth chunk of 1,000.
+        var lines = (1...9_000).map { filing($0) }
+        lines[8_499] = #"{"type":"review_limit.set","at":"2022-09-01T08:00:00+08:00","data":{"indicator":"online-filing","hours":24,"effective":"2022-09-01","document":"x"}}"#
+        let r = try CLI.run(["node", "import", "--dir", dir, "--batch", "1000", try s.write("policy.jsonl", lines.joined(separator: "\n"))])
+        #expect(r.status != 0 && r.output.contains("nothing was imported"), "\(r.output)")
+        #expect(try headSeq(dir) == 0)
+    }
+
+    @Test func idLessRecordsOfTheSameContentWindowsApartAreEachStoredOnce() throws {
+        let s = try Scratch(); defer { s.remove() }
+        let dir = try makeNode(s)
+        // Records 1 and 6,000 have the same content and no id: two events (occurrences 0 and 1).
+        var lines = (1...9_000).map { filing($0) }
+        lines[5_999] = filing(1)
+        let file = try s.write("same.jsonl", lines.joined(separator: "\n"))
+        let first = try CLI.run(["node", "import", "--dir", dir, file])
+        #expect(first.stdout.contains("imported 9000 events (0 already recorded)"), "\(first.output)")
+        let again = try CLI.run(["node", "import", "--dir", dir, file])
+        #expect(again.stdout.contains("imported 0 events (9000 already recorded)"), "\(again.output)")
+        #expect(try headSeq(dir) == 9_000)
+        #expect(try CLI.run(["audit", "verify", "--dir", dir]).stdout.contains("ok: 9000 events"))
+    }
+
+    @Test func anIdReusedWindowsApartWithDifferentContentIsRefused() throws {
+        let s = try Scratch(); defer { s.remove() }
+        let dir = try makeNode(s)
+        var lines = (1...9_000).map { filing($0) }
+        lines[1] = #"{"id":"k-1","type":"fee.paid","at":"2022-09-01T08:00:00+08:00","data":{"case_no":"x","channel":"online"}}"#
+        lines[6_999] = #"{"id":"k-1","type":"fee.paid","at":"2022-09-01T08:00:00+08:00","data":{"case_no":"x","channel":"offline"}}"#
+        expectOneLineError(try CLI.run(["node", "import", "--dir", dir, try s.write("k.jsonl", lines.joined(separator: "\n"))]),
+                           contains: "id 'k-1' is used by record 2 and record 7000")
+        #expect(try headSeq(dir) == 0)
+    }
 }

@@ -24,6 +24,30 @@ struct EventStoreTests {
         try NodeDirectory.create(at: path, court: Plan.shipped.court("410802"))
     }
 
+    /// Verify and export read 4,096 rows at a time (issue 13: constant memory): a log of
+    /// 9,000 events spans three windows.
+    @Test func aLogOfThreeWindowsIsReadWholeAndAnEditInTheLastIsFound() throws {
+        let path = tempDir(); defer { try? FileManager.default.removeItem(atPath: path) }
+        let n = try node(path)
+        for start in stride(from: 0, to: 9_000, by: 3_000) {
+            _ = try n.store.append(drafts(3_000, from: start), sealer: n.sealer, recordedAt: 1)
+        }
+        let v = try n.store.verify(node: "410802", publicKey: n.key.publicKey)
+        #expect(v.events == 9_000 && v.head.seq == 9_000)
+        var seqs: [Int64] = []
+        let read = try n.store.forEachWindow(of: "410802", from: 2) { seqs += $0.map(\.seq) }
+        #expect(read == 8_999 && seqs == Array(2...9_000))
+        // Seq 8,500 is draft e-8499: 8499 % 3 == 0, so its channel is offline; edit it by hand.
+        let queue = try DatabaseQueue(path: "\(path)/log.sqlite")
+        try queue.write { try $0.execute(sql: "UPDATE event SET channel = 'online' WHERE node = '410802' AND seq = 8500") }
+        try queue.close()
+        #expect {
+            try n.store.verify(node: "410802", publicKey: n.key.publicKey)
+        } throws: { error in
+            (error as? EventError)?.seq == 8_500 && (error as? EventError)?.reason.hasPrefix("stored column 'channel' differs") == true
+        }
+    }
+
     @Test func appendChainsGaplessSeqsAndVerifies() throws {
         let path = tempDir(); defer { try? FileManager.default.removeItem(atPath: path) }
         let n = try node(path)

@@ -98,19 +98,19 @@ struct AuditVerify: ParsableCommand {
     }
 
     func verifyFile(_ path: String) throws {
-        guard let bytes = FileManager.default.contents(atPath: path) else {
-            throw EventError("cannot read \(path): check the path and its permissions")
-        }
-        let firstLine = Array(bytes).split(separator: 0x0A).first.map(Array.init) ?? []
+        // Read a window at a time: an export of any length is checked in the same memory.
+        let lines = try JSONLines(path: path)
+        let firstLine = try lines.next().map(Array.init) ?? []
+        try lines.rewind()
         let firstNode = (try? StrictJSONParser.parse(firstLine))?["node"]?.stringValue
         guard let code = try court.map({ try Plan.shipped.court($0).code }) ?? firstNode else {
             throw EventError("\(path): cannot tell whose log this is from its first line: pass --court CODE")
         }
         let history = try publicKey.map { [CourtKey(key: try NodePublicKey(hex: $0))] }
             ?? ExportFile.registryHistory(for: code, registry: registry, keyOption: true)
-        var progress = Progress("verifying")
+        var progress = Progress("verifying, bytes")
         do {
-            let result = try ExportVerifier(node: code, history: history, fromSeq: from).verify(Array(bytes)) { progress.update($0, of: $1) }
+            let result = try ExportVerifier(node: code, history: history, fromSeq: from).verify(lines) { progress.update($0, of: $1) }
             progress.finish()
             print("ok: \(result.events) events of node \(code) verified; head seq \(result.head.seq) hash \(result.head.hash.hex)")
         } catch {

@@ -37,16 +37,13 @@ struct NodeExport: ParsableCommand {
         } else {
             sink = .standardOutput
         }
-        var next = from
-        var count = 0
-        while true {
-            let events = try dir.store.events(of: code, from: next, limit: 5000)
-            if events.isEmpty { break }
+        // A window at a time: a log of any length is exported in the same memory.
+        let count = try dir.store.forEachWindow(of: code, from: from) { events in
+            let lines = Parallel.map(events) { $0.exportLine }
             var buffer: [UInt8] = []
-            for e in events { buffer += e.exportLine; buffer.append(0x0A) }
+            buffer.reserveCapacity(lines.reduce(0) { $0 + $1.count + 1 })
+            for line in lines { buffer += line; buffer.append(0x0A) }
             sink.write(Data(buffer))
-            count += events.count
-            next = events.last!.seq + 1
         }
         if let out, let tmp {
             try sink.synchronize()
