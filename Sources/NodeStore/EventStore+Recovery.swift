@@ -1,3 +1,4 @@
+import CanonicalJSON
 import CourtLog
 import Foundation
 import GRDB

@@ -41,9 +41,7 @@ public enum NodeBackup {
             } catch let e as StoreError { throw e } catch {
                 throw StoreError("cannot write \(out): \(error.localizedDescription); choose a writable place with enough space")
             }
-            let manifest = FileManager.default.contents(atPath: "\(dir.path)/\(NodeDirectory.manifestName)").flatMap { try? StrictJSONParser.parse(Array($0)) }
-            let verified = try verify(path: tmp, court: dir.court.code, publicKey: dir.key.publicKey,
-                                      ownHistory: manifest.flatMap(NodeDirectory.keyHistory(manifest:)))
+            let verified = try verify(path: tmp, court: dir.court.code, publicKey: dir.key.publicKey, ownHistory: dir.ownKeyHistory)
             chmod(tmp, 0o600)
             guard rename(tmp, out) == 0 else { throw StoreError("cannot name the backup \(out) (errno \(errno)): choose a writable path") }
             return Summary(court: dir.court.code, events: verified.events, seq: verified.head.seq, files: files.map(\.name))

@@ -37,6 +37,13 @@ extension NodeDirectory {
         return out
     }
 
+    /// The key history this node's node.json records, or nil when it records none.
+    public var ownKeyHistory: [CourtKey]? {
+        FileManager.default.contents(atPath: "\(path)/\(Self.manifestName)")
+            .flatMap { try? StrictJSONParser.parse(Array($0)) }
+            .flatMap(Self.keyHistory(manifest:))
+    }
+
     /// The manifest's `keys` after adopting `next` from seq `fromSeq`: the held history (or the
     /// current key alone), then the new key.
     static func keys(in manifest: [String: JSONValue], current: NodePublicKey, adopting next: NodePublicKey, fromSeq: Int64) -> JSONValue {

@@ -704,7 +704,7 @@ def keyed_logs(registry: dict) -> list:
     cases = [
         ("410802 rotates mid-log: seq 1-2 under the old key, 3-4 under the new (from_seq 3, exactly)", "410802", [old, old, new, new], None, None),
         ("the old key signs seq 4 after its successor signed seq 3", "410802", [old, old, new, old], 4, "rotated out"),
-        ("the old key signs seq 3, the new key's from_seq", "410802", [old, old, old, new], 3, "rotated out of court 410802 from seq 3"),
+        ("the old key signs seq 3, the new key's from_seq", "410802", [old, old, old, new], 3, "from seq 3: events from seq 3 on"),
         ("the new key signs seq 2, below its from_seq 3", "410802", [old, new, new, new], 2, "only from seq 3"),
         ("an event signed by a revoked key", "410803", [SEED_410803] * 2, 1, "revoked"),
         ("a signature under none of the court's keys", "410802", [old, SEED_410803], 2, "bad signature"),
