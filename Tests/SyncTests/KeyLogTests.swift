@@ -234,6 +234,18 @@ import Testing
         // Under the current key alone (what the registry held before key histories) it fails at seq 1.
         let oneKey = try h.run(["audit", "verify", "--public-key", try h.publicKey(jf), h.path("jf.jsonl")])
         #expect(oneKey.status != 0 && oneKey.stdout.contains("seq 1: bad signature"), "\(oneKey.output)")
+        // A request the court gave up (as the append refusal says: delete the waiting files), then
+        // appended and synced past: the hub already holds seq 7, so the stale request is refused.
+        #expect(try h.run(["node", "rotate-request", "--dir", jf, "--out", "\(jf).stale.rotate.json"]).stdout.contains("signing from seq 7"))
+        for name in ["node.next.key", "node.next.rotation.json"] { try FileManager.default.removeItem(atPath: "\(jf)/\(name)") }
+        let resumed = try h.run(["node", "import", "--dir", jf, h.path("waiting.jsonl")])
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(try h.run(["node", "sync", "--dir", jf]).status == 0)
+        let registryNow = try String(contentsOfFile: "\(h.hub)/nodes/410802.json", encoding: .utf8)
+        let stale = try h.run(["hub", "rotate", "--dir", h.hub, "--out", h.path("stale.bundle.json"), "\(jf).stale.rotate.json"])
+        #expect(stale.status != 0 && stale.output.contains("from seq 7, but the hub already holds its log up to seq 7")
+                && stale.output.contains("make a new request"), "\(stale.output)")
+        #expect(try String(contentsOfFile: "\(h.hub)/nodes/410802.json", encoding: .utf8) == registryNow, "nothing changed")
     }
 
     /// Protocol §10 on the vectors the Python reference made (`logs` in keylog.json): the CLI
