@@ -91,7 +91,23 @@ public struct LogVerifier: Sendable {
         guard index >= keyInUse else {
             throw EventError("signed by key \(key.key.fingerprint), rotated out of node \(node), after an earlier event was signed by its successor \(history[keyInUse].key.fingerprint): a rotated-out key cannot sign after its successor has (the old key leaked, or the log was spliced)", seq: event.seq)
         }
+        try Self.checkWindow(of: index, in: history, seq: event.seq, node: node)
         keyInUse = index
+    }
+
+    /// Protocol §10 step 9c: a key whose rotation record names `from_seq` signs no seq below
+    /// it, and no key signs at or above the `from_seq` of a later key. Keys without one (the
+    /// court's first key, rotations recorded before the member) are bounded by the order alone.
+    static func checkWindow(of index: Int, in history: [CourtKey], seq: Int64, node: String) throws(EventError) {
+        let key = history[index]
+        if let start = key.fromSeq, seq < start {
+            throw EventError("signed by key \(key.key.fingerprint), which signs node \(node)'s events only from seq \(start) (its rotation record says so): seq \(seq) must be signed by the key it replaced (the new key signed early, or the log was spliced)", seq: seq)
+        }
+        for later in history[(index + 1)...] {
+            if let end = later.fromSeq, seq >= end {
+                throw EventError("signed by key \(key.key.fingerprint), rotated out of node \(node) from seq \(end): events from seq \(end) on are signed by its successor \(later.key.fingerprint) (the old key leaked, or the log was spliced)", seq: seq)
+            }
+        }
     }
 
     /// Checks the signatures alone, in order, under the key-history rule of protocol §10, as if

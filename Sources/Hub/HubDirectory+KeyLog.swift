@@ -29,12 +29,15 @@ extension HubDirectory {
     }
 
     /// Checks `record` against the key log and appends it with its registry change.
-    func append(_ record: KeyLogRecord, to log: KeyLog, change: EventStore.RegistryChange, now: Date, first: Bool = false) throws {
+    /// With `requiringHead`, refused (nothing written) unless the court's log at the hub still
+    /// ends at that seq when the record is written.
+    func append(_ record: KeyLogRecord, to log: KeyLog, change: EventStore.RegistryChange, now: Date, first: Bool = false,
+                requiringHead: (court: String, seq: Int64)? = nil) throws {
         var next = log
         try next.apply(record)
         try self.log.appendKeyLog([EventStore.KeyLogAppend(n: record.n, court: record.court, action: record.action.rawValue, publicKey: record.publicKey,
                                                        record: CanonicalEncoder.encode(record.json), entry: record.entry, change: change)],
-                               signer: try checkpointSigner(), at: Int64(now.timeIntervalSince1970), first: first)
+                               signer: try checkpointSigner(), at: Int64(now.timeIntervalSince1970), first: first, requiringHead: requiringHead)
         try? writeRegistry(to: "\(path)/nodes")
     }
 
@@ -103,14 +106,22 @@ extension HubDirectory {
             throw StoreError("410800 is the hub itself: rotate its key with `courtsync hub rotate-key`")
         }
         let log = try keyLog()
+        // The new key signs from the seq after the last one the hub holds, exactly (protocol
+        // §10): checked here, and again in the transaction that writes the record.
+        let head = try store.head(of: court.code).seq
+        guard let fromSeq = rotation.fromSeq, fromSeq == head + 1 else {
+            throw RotationBoundaryRefusal(court: court.code, fromSeq: rotation.fromSeq, hubHead: head)
+        }
         let record = KeyLogRecord.make(n: log.count + 1, action: .rotate, court: court.code, courtName: court.name,
                                        publicKey: rotation.request.nodePublicKey.hex, at: Self.isoTime(now),
-                                       fields: ["old_public_key": .string(rotation.oldPublicKey.hex), "rotation": rotation.json], key: node.key)
+                                       fields: ["old_public_key": .string(rotation.oldPublicKey.hex), "from_seq": .int(fromSeq), "rotation": rotation.json],
+                                       key: node.key)
         var check = log
         try check.apply(record)
         let cert = try issueClientCertificate(court: court.code, publicKeyPEM: rotation.request.tlsPublicKeyPEM, now: now)
         try append(record, to: log, change: .rotate(court: court.code, oldPublicKey: rotation.oldPublicKey.hex,
-                                                   publicKey: rotation.request.nodePublicKey.hex, tlsSerial: cert.serial), now: now)
+                                                   publicKey: rotation.request.nodePublicKey.hex, tlsSerial: cert.serial), now: now,
+                   requiringHead: (court.code, head))
         return (try bundle(court: court.code, certificate: cert.pem), try registryEntry(court.code))
     }
 

@@ -39,10 +39,12 @@ extension HubDirectory {
         let name = (try? node.plan.court(ic).name) ?? ""
         // The request's TLS key proves nothing here (410800 has no client certificate): a fresh one.
         let request = try EnrollmentRequest.make(court: ic, courtName: name, key: next, tlsKey: P256.Signing.PrivateKey(), now: at)
-        let rotation = RotationRequest.make(oldKey: node.key, request: request, now: at)
+        // The new key signs 410800's events from the one after its head (`hub serve` is stopped).
+        let head = try store.head(of: ic).seq
+        let rotation = RotationRequest.make(oldKey: node.key, request: request, fromSeq: head + 1, now: at)
         let record = KeyLogRecord.make(n: log.count + 1, action: .rotate, court: ic, courtName: name, publicKey: next.publicKey.hex, at: at,
-                                       fields: ["old_public_key": .string(old.hex), "rotation": rotation.json], key: node.key)
-        try append(record, to: log, change: .none, now: now)
+                                       fields: ["old_public_key": .string(old.hex), "from_seq": .int(head + 1), "rotation": rotation.json], key: node.key)
+        try append(record, to: log, change: .none, now: now, requiringHead: (ic, head))
         _ = try node.adoptNextKey()
         try? writeRegistry(to: "\(path)/nodes")
         return (record, old, next.publicKey)

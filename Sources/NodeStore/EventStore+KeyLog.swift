@@ -63,8 +63,14 @@ extension EventStore {
     /// with them (after the events not yet in it, or before when `first`) and signs a checkpoint.
     /// Refused, with nothing written, when a record's number is not the next one.
     @discardableResult
-    public func appendKeyLog(_ records: [KeyLogAppend], signer: NoteSigner, at: Int64, first: Bool = false) throws -> (size: Int64, checkpoint: String) {
+    public func appendKeyLog(_ records: [KeyLogAppend], signer: NoteSigner, at: Int64, first: Bool = false,
+                             requiringHead: (court: String, seq: Int64)? = nil) throws -> (size: Int64, checkpoint: String) {
         try write { db in
+            // A rotation's from_seq was checked against the court's head: a push committed since
+            // would put old-key events past it.
+            if let (court, seq) = requiringHead, case let now = try Self.head(db, court).seq, now != seq {
+                throw StoreError("court \(court)'s log at the hub moved from seq \(seq) to \(now) while the rotation was being recorded: nothing was written; run the command again")
+            }
             var next = (try Int64.fetchOne(db, sql: "SELECT MAX(n) FROM keylog") ?? 0) + 1
             for r in records {
                 guard r.n == next else {

@@ -1,3 +1,4 @@
+import CanonicalJSON
 import CourtLog
 import Foundation
 import GRDB
@@ -157,10 +158,15 @@ extension EventStore {
 
     /// The keys the key log in this store admitted for `court` (enrollments and rotations), in
     /// order: at a hub, 410800's own key history. Empty in a court's store, which holds no key log.
-    public func keysAdmitted(court: String) throws -> [NodePublicKey] {
+    /// A rotation's key carries the seq from which it signs, when its record names one (protocol §10).
+    public func keysAdmitted(court: String) throws -> [CourtKey] {
         try read { db in
-            try String.fetchAll(db, sql: "SELECT public_key FROM keylog WHERE court = ? AND action IN ('enroll', 'rotate') ORDER BY n", arguments: [court])
-                .compactMap { try? NodePublicKey(hex: $0) }
+            try Row.fetchAll(db, sql: "SELECT public_key, record FROM keylog WHERE court = ? AND action IN ('enroll', 'rotate') ORDER BY n", arguments: [court])
+                .compactMap { row -> CourtKey? in
+                    guard let key = try? NodePublicKey(hex: row["public_key"] as String) else { return nil }
+                    let record = (row["record"] as Data?).flatMap { try? StrictJSONParser.parse(Array($0)) }
+                    return CourtKey(key: key, fromSeq: record?["body"]?["from_seq"]?.intValue)
+                }
         }
     }
 

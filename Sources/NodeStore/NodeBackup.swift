@@ -41,7 +41,7 @@ public enum NodeBackup {
             } catch let e as StoreError { throw e } catch {
                 throw StoreError("cannot write \(out): \(error.localizedDescription); choose a writable place with enough space")
             }
-            let verified = try verify(path: tmp, court: dir.court.code, publicKey: dir.key.publicKey)
+            let verified = try verify(path: tmp, court: dir.court.code, publicKey: dir.key.publicKey, ownHistory: dir.ownKeyHistory)
             chmod(tmp, 0o600)
             guard rename(tmp, out) == 0 else { throw StoreError("cannot name the backup \(out) (errno \(errno)): choose a writable path") }
             return Summary(court: dir.court.code, events: verified.events, seq: verified.head.seq, files: files.map(\.name))
@@ -96,7 +96,7 @@ public enum NodeBackup {
                 try db.execute(sql: "VACUUM")
             }
             try destination.close()
-            let verified = try verify(path: tmp, court: court, publicKey: publicKey)
+            let verified = try verify(path: tmp, court: court, publicKey: publicKey, ownHistory: NodeDirectory.keyHistory(manifest: json))
             // Everything but the manifest, then the log, then the manifest: a directory with
             // node.json is a complete node (as `node init` makes it).
             for f in files where f.name != NodeDirectory.manifestName {
@@ -128,13 +128,22 @@ public enum NodeBackup {
 
     /// Opens a copied log and checks the court's own chain and signatures, then makes it one
     /// self-contained file again (GRDB keeps a pool's WAL file; a backup must not need one).
-    static func verify(path: String, court: String, publicKey: NodePublicKey) throws -> EventStore.Verification {
+    /// `ownHistory` is the key history the node's manifest records (a court that rotated its key).
+    static func verify(path: String, court: String, publicKey: NodePublicKey, ownHistory: [CourtKey]? = nil) throws -> EventStore.Verification {
         let result: EventStore.Verification
         do {
             let store = try EventStore(path: path)
-            // A hub that rotated 410800's own key (`hub rotate-key`) verifies under its key log.
+            // A hub that rotated 410800's own key (`hub rotate-key`) verifies under its key log; a
+            // court that rotated its key, under the history its manifest records (protocol §10).
             let admitted = try store.keysAdmitted(court: court)
-            let history = admitted.last == publicKey ? admitted.map { CourtKey(key: $0) } : [CourtKey(key: publicKey)]
+            let history: [CourtKey]
+            if admitted.last?.key == publicKey {
+                history = admitted
+            } else if let own = ownHistory, own.last?.key == publicKey {
+                history = own
+            } else {
+                history = [CourtKey(key: publicKey)]
+            }
             result = try store.verify(node: court, history: history)
             try store.pool.close()
         } catch let e as EventError {

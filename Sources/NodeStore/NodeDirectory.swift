@@ -130,13 +130,15 @@ public struct NodeDirectory: Sendable {
     /// Signs with `node.next.key` from now on, after the hub recorded the court's rotation:
     /// node.json names the new key first (the commit point), then the key files are swapped
     /// (the old one kept as `node.retired-<fingerprint>.key`); `open` finishes an interrupted swap.
-    public func adoptNextKey() throws -> NodeDirectory {
+    /// With `fromSeq` (a court's rotation), node.json also records the key history (`keys`).
+    public func adoptNextKey(fromSeq: Int64? = nil) throws -> NodeDirectory {
         let next = try Self.readKey("\(path)/\(Self.nextKeyName)")
         let fm = FileManager.default
         guard let data = fm.contents(atPath: "\(path)/\(Self.manifestName)"), case .object(var manifest)? = try? StrictJSONParser.parse(Array(data)) else {
             throw StoreError("\(path)/\(Self.manifestName) is damaged: restore it from the node's backup")
         }
         manifest["public_key"] = .string(next.publicKey.hex)
+        if let fromSeq { manifest["keys"] = Self.keys(in: manifest, current: key.publicKey, adopting: next.publicKey, fromSeq: fromSeq) }
         let tmp = "\(path)/.\(Self.manifestName).tmp"
         do {
             try Data(CanonicalEncoder.encode(.object(manifest)) + [0x0A]).write(to: URL(fileURLWithPath: tmp))
@@ -153,6 +155,7 @@ public struct NodeDirectory: Sendable {
     public func append(_ drafts: [EventDraft], recordedAt: Int64) throws -> EventStore.AppendOutcome {
         // Checked against the plan in force: the genesis and every indicator defined since
         // (and those this batch defines, in order).
+        try refuseAppendWhileRotating()
         var current = (try? store.measuresPlan()) ?? plan
         for d in drafts {
             try PolicyCheck.check(d, node: court.code, plan: current)

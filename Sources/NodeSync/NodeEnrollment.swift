@@ -30,7 +30,9 @@ public enum NodeEnrollment {
     public static let nextKeyName = NodeDirectory.nextKeyName
 
     /// Makes (once) the node's next event key, `node.next.key` (mode 0600), and a rotation
-    /// request for it signed by the current key (protocol §16.10).
+    /// request for it signed by the current key (protocol §16.10), for the new key to sign from
+    /// the seq after the node's head. The request is also kept as `node.next.rotation.json`: until
+    /// the rotated bundle is joined, the node appends nothing (the old key must not sign there).
     public static func rotationRequest(_ node: NodeDirectory) throws -> RotationRequest {
         let keyPath = "\(node.path)/\(nextKeyName)"
         let next: NodeKey
@@ -49,7 +51,12 @@ public enum NodeEnrollment {
         let tlsKey = try P256.Signing.PrivateKey(pemRepresentation: String(decoding: pem, as: UTF8.self))
         let now = ISO8601DateFormatter().string(from: Date())
         let request = try EnrollmentRequest.make(court: node.court.code, courtName: node.court.name, key: next, tlsKey: tlsKey, now: now)
-        return RotationRequest.make(oldKey: node.key, request: request, now: now)
+        let rotation = RotationRequest.make(oldKey: node.key, request: request, fromSeq: try node.store.head(of: node.court.code).seq + 1, now: now)
+        let kept = "\(node.path)/\(NodeDirectory.nextRotationName)"
+        guard FileManager.default.createFile(atPath: kept, contents: Data(CanonicalEncoder.encode(rotation.json) + [0x0A]), attributes: [.posixPermissions: 0o600]) else {
+            throw SyncError("cannot write \(kept): check that the node directory is writable", transient: false)
+        }
+        return rotation
     }
 
     /// Installs a bundle after checking it is for this node and matches its TLS key. With
@@ -65,10 +72,23 @@ public enum NodeEnrollment {
         guard FileManager.default.fileExists(atPath: "\(node.path)/\(tlsKeyName)") else {
             throw SyncError("this node has no TLS key: run `courtsync node enroll-request` here first, then have the hub enroll that request", transient: false)
         }
+        // The hub recorded the new key as signing from the request's from_seq: the node's next
+        // event must be that one (a request made before from_seq existed: the next event).
+        var fromSeq: Int64? = nil
+        if rotated {
+            let next = try node.store.head(of: node.court.code).seq + 1
+            fromSeq = node.pendingRotationFromSeq() ?? next
+            if let fromSeq, fromSeq != next {
+                throw SyncError("this node's rotation request made the new key sign from seq \(fromSeq), but the node's next event is seq \(next): events were added after the request under the old key, which the hub's key log retires from seq \(fromSeq), so the hub would refuse them; nothing was changed: keep this node as it is and tell the hub's operator", transient: false)
+            }
+        }
         guard FileManager.default.createFile(atPath: "\(node.path)/\(bundleName)", contents: Data(CanonicalEncoder.encode(bundle.json) + [0x0A])) else {
             throw SyncError("cannot write \(node.path)/\(bundleName)", transient: false)
         }
-        if rotated { _ = try node.adoptNextKey() }
+        if rotated {
+            _ = try node.adoptNextKey(fromSeq: fromSeq)
+            try? FileManager.default.removeItem(atPath: "\(node.path)/\(NodeDirectory.nextRotationName)")
+        }
         return bundle
     }
 

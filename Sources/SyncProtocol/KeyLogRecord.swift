@@ -25,6 +25,8 @@ public struct KeyLogRecord: Sendable {
     public var isLegacy: Bool { body["legacy"] == .bool(true) }
     public var reason: String? { body["reason"]?.stringValue }
     public var at: String { body["at"]?.stringValue ?? "" }
+    /// A rotation's `from_seq`: the seq from which the new key signs (protocol §10, §16.10).
+    public var fromSeq: Int64? { body["from_seq"]?.intValue }
 
     /// Makes and signs a record; `fields` holds the action's own members (request, rotation, reason…).
     public static func make(n: Int64, action: Action, court: String, courtName: String, publicKey: String, at: String,
@@ -75,11 +77,16 @@ public struct RotationRequest: Sendable {
     public let court: String
     public let oldPublicKey: NodePublicKey
     public let request: EnrollmentRequest
+    /// The seq from which the new key signs the court's events (the node's head + 1 when it
+    /// made the request); nil in a request made before the member existed.
+    public let fromSeq: Int64?
     public let document: SignedDocument
 
-    public static func make(oldKey: NodeKey, request: EnrollmentRequest, now: String) -> RotationRequest {
+    /// A request, signed by `oldKey`, for the new key to sign the court's events from `fromSeq` on.
+    public static func make(oldKey: NodeKey, request: EnrollmentRequest, fromSeq: Int64, now: String) -> RotationRequest {
         let body: JSONValue = ["format": "courtsync-rotate-request/1", "court": .string(request.court), "old_public_key": .string(oldKey.publicKey.hex),
-                               "new_public_key": .string(request.nodePublicKey.hex), "created_at": .string(now), "request": request.json]
+                               "new_public_key": .string(request.nodePublicKey.hex), "created_at": .string(now), "from_seq": .int(fromSeq),
+                               "request": request.json]
         return try! RotationRequest(json: SignedDocument(domain: domain, body: body, key: oldKey).json)
     }
 
@@ -97,6 +104,14 @@ public struct RotationRequest: Sendable {
         let request = try EnrollmentRequest(json: req)
         guard request.court == court, request.nodePublicKey.hex == new else {
             throw EventError("the rotation request's enrollment request is not court \(court)'s request for the new key it names")
+        }
+        if let member = doc.body["from_seq"] {
+            guard let seq = member.intValue, seq >= 1 else {
+                throw EventError("the rotation request's from_seq must be an integer of at least 1 (the seq from which the new key signs): make it again with `courtsync node rotate-request`")
+            }
+            self.fromSeq = seq
+        } else {
+            self.fromSeq = nil
         }
         self.court = court
         self.oldPublicKey = oldKey
@@ -125,6 +140,8 @@ public struct KeyLog: Sendable {
         public enum Status: String, Sendable { case active, rotated, revoked }
         public let publicKey: String
         public let fromRecord: Int64
+        /// The seq from which the key signs, when its rotation record names one.
+        public var fromSeq: Int64? = nil
         public var status: Status
         public var reason: String?
     }
@@ -198,6 +215,9 @@ public struct KeyLog: Sendable {
             guard rotation.court == record.court, rotation.oldPublicKey.hex == old, rotation.request.nodePublicKey == key else {
                 throw EventError("key-log record \(record.n): the rotation request does not name this court, old key and new key")
             }
+            guard record.body["from_seq"] == rotation.fromSeq.map(JSONValue.int) else {
+                throw EventError("key-log record \(record.n): the record's from_seq is not the one the court's rotation request names: the hub must copy it unchanged")
+            }
             retired[old] = "rotated out of \(record.court)"
             // 410800's own rotation, signed by its old key: the new key countersigns every later record.
             if record.court == Self.hubCourt { self.authority = key }
@@ -225,7 +245,7 @@ public struct KeyLog: Sendable {
             if key.status == .active { key.status = .rotated }
             return key
         }
-        held.append(HeldKey(publicKey: record.publicKey, fromRecord: record.n, status: .active))
+        held.append(HeldKey(publicKey: record.publicKey, fromRecord: record.n, fromSeq: record.action == .rotate ? record.fromSeq : nil, status: .active))
         history[record.court] = held
         count = record.n
     }
@@ -234,7 +254,9 @@ public struct KeyLog: Sendable {
     /// the key log never enrolled the court.
     public func courtKeys(of court: String) -> [CourtKey] {
         (history[court] ?? []).compactMap { held in
-            (try? NodePublicKey(hex: held.publicKey)).map { CourtKey(key: $0, revokedFor: held.status == .revoked ? (held.reason ?? "no reason given") : nil) }
+            (try? NodePublicKey(hex: held.publicKey)).map {
+                CourtKey(key: $0, revokedFor: held.status == .revoked ? (held.reason ?? "no reason given") : nil, fromSeq: held.fromSeq)
+            }
         }
     }
 
@@ -248,6 +270,7 @@ public struct KeyLog: Sendable {
                               var entry: [String: JSONValue] = ["public_key": .string(held.publicKey), "fingerprint": .string(fingerprint(held.publicKey)),
                                                                 "from_record": .int(held.fromRecord), "status": .string(held.status.rawValue)]
                               if let reason = held.reason { entry["reason"] = .string(reason) }
+                              if let from = held.fromSeq { entry["from_seq"] = .int(from) }
                               return .object(entry)
                           })]
         }

@@ -163,26 +163,58 @@ import Testing
 
     /// End to end: a court rotates its key, joins the rotated bundle, and syncs on under the
     /// new key; an auditor takes the keys from the hub over HTTPS, each record with its proof.
+    /// The rotation names the seq from which the new key signs (from_seq): the hub refuses it
+    /// until it holds every event before that seq, and the node appends nothing meanwhile.
+    /// The rotated node's backup and its restore verify under its key history.
     @Test func aRotatedNodeSyncsUnderItsNewKeyAndAuditorsFetchTheKeyLogWithProofs() throws {
         var h = try SyncHarness(); defer { h.remove() }
         try h.startHub()
         let jf = try h.enrolledNode("410802")
         try h.record(jf, court: "410802", count: 3, online: 3)
         #expect(try h.run(["node", "sync", "--dir", jf]).status == 0)
-        // One more event under the old key that the hub has not received when the court rotates.
+        // One more event under the old key that the hub has not received when the court asks to rotate.
         try h.record(jf, court: "410802", count: 1, online: 1, from: 50)
         let oldKey = try h.publicKey(jf)
-        #expect(try h.run(["node", "rotate-request", "--dir", jf, "--out", "\(jf).rotate.json"]).status == 0)
+        let request = try h.run(["node", "rotate-request", "--dir", jf, "--out", "\(jf).rotate.json"])
+        #expect(request.status == 0 && request.stdout.contains("signing from seq 5"), "\(request.output)")
+        // The hub holds seq 1-3 only: the new key cannot sign from seq 5. Refused, nothing changed.
+        let registryBefore = try String(contentsOfFile: "\(h.hub)/nodes/410802.json", encoding: .utf8)
+        let early = try h.run(["hub", "rotate", "--dir", h.hub, "--out", "\(jf).rotated.bundle.json", "\(jf).rotate.json"])
+        #expect(early.status != 0 && early.output.contains("from seq 5, but the hub holds its log only up to seq 3")
+                && early.output.contains("`courtsync node sync`"), "\(early.output)")
+        #expect(early.stderr.split(separator: "\n").count == 1, "one line: \(early.stderr)")
+        #expect(try String(contentsOfFile: "\(h.hub)/nodes/410802.json", encoding: .utf8) == registryBefore)
+        #expect(!FileManager.default.fileExists(atPath: "\(jf).rotated.bundle.json"))
+        // While the rotation waits, the node appends nothing (the old key must not sign seq 5).
+        try #"{"type":"case.filed","at":"2022-09-20T09:00:00+08:00","data":{"case_no":"(2022)豫0802民初77号","channel":"online"}}"#
+            .write(toFile: h.path("waiting.jsonl"), atomically: true, encoding: .utf8)
+        let waiting = try h.run(["node", "import", "--dir", jf, h.path("waiting.jsonl")])
+        #expect(waiting.status != 0 && waiting.output.contains("key rotation is waiting for the hub (its new key signs from seq 5)"), "\(waiting.output)")
+        // Synced, the same request goes through.
+        #expect(try h.run(["node", "sync", "--dir", jf]).status == 0)
         let rotated = try h.run(["hub", "rotate", "--dir", h.hub, "--out", "\(jf).rotated.bundle.json", "\(jf).rotate.json"])
         #expect(rotated.status == 0, "\(rotated.output)")
         let joined = try h.run(["node", "join", "--dir", jf, "--rotated", "\(jf).rotated.bundle.json"])
         #expect(joined.status == 0 && joined.stdout.contains("now signs with its new key"), "\(joined.output)")
         #expect(try h.publicKey(jf) != oldKey)
         try h.record(jf, court: "410802", count: 2, online: 2, from: 100)
-        // The hub takes seq 4 (old key) and 5-6 (new key) in one push, under the key history.
+        // The hub takes seq 5-6 (new key) under the key history.
         let sync = try h.run(["node", "sync", "--dir", jf])
         #expect(sync.status == 0, "\(sync.output)")
         #expect(try h.hubSeq("410802") == 6)
+        let entry = try StrictJSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: "\(h.hub)/nodes/410802.json"))))
+        guard case .array(let keys)? = entry["keys"] else { Issue.record("no key history in \(entry)"); return }
+        #expect(keys.map { $0["from_seq"] } == [nil, .int(5)], "the new key signs from seq 5: \(keys)")
+        // The rotated node's backup verifies under its key history (seq 1-4 old key, 5-6 new),
+        // and so does its restore.
+        let backup = try h.run(["node", "backup", "--dir", jf, "--out", h.path("jf.courtsync-backup")])
+        #expect(backup.status == 0, "\(backup.output)")
+        let restore = try h.run(["node", "restore", "--dir", h.path("jf.restored"), h.path("jf.courtsync-backup")])
+        #expect(restore.status == 0, "\(restore.output)")
+        let restored = try h.run(["audit", "verify", "--dir", h.path("jf.restored")])
+        #expect(restored.status == 0 && restored.stdout.contains("ok: 6 events of node 410802") && restored.stdout.contains("2 keys of the history"),
+                "\(restored.output)")
+        #expect(try h.run(["node", "sync", "--dir", h.path("jf.restored")]).status == 0, "the restored node syncs on")
         // The auditor's path over HTTPS: /v1/proof/inclusion?court=keylog&seq=n for each record.
         let audit = try h.run(["audit", "keys", "--node", jf, "--check", "\(h.hub)/nodes"])
         #expect(audit.status == 0 && audit.stdout.contains("3 key-log records") && audit.stdout.contains("agrees with the key log"), "\(audit.output)")
@@ -202,6 +234,18 @@ import Testing
         // Under the current key alone (what the registry held before key histories) it fails at seq 1.
         let oneKey = try h.run(["audit", "verify", "--public-key", try h.publicKey(jf), h.path("jf.jsonl")])
         #expect(oneKey.status != 0 && oneKey.stdout.contains("seq 1: bad signature"), "\(oneKey.output)")
+        // A request the court gave up (as the append refusal says: delete the waiting files), then
+        // appended and synced past: the hub already holds seq 7, so the stale request is refused.
+        #expect(try h.run(["node", "rotate-request", "--dir", jf, "--out", "\(jf).stale.rotate.json"]).stdout.contains("signing from seq 7"))
+        for name in ["node.next.key", "node.next.rotation.json"] { try FileManager.default.removeItem(atPath: "\(jf)/\(name)") }
+        let resumed = try h.run(["node", "import", "--dir", jf, h.path("waiting.jsonl")])
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(try h.run(["node", "sync", "--dir", jf]).status == 0)
+        let registryNow = try String(contentsOfFile: "\(h.hub)/nodes/410802.json", encoding: .utf8)
+        let stale = try h.run(["hub", "rotate", "--dir", h.hub, "--out", h.path("stale.bundle.json"), "\(jf).stale.rotate.json"])
+        #expect(stale.status != 0 && stale.output.contains("from seq 7, but the hub already holds its log up to seq 7")
+                && stale.output.contains("make a new request"), "\(stale.output)")
+        #expect(try String(contentsOfFile: "\(h.hub)/nodes/410802.json", encoding: .utf8) == registryNow, "nothing changed")
     }
 
     /// Protocol §10 on the vectors the Python reference made (`logs` in keylog.json): the CLI
@@ -212,8 +256,8 @@ import Testing
         var h = try SyncHarness(); defer { h.remove() }
         let url = SyncHarness.packageRoot.appendingPathComponent("protocol/vectors/keylog.json")
         let doc = try StrictJSONParser.parse(Array(try Data(contentsOf: url)))
-        guard case .object(let registry)? = doc["registry"], case .array(let logs)? = doc["logs"], logs.count == 4 else {
-            Issue.record("keylog.json lacks registry or its four logs")
+        guard case .object(let registry)? = doc["registry"], case .array(let logs)? = doc["logs"], logs.count == 6 else {
+            Issue.record("keylog.json lacks registry or its six logs")
             return
         }
         try FileManager.default.createDirectory(atPath: h.path("registry"), withIntermediateDirectories: true)
@@ -236,7 +280,12 @@ import Testing
         // The old key after the new one names both keys; a revoked key names the revocation's reason.
         let spliced = try h.run(["audit", "verify", "--registry", h.path("registry"), h.path("log1.jsonl")])
         #expect(spliced.stdout.contains("rotated out of node 410802") && spliced.stdout.contains("successor"), "\(spliced.output)")
-        let revoked = try h.run(["audit", "verify", "--registry", h.path("registry"), h.path("log2.jsonl")])
+        // The rotation's from_seq 3, exactly: the old key at seq 3 and the new key at seq 2 are refused.
+        let oldAtBoundary = try h.run(["audit", "verify", "--registry", h.path("registry"), h.path("log2.jsonl")])
+        #expect(oldAtBoundary.stdout.contains("seq 3: ") && oldAtBoundary.stdout.contains("rotated out of node 410802 from seq 3"), "\(oldAtBoundary.output)")
+        let newEarly = try h.run(["audit", "verify", "--registry", h.path("registry"), h.path("log3.jsonl")])
+        #expect(newEarly.stdout.contains("seq 2: ") && newEarly.stdout.contains("only from seq 3"), "\(newEarly.output)")
+        let revoked = try h.run(["audit", "verify", "--registry", h.path("registry"), h.path("log4.jsonl")])
         #expect(revoked.stdout.contains("node.key lost with the 中站区 server's disk"), "\(revoked.output)")
         // A registry file whose public_key is not the last key of its history was edited by hand.
         guard case .object(var edited)? = registry["410802"] else { Issue.record("no 410802 in the vector registry"); return }

@@ -774,6 +774,8 @@ def verify_log(
         if signer < in_use:
             return bad(f"signed by key {fingerprint(history[signer]['public_key'])}, rotated out of court {expected_node}"
                        f" after an earlier event was signed by its successor {fingerprint(history[in_use]['public_key'])}")
+        if err := key_window_error(history, signer, env["seq"], expected_node):
+            return bad(err)
         in_use = signer
         if env["id"] in seen_ids:
             return bad(f"duplicate id {_q(env['id'])}: already used at seq {seen_ids[env['id']]}")
@@ -783,6 +785,24 @@ def verify_log(
         count += 1
     head_hash = prev
     return VerifyResult(True, "", None, None, count, expected_seq - 1, head_hash)
+
+
+def key_window_error(history: list, signer: int, seq: int, court: str) -> Optional[str]:
+    """Section 10, step 9c: the seqs a key of the history may sign. A key whose entry names
+    `from_seq` (its rotation record bound it, section 16.10) signs no seq below it; a key signs no
+    seq at or above the `from_seq` of any later key. Keys without `from_seq` (rotations recorded
+    before the member existed) are bounded by the order rule (step 9b) alone."""
+    key = history[signer]
+    start = key.get("from_seq")
+    if is_int(start) and seq < start:
+        return (f"signed by key {fingerprint(key['public_key'])}, which signs court {court}'s events only from seq {start}"
+                f" (its rotation record says so): seq {seq} must be signed by the key it replaced")
+    for later in history[signer + 1:]:
+        end = later.get("from_seq")
+        if is_int(end) and seq >= end:
+            return (f"signed by key {fingerprint(key['public_key'])}, rotated out of court {court} from seq {end}:"
+                    f" events from seq {end} on are signed by its successor {fingerprint(later['public_key'])}")
+    return None
 
 
 def split_export(data: bytes):
@@ -1295,11 +1315,14 @@ class KeyLog:
         self.history: dict = {}     # court -> [{"public_key", "fingerprint", "from_record", "status"[, "reason"]}]
         self.count = 0
 
-    def _add_key(self, court: str, key: str, n: int) -> None:
+    def _add_key(self, court: str, key: str, n: int, from_seq: Optional[int] = None) -> None:
         for k in self.history.setdefault(court, []):
             if k["status"] == "active":
                 k["status"] = "rotated"
-        self.history[court].append({"public_key": key, "fingerprint": fingerprint(key), "from_record": n, "status": "active"})
+        held = {"public_key": key, "fingerprint": fingerprint(key), "from_record": n, "status": "active"}
+        if from_seq is not None:
+            held["from_seq"] = from_seq
+        self.history[court].append(held)
 
     def _admissible(self, key: str) -> Optional[str]:
         if key in self.retired:
@@ -1358,6 +1381,11 @@ class KeyLog:
                 return "the rotation request does not name this court, old key and new key"
             if err := enroll_request_error(rb.get("request"), court, key):
                 return err
+            from_seq = b.get("from_seq")
+            if from_seq != rb.get("from_seq"):
+                return "the record's from_seq is not the one the court's rotation request names"
+            if from_seq is not None and (not is_int(from_seq) or from_seq < 1):
+                return "from_seq must be an integer of at least 1 (the seq from which the new key signs)"
             self.retired[old] = f"rotated out of {court}"
             if court == HUB_COURT:
                 # 410800's own rotation, signed by its old key: the new key signs every later record.
@@ -1375,7 +1403,7 @@ class KeyLog:
         else:
             return f"unknown key-log action {action!r}"
         self.courts[court] = {"public_key": key, "status": "active", "n": b["n"], "court_name": b.get("court_name", "")}
-        self._add_key(court, key, b["n"])
+        self._add_key(court, key, b["n"], b.get("from_seq") if action == "rotate" else None)
         self.count += 1
         return None
 

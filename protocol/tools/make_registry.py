@@ -4,7 +4,8 @@
 `nodes/keylog.jsonl` holds the hub's key-log records (protocol section 16.10), one canonical JSON
 record per line, as `courtsync audit keys --out nodes` writes them after proving each one in a
 signed checkpoint. This script replays them by the key log's rules (no Swift needed) and writes,
-or with --check compares, one `<court>.json` per court, 410800 included. A hand-edited registry
+or with --check compares, one `<court>.json` per court, 410800 included, with each court's key
+history (every key it held, a rotated-in key with the `from_seq` from which it signs). A hand-edited registry
 file, or a key log that breaks a rule, fails the check.
 
     python3 protocol/tools/make_registry.py            # write nodes/<court>.json
@@ -49,7 +50,8 @@ def main(argv) -> int:
         if path.exists() and path.read_bytes() == data:
             continue
         if check:
-            stale.append(f"{path} disagrees with the key log (it should say key {entry['public_key'][:16]}…, {entry['status']})")
+            stale.append(f"{path} disagrees with the key log (it should say key {entry['public_key'][:16]}…, {entry['status']}, "
+                         f"and the key history with each rotated-in key's from_seq): regenerate it without --check")
         else:
             path.write_bytes(data)
             print(f"wrote {path}")

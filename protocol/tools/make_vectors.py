@@ -570,7 +570,7 @@ def build_keylog() -> dict:
     r802b = enroll_request(SEED_410802_NEW, "410802", "解放区人民法院", 1003)
     rotation = cp.sign_document(SEED_410802, cp.ROTATE_REQUEST_DOMAIN, {
         "format": "courtsync-rotate-request/1", "court": "410802", "old_public_key": k802, "new_public_key": k802b,
-        "created_at": KEYLOG_AT, "request": r802b})
+        "created_at": KEYLOG_AT, "from_seq": 3, "request": r802b})
     records = [
         keylog_record(SEED_410800, {"n": 1, "action": "enroll", "court": "410800", "court_name": "焦作市中级人民法院",
                                     "public_key": k800, "checkpoint_verifier_key": vkey}),
@@ -579,7 +579,7 @@ def build_keylog() -> dict:
         keylog_record(SEED_410800, {"n": 3, "action": "enroll", "court": "410803", "court_name": "中站区人民法院",
                                     "public_key": k803, "request": r803}),
         keylog_record(SEED_410800, {"n": 4, "action": "rotate", "court": "410802", "court_name": "解放区人民法院",
-                                    "public_key": k802b, "old_public_key": k802, "rotation": rotation}),
+                                    "public_key": k802b, "old_public_key": k802, "from_seq": 3, "rotation": rotation}),
         keylog_record(SEED_410800, {"n": 5, "action": "revoke", "court": "410803", "public_key": k803,
                                     "reason": "node.key lost with the 中站区 server's disk"}),
     ]
@@ -591,6 +591,11 @@ def build_keylog() -> dict:
     bad_rotation = cp.sign_document(seed_fresh, cp.ROTATE_REQUEST_DOMAIN, {
         "format": "courtsync-rotate-request/1", "court": "410802", "old_public_key": k802b, "new_public_key": k_fresh,
         "created_at": KEYLOG_AT, "request": enroll_request(seed_fresh, "410802", "解放区人民法院", 1007)})
+    # 410802's next rotation, signed by its current key, asking for the new key from seq 7: the
+    # hub's record must carry the same from_seq.
+    good_rotation = cp.sign_document(SEED_410802_NEW, cp.ROTATE_REQUEST_DOMAIN, {
+        "format": "courtsync-rotate-request/1", "court": "410802", "old_public_key": k802b, "new_public_key": k_fresh,
+        "created_at": KEYLOG_AT, "from_seq": 7, "request": enroll_request(seed_fresh, "410802", "解放区人民法院", 1007)})
     r803again = enroll_request(SEED_410803, "410803", "中站区人民法院", 1004)
     r802c = enroll_request(SEED_410802, "410802", "解放区人民法院", 1005)
     r804 = enroll_request(SEED_410802_NEW, "410804", "马村区人民法院", 1006)
@@ -610,6 +615,9 @@ def build_keylog() -> dict:
                                      "request": r804})),
         ("a revocation without a reason", "must give its reason",
          keylog_record(SEED_410800, {"n": 6, "action": "revoke", "court": "410802", "public_key": k802b, "reason": " "})),
+        ("a rotation record whose from_seq is not the one the court's rotation request names", "not the one the court's rotation request names",
+         keylog_record(SEED_410800, {"n": 6, "action": "rotate", "court": "410802", "court_name": "解放区人民法院", "public_key": k_fresh,
+                                     "old_public_key": k802b, "from_seq": 9, "rotation": good_rotation})),
         ("a record out of order (n skips)", "n must be 6",
          keylog_record(SEED_410800, {"n": 7, "action": "revoke", "court": "410802", "public_key": k802b, "reason": "lost"})),
     ]
@@ -642,13 +650,13 @@ def build_hub_rotation(log, records) -> dict:
     r800b = enroll_request(SEED_410800_NEW, "410800", "焦作市中级人民法院", 1009)
     rotation = cp.sign_document(SEED_410800, cp.ROTATE_REQUEST_DOMAIN, {
         "format": "courtsync-rotate-request/1", "court": "410800", "old_public_key": k800, "new_public_key": k800b,
-        "created_at": KEYLOG_AT, "request": r800b})
+        "created_at": KEYLOG_AT, "from_seq": 40, "request": r800b})
     forged = cp.sign_document(SEED_410800_NEW, cp.ROTATE_REQUEST_DOMAIN, dict(rotation["body"]))
     seed804 = bytes(range(0xE0, 0x100)).hex()
     k804 = cp.public_key_hex(seed804)
     r804 = enroll_request(seed804, "410804", "马村区人民法院", 1010)
     rotate6 = keylog_record(SEED_410800, {"n": 6, "action": "rotate", "court": "410800", "court_name": "焦作市中级人民法院",
-                                          "public_key": k800b, "old_public_key": k800, "rotation": rotation})
+                                          "public_key": k800b, "old_public_key": k800, "from_seq": 40, "rotation": rotation})
     enroll7 = {"n": 7, "action": "enroll", "court": "410804", "court_name": "马村区人民法院", "public_key": k804, "request": r804}
     cases = [
         ("410800's rotation not signed by its old key", "not signed by the court's old key",
@@ -690,12 +698,14 @@ def keyed_log(node: str, seeds: list) -> str:
 
 
 def keyed_logs(registry: dict) -> list:
-    """Section 10's key-history rule on the key log's registry: 410802 rotated after record 4,
-    410803's only key was revoked."""
+    """Section 10's key-history rule on the key log's registry: 410802 rotated by record 4, whose
+    new key signs from seq 3; 410803's only key was revoked."""
     old, new = SEED_410802, SEED_410802_NEW
     cases = [
-        ("410802 rotates mid-log: seq 1-2 under the old key, 3-4 under the new", "410802", [old, old, new, new], None, None),
+        ("410802 rotates mid-log: seq 1-2 under the old key, 3-4 under the new (from_seq 3, exactly)", "410802", [old, old, new, new], None, None),
         ("the old key signs seq 4 after its successor signed seq 3", "410802", [old, old, new, old], 4, "rotated out"),
+        ("the old key signs seq 3, the new key's from_seq", "410802", [old, old, old, new], 3, "from seq 3: events from seq 3 on"),
+        ("the new key signs seq 2, below its from_seq 3", "410802", [old, new, new, new], 2, "only from seq 3"),
         ("an event signed by a revoked key", "410803", [SEED_410803] * 2, 1, "revoked"),
         ("a signature under none of the court's keys", "410802", [old, SEED_410803], 2, "bad signature"),
     ]

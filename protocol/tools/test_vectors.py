@@ -550,6 +550,13 @@ def test_keylog_logs_verify_under_the_key_history():
         assert r.ok == case["ok"], (case["name"], str(r))
         if not case["ok"]:
             assert r.bad_seq == case["seq"] and case["error_contains"] in r.reason, (case["name"], str(r))
+    # from_seq binds the boundary exactly: seq 3 is the new key's first (record 4 says so).
+    assert [k.get("from_seq") for k in doc["registry"]["410802"]["keys"]] == [None, 3]
+    # A rotation recorded before from_seq existed keeps the order rule alone: the new key may
+    # start at any seq, as long as the old one never signs after it.
+    early = next(c for c in doc["logs"] if "below its from_seq" in c["name"])
+    unbound = [{k: v for k, v in held.items() if k != "from_seq"} for held in doc["registry"]["410802"]["keys"]]
+    assert cp.verify_export(early["export"].encode(), unbound[-1]["public_key"], "410802", key_history=unbound).ok
     # Under the current key alone (the registry before key histories), the rotated log fails at seq 1.
     rotated = doc["logs"][0]
     r = cp.verify_export(rotated["export"].encode(), doc["registry"]["410802"]["public_key"], "410802")

@@ -67,6 +67,11 @@ struct AuditVerify: ParsableCommand {
                     history = keys
                     keySource = "the \(keys.count) keys of 410800's history in this hub's key log, the last"
                 }
+            } else if let own = node.ownKeyHistory, own.count > 1, own.last?.key == key {
+                // A court that rotated its key: the history its node.json records (an auditor
+                // compares it with the registry's, or verifies an export with --registry).
+                history = own
+                keySource = "the \(own.count) keys of the history in this node's node.json (compare with the registry), the last"
             }
         } else if let enrolled = try node.store.enrolledNodes().first(where: { $0.court == code }) {
             key = try NodePublicKey(hex: enrolled.publicKey)

@@ -137,6 +137,6 @@ struct NodeRotateRequest: ParsableCommand {
         let dir = try NodeDirectory.open(at: node.dir)
         let rotation = try NodeEnrollment.rotationRequest(dir)
         let path = try EnrollmentFiles.write(rotation.json, to: out, default: "\(dir.court.code).rotate.json")
-        print("rotation request for \(dir.court.code) written to \(path): signed by the current key \(dir.key.publicKey.fingerprint), new key \(rotation.request.nodePublicKey.fingerprint) kept in \(dir.path)/\(NodeEnrollment.nextKeyName) (read both fingerprints to the hub's operator)")
+        print("rotation request for \(dir.court.code) written to \(path): signed by the current key \(dir.key.publicKey.fingerprint), new key \(rotation.request.nodePublicKey.fingerprint) kept in \(dir.path)/\(NodeEnrollment.nextKeyName), signing from seq \(rotation.fromSeq ?? 1) (read both fingerprints to the hub's operator; sync now, and append nothing until `node join --rotated`)")
     }
 }

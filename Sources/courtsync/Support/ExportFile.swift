@@ -38,7 +38,11 @@ enum ExportFile {
                   let status = held["status"]?.stringValue, ["active", "rotated", "revoked"].contains(status) else {
                 throw EventError("\(entry): a key in keys lacks a 64-hex public_key or a status of active, rotated or revoked: regenerate the registry with `courtsync audit keys --out \(registry)`")
             }
-            return CourtKey(key: key, revokedFor: status == "revoked" ? (held["reason"]?.stringValue ?? "no reason given") : nil)
+            let fromSeq = held["from_seq"]
+            guard fromSeq == nil || (fromSeq?.intValue ?? 0) >= 1 else {
+                throw EventError("\(entry): a key's from_seq must be an integer of at least 1: regenerate the registry with `courtsync audit keys --out \(registry)`")
+            }
+            return CourtKey(key: key, revokedFor: status == "revoked" ? (held["reason"]?.stringValue ?? "no reason given") : nil, fromSeq: fromSeq?.intValue)
         }
         guard history.last?.key == current else {
             throw EventError("\(entry): public_key is not the last key in keys: the file was edited by hand; regenerate it with `courtsync audit keys --out \(registry)`")
