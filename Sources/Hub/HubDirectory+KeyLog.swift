@@ -72,7 +72,7 @@ extension HubDirectory {
                                     record: CanonicalEncoder.encode($0.json), entry: $0.entry, change: .none)
         }
         do {
-            try self.log.appendKeyLog(appends, signer: try checkpointSigner(), at: Int64(now.timeIntervalSince1970), first: try self.log.treeSize() == 0)
+            try self.log.appendKeyLog(appends, signer: try checkpointSigner(), at: Int64(now.timeIntervalSince1970), first: try self.log.treeSize() == 0, requiringHead: nil)
         } catch {
             // Another process wrote record 1 at the same moment: theirs stands.
             if try self.log.keyLogRecords().isEmpty { throw error }
@@ -108,7 +108,7 @@ extension HubDirectory {
         let log = try keyLog()
         // The new key signs from the seq after the last one the hub holds, exactly (protocol
         // §10): checked here, and again in the transaction that writes the record.
-        let head = try store.head(of: court.code).seq
+        let head = try self.log.head(of: court.code).seq
         guard let fromSeq = rotation.fromSeq, fromSeq == head + 1 else {
             throw RotationBoundaryRefusal(court: court.code, fromSeq: rotation.fromSeq, hubHead: head)
         }

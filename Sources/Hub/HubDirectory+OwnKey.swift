@@ -40,7 +40,9 @@ extension HubDirectory {
         // The request's TLS key proves nothing here (410800 has no client certificate): a fresh one.
         let request = try EnrollmentRequest.make(court: ic, courtName: name, key: next, tlsKey: P256.Signing.PrivateKey(), now: at)
         // The new key signs 410800's events from the one after its head (`hub serve` is stopped).
-        let head = try store.head(of: ic).seq
+        // On PostgreSQL the shared log must hold every event the old key signed before the record.
+        if let postgres { try publishOwnEvents(to: postgres, at: Int64(now.timeIntervalSince1970)) }
+        let head = try self.log.head(of: ic).seq
         let rotation = RotationRequest.make(oldKey: node.key, request: request, fromSeq: head + 1, now: at)
         let record = KeyLogRecord.make(n: log.count + 1, action: .rotate, court: ic, courtName: name, publicKey: next.publicKey.hex, at: at,
                                        fields: ["old_public_key": .string(old.hex), "from_seq": .int(head + 1), "rotation": rotation.json], key: node.key)

@@ -40,7 +40,10 @@ public protocol HubRegistry: AnyObject, Sendable {
     /// Appends key-log records with their registry changes and their leaves, and signs a
     /// checkpoint, in one transaction; refused when a record's number is not the next one.
     @discardableResult
-    func appendKeyLog(_ records: [EventStore.KeyLogAppend], signer: NoteSigner, at: Int64, first: Bool) throws -> (size: Int64, checkpoint: String)
+    /// With `requiringHead`, refused (nothing written) unless the court's log still ends at that
+    /// seq when the records are written: a rotation's `from_seq` was checked against it.
+    func appendKeyLog(_ records: [EventStore.KeyLogAppend], signer: NoteSigner, at: Int64, first: Bool,
+                      requiringHead: (court: String, seq: Int64)?) throws -> (size: Int64, checkpoint: String)
     func revokedKeys() throws -> [(court: String, publicKey: String, at: Int64)]
 }
 

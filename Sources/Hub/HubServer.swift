@@ -252,7 +252,7 @@ public struct HubServer: Sendable {
         let nodeHead = request.headers[Self.nodeHeadHeader].flatMap { Int64($0) }
         let bytes = Array(buffer: body)
         let received = Int64(Date().timeIntervalSince1970)
-        let ingest = self.ingest, store = hub.store
+        let ingest = self.ingest, store = hub.log
         // Parsed and verified on all cores while the court's batch before it (if one is in
         // flight) is being stored; committed after it, in seq order (PushSequencer).
         let parsed: IngestService.Batch

@@ -39,8 +39,14 @@ extension PostgresHubStore: HubRegistry {
         try pool.read { s in try s.query("SELECT record FROM keylog ORDER BY n").map { try $0.bytes(0) } }
     }
 
-    public func appendKeyLog(_ records: [EventStore.KeyLogAppend], signer: NoteSigner, at: Int64, first: Bool) throws -> (size: Int64, checkpoint: String) {
+    public func appendKeyLog(_ records: [EventStore.KeyLogAppend], signer: NoteSigner, at: Int64, first: Bool,
+                             requiringHead: (court: String, seq: Int64)? = nil) throws -> (size: Int64, checkpoint: String) {
         try pool.transaction { s in
+            // The court's row before the tree's (the lock order of a push): a push committed since
+            // the rotation's from_seq was checked would put old-key events past it.
+            if let (court, seq) = requiringHead, case let now = try Self.head(s, court, lock: true).seq, now != seq {
+                throw StoreError("court \(court)'s log at the hub moved from seq \(seq) to \(now) while the rotation was being recorded: nothing was written; run the command again")
+            }
             // The tree's row first: key-log records and pushes take their leaves in one order.
             _ = try s.query("SELECT size FROM tlog_state WHERE id = 1 FOR UPDATE")
             var next = (try s.query("SELECT COALESCE(MAX(n), 0) FROM keylog")[0].int(0)) + 1
