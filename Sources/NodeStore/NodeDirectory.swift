@@ -167,6 +167,7 @@ public struct NodeDirectory: Sendable {
     /// Records drafts handed over a chunk at a time by `next`, all in one transaction, after the
     /// same checks as ``append(_:recordedAt:)``: any fault leaves the log as it was.
     public func appendAll(recordedAt: Int64, _ next: () throws -> [EventDraft]?) throws -> EventStore.StreamOutcome {
+        try refuseAppendWhileRotating()
         var current = (try? store.measuresPlan()) ?? plan
         let court = court.code
         return try store.appendAll(sealer: sealer, recordedAt: recordedAt) {
