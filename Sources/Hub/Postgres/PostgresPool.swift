@@ -123,6 +123,9 @@ final class PostgresPool: @unchecked Sendable {
             if state.hasPrefix("28") { return StoreError("PostgreSQL refused user \(url.user) at \(url.redacted) (\(message)): check the user, its password (PGPASSWORD) and pg_hba.conf") }
             return StoreError("PostgreSQL at \(url.redacted) said: \(message) (SQLSTATE \(state))")
         }
+        if psql.code == .authMechanismRequiresPassword || psql.code == .saslError || psql.code == .unsupportedAuthMechanism {
+            return StoreError("PostgreSQL at \(url.redacted) asks user \(url.user) for a password and none was accepted (\(psql.code)): set PGPASSWORD for this process, or allow the user in pg_hba.conf")
+        }
         if connecting || psql.code == .connectionError || psql.code == .serverClosedConnection || psql.code == .clientClosedConnection {
             return StoreError("cannot reach the hub's database at \(url.redacted): check that PostgreSQL is running there and accepts connections")
         }
