@@ -18,9 +18,6 @@ public final class JSONLinesImport {
     /// Records checked by ``check()``.
     public private(set) var records = 0
 
-    /// Bytes read in the current pass, and the file's length.
-    public var position: (done: Int64, total: Int64) { (lines.bytesRead, lines.byteCount) }
-
     public init(reader: EventRecordReader, lines: JSONLines) {
         self.reader = reader
         self.lines = lines
