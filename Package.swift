@@ -129,6 +129,7 @@ let package = Package(
         .testTarget(name: "OfficeFilesTests", dependencies: ["OfficeFiles"]),
         .testTarget(name: "SyncTests", dependencies: [
             "courtsync", "SyncProtocol", "Hub", "NodeSync", "NodeStore", "CourtLog", "TransparencyLog", "Witness", "CanonicalJSON",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

@@ -83,25 +83,67 @@ public final class HubClient: Sendable {
         }
     }
 
+    /// What went wrong below HTTP, by the error's type (never by its text).
+    enum NetworkFailure: Equatable {
+        /// The TLS handshake failed: the certificate chain or the client certificate.
+        case tls
+        /// No connection could be made: nothing listens, or the network is down.
+        case unreachable
+        /// Connected, but the answer did not come in time.
+        case timeout
+        /// The connection was cut mid-request.
+        case cut
+        case other
+    }
+
+    static func classify(_ error: any Error) -> NetworkFailure {
+        switch error {
+        case let e as HTTPClientError:
+            if e == .connectTimeout { return .unreachable }
+            if e == .readTimeout || e == .deadlineExceeded { return .timeout }
+            if e == .remoteConnectionClosed { return .cut }
+            return .other
+        case let e as NIOSSLError:
+            if case .uncleanShutdown = e { return .cut }
+            return .tls
+        case is BoringSSLError, is NIOSSLExtraError:
+            return .tls
+        case let e as NIOConnectionError:
+            // Every address was tried; a TLS failure on one of them is still a TLS failure.
+            let causes = e.connectionErrors.map { classify($0.error) }
+            return causes.contains(.tls) ? .tls : .unreachable
+        case let e as IOError:
+            switch e.errnoCode {
+            case ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ETIMEDOUT, EADDRNOTAVAIL, ENETDOWN: return .unreachable
+            case ECONNRESET, EPIPE: return .cut
+            default: return .other
+            }
+        case let e as ChannelError:
+            switch e {
+            case .connectTimeout: return .unreachable
+            case .ioOnClosedChannel, .eof, .outputClosed, .inputClosed, .alreadyClosed: return .cut
+            default: return .other
+            }
+        default:
+            return .other
+        }
+    }
+
     /// Network and TLS failures as sentences an administrator can act on.
     static func explain(_ error: any Error, url: String) -> SyncError {
         let text = String(describing: error)
-        if let ssl = error as? NIOSSLError, case .handshakeFailed = ssl {
-            return SyncError("TLS handshake with \(url) failed (\(text)): the hub's certificate is not signed by the CA in this node's bundle, or the hub refused this node's certificate; check the bundle (`courtsync node join`)")
-        }
-        if text.contains("handshake") || text.contains("CERTIFICATE") || text.contains("certificate") {
-            return SyncError("TLS with \(url) failed (\(text)): the hub is not the one this bundle trusts, or this node's certificate is missing or refused")
-        }
-        if text.contains("connectTimeout") || text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("connect(descriptor") {
+        switch classify(error) {
+        case .tls:
+            return SyncError("TLS with \(url) failed (\(text)): the hub's certificate is not signed by the CA in this node's bundle, or the hub refused this node's certificate; check the bundle (`courtsync node join`)")
+        case .unreachable:
             return SyncError("cannot reach the hub at \(url): is `courtsync hub serve` running and the network up? Nothing was lost; sync again later")
-        }
-        if text.contains("deadlineExceeded") || text.contains("readTimeout") {
+        case .timeout:
             return SyncError("the hub at \(url) did not answer in time: sync again later (nothing is stored twice)")
-        }
-        if text.contains("remoteConnectionClosed") || text.contains("ioOnClosedChannel") || text.contains("EOF") {
+        case .cut:
             return SyncError("the connection to \(url) was cut mid-request: sync again (a batch is stored whole or not at all)")
+        case .other:
+            return SyncError("request to \(url) failed: \(text)")
         }
-        return SyncError("request to \(url) failed: \(text)")
     }
 }
 
