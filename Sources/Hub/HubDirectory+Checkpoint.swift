@@ -33,16 +33,9 @@ extension HubDirectory {
         let file = "\(path)/\(Self.checkpointKeyName)"
         if FileManager.default.contents(atPath: file) == nil {
             let key = NodeKey()
-            let fd = Glibc.open(file, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-            if fd >= 0 {
-                let text = Array((Hex.encode(key.seed) + "\n").utf8)
-                let written = text.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-                let synced = fsync(fd)
-                close(fd)
-                guard written == text.count, synced == 0 else {
-                    unlink(file)
-                    throw StoreError("cannot write \(file): the disk may be full")
-                }
+            do { try KeptFile.create(file, bytes: Array((Hex.encode(key.seed) + "\n").utf8), mode: 0o600) } catch {
+                // Another process made it first: read theirs below.
+                guard error == .exists else { throw StoreError("cannot write \(file) (\(error)): check the directory's permissions and free space") }
             }
         }
         guard let data = FileManager.default.contents(atPath: file),

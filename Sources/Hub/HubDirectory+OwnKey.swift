@@ -21,8 +21,8 @@ extension HubDirectory {
             next = try NodeKey(seed: seed)
         } else {
             next = NodeKey()
-            guard FileManager.default.createFile(atPath: nextPath, contents: Data((Hex.encode(next.seed) + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-                throw StoreError("cannot write \(nextPath): check that the hub directory is writable")
+            do { try KeptFile.replace(nextPath, bytes: Array((Hex.encode(next.seed) + "\n").utf8), mode: 0o600) } catch {
+                throw StoreError("cannot write \(nextPath) (\(error)): check that the hub directory is writable")
             }
         }
         let old = node.key.publicKey

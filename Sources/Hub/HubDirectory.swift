@@ -115,8 +115,8 @@ public struct HubDirectory: Sendable {
     }
 
     static func write(_ data: Data, to file: String, private isPrivate: Bool) throws {
-        guard FileManager.default.createFile(atPath: file, contents: data, attributes: [.posixPermissions: isPrivate ? 0o600 : 0o644]) else {
-            throw StoreError("cannot write \(file): check that the directory is writable")
+        do { try KeptFile.replace(file, bytes: Array(data), mode: isPrivate ? 0o600 : 0o644) } catch {
+            throw StoreError("cannot write \(file) (\(error)): check that the directory is writable")
         }
     }
 

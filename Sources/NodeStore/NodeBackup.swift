@@ -102,15 +102,15 @@ public enum NodeBackup {
             for f in files where f.name != NodeDirectory.manifestName {
                 let target = "\(path)/\(f.name)"
                 try fm.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                guard fm.createFile(atPath: target, contents: f.content, attributes: [.posixPermissions: f.mode]) else {
-                    throw StoreError("cannot write \(target): check the directory's permissions")
+                do { try KeptFile.replace(target, bytes: Array(f.content), mode: mode_t(f.mode)) } catch {
+                    throw StoreError("cannot write \(target) (\(error)): check the directory's permissions")
                 }
                 created.append(target)
             }
             guard rename(tmp, log) == 0 else { throw StoreError("cannot write \(log) (errno \(errno))") }
             created.append(log)
-            guard fm.createFile(atPath: "\(path)/\(NodeDirectory.manifestName)", contents: manifest.content, attributes: [.posixPermissions: manifest.mode]) else {
-                throw StoreError("cannot write \(path)/\(NodeDirectory.manifestName)")
+            do { try KeptFile.replace("\(path)/\(NodeDirectory.manifestName)", bytes: Array(manifest.content), mode: mode_t(manifest.mode)) } catch {
+                throw StoreError("cannot write \(path)/\(NodeDirectory.manifestName) (\(error))")
             }
             let node = try NodeDirectory.open(at: path)
             guard node.key.publicKey == publicKey else {

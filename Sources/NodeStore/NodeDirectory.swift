@@ -36,15 +36,9 @@ public struct NodeDirectory: Sendable {
         }
         let key = NodeKey()
         // The key file is written first, exclusively, with 0600 from its first byte.
-        let fd = Glibc.open("\(path)/\(keyName)", O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw StoreError("cannot write \(path)/\(keyName) (errno \(errno)): check the directory's permissions") }
-        let text = Array((Hex.encode(key.seed) + "\n").utf8)
-        let written = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd)
-        close(fd)
-        guard written == text.count, synced == 0 else {
-            unlink("\(path)/\(keyName)")
-            throw StoreError("cannot write \(path)/\(keyName): the disk may be full; free space and run init again")
+        do { try KeptFile.create("\(path)/\(keyName)", bytes: Array((Hex.encode(key.seed) + "\n").utf8), mode: 0o600) } catch {
+            throw StoreError(error == .exists ? "\(path)/\(keyName) exists already: choose an empty directory"
+                                              : "cannot write \(path)/\(keyName) (\(error)): check the directory's permissions and free space, then run init again")
         }
         let store = try EventStore(path: "\(path)/\(logName)")
         if court.code == PolicyAuthority.intermediateCourt {

@@ -19,8 +19,8 @@ public enum NodeEnrollment {
             tlsKey = try P256.Signing.PrivateKey(pemRepresentation: String(decoding: pem, as: UTF8.self))
         } else {
             tlsKey = P256.Signing.PrivateKey()
-            guard FileManager.default.createFile(atPath: keyPath, contents: Data(tlsKey.pemRepresentation.utf8), attributes: [.posixPermissions: 0o600]) else {
-                throw SyncError("cannot write \(keyPath): check that the node directory is writable", transient: false)
+            do { try KeptFile.create(keyPath, bytes: Array(tlsKey.pemRepresentation.utf8), mode: 0o600) } catch {
+                throw SyncError("cannot write \(keyPath) (\(error)): check that the node directory is writable", transient: false)
             }
         }
         return try EnrollmentRequest.make(court: node.court.code, courtName: node.court.name, key: node.key, tlsKey: tlsKey,
@@ -41,8 +41,8 @@ public enum NodeEnrollment {
             next = try NodeKey(seed: seed)
         } else {
             next = NodeKey()
-            guard FileManager.default.createFile(atPath: keyPath, contents: Data((Hex.encode(next.seed) + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-                throw SyncError("cannot write \(keyPath): check that the node directory is writable", transient: false)
+            do { try KeptFile.replace(keyPath, bytes: Array((Hex.encode(next.seed) + "\n").utf8), mode: 0o600) } catch {
+                throw SyncError("cannot write \(keyPath) (\(error)): check that the node directory is writable", transient: false)
             }
         }
         guard let pem = FileManager.default.contents(atPath: "\(node.path)/\(tlsKeyName)") else {
@@ -53,8 +53,8 @@ public enum NodeEnrollment {
         let request = try EnrollmentRequest.make(court: node.court.code, courtName: node.court.name, key: next, tlsKey: tlsKey, now: now)
         let rotation = RotationRequest.make(oldKey: node.key, request: request, fromSeq: try node.store.head(of: node.court.code).seq + 1, now: now)
         let kept = "\(node.path)/\(NodeDirectory.nextRotationName)"
-        guard FileManager.default.createFile(atPath: kept, contents: Data(CanonicalEncoder.encode(rotation.json) + [0x0A]), attributes: [.posixPermissions: 0o600]) else {
-            throw SyncError("cannot write \(kept): check that the node directory is writable", transient: false)
+        do { try KeptFile.replace(kept, bytes: CanonicalEncoder.encode(rotation.json) + [0x0A], mode: 0o600) } catch {
+            throw SyncError("cannot write \(kept) (\(error)): check that the node directory is writable", transient: false)
         }
         return rotation
     }
@@ -82,8 +82,8 @@ public enum NodeEnrollment {
                 throw SyncError("this node's rotation request made the new key sign from seq \(fromSeq), but the node's next event is seq \(next): events were added after the request under the old key, which the hub's key log retires from seq \(fromSeq), so the hub would refuse them; nothing was changed: keep this node as it is and tell the hub's operator", transient: false)
             }
         }
-        guard FileManager.default.createFile(atPath: "\(node.path)/\(bundleName)", contents: Data(CanonicalEncoder.encode(bundle.json) + [0x0A])) else {
-            throw SyncError("cannot write \(node.path)/\(bundleName)", transient: false)
+        do { try KeptFile.replace("\(node.path)/\(bundleName)", bytes: CanonicalEncoder.encode(bundle.json) + [0x0A], mode: 0o644) } catch {
+            throw SyncError("cannot write \(node.path)/\(bundleName) (\(error)): check that the node directory is writable; the bundle was not installed", transient: false)
         }
         if rotated {
             _ = try node.adoptNextKey(fromSeq: fromSeq)

@@ -37,12 +37,9 @@ public struct WitnessDirectory: Sendable {
     }
 
     static func write(_ bytes: [UInt8], to file: String, mode: mode_t) throws {
-        let fd = Glibc.open(file, O_WRONLY | O_CREAT | O_EXCL, mode)
-        guard fd >= 0 else { throw TransparencyError("cannot write \(file) (errno \(errno)): check the directory's permissions") }
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd)
-        close(fd)
-        guard written == bytes.count, synced == 0 else { unlink(file); throw TransparencyError("cannot write \(file): the disk may be full") }
+        do { try KeptFile.create(file, bytes: bytes, mode: mode) } catch {
+            throw TransparencyError("cannot write \(file) (\(error)): check the directory's permissions and free space")
+        }
     }
 
     public static func open(at path: String) throws -> WitnessDirectory {

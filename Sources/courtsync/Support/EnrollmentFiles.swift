@@ -15,8 +15,8 @@ enum EnrollmentFiles {
     /// Writes a request or bundle as canonical JSON to `out` (default `fallback` here) and returns the path.
     static func write(_ json: JSONValue, to out: String?, default fallback: String) throws -> String {
         let path = out ?? fallback
-        guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalEncoder.encode(json) + [0x0A])) else {
-            throw EventError("cannot write \(path): choose a writable path with --out")
+        do { try KeptFile.replace(path, bytes: CanonicalEncoder.encode(json) + [0x0A], mode: 0o644) } catch {
+            throw EventError("cannot write \(path) (\(error)): choose a writable path with --out")
         }
         return path
     }
