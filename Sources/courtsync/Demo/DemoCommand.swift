@@ -156,8 +156,8 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func writeFile(_ path: String, _ bytes: [UInt8], mode: Int) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: mode]) else {
-            throw EventError("cannot write \(path): check that \(dir) is writable")
+        do { try KeptFile.replace(path, bytes: bytes, mode: mode_t(mode)) } catch {
+            throw EventError("cannot write \(path) (\(error)): check that \(dir) is writable")
         }
     }
 }

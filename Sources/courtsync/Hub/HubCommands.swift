@@ -178,8 +178,8 @@ struct HubAuditorAdd: ParsableCommand {
         let hubDir = try HubDirectory.open(at: hub.dir)
         let credential = try hubDir.addAuditor(name: name, role: role)
         let path = out ?? "\(name).auditor.json"
-        guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalEncoder.encode(credential) + [0x0A]), attributes: [.posixPermissions: 0o600]) else {
-            throw EventError("cannot write \(path): choose a writable path with --out")
+        do { try KeptFile.replace(path, bytes: CanonicalEncoder.encode(credential) + [0x0A], mode: 0o600) } catch {
+            throw EventError("cannot write \(path) (\(error)): choose a writable path with --out")
         }
         print("auditor \(name) added; credential written to \(path) (mode 0600; give it to the auditor by hand)")
     }
