@@ -89,10 +89,11 @@ extension HubServer {
         }
     }
 
-    /// Who is looking, or nil when nobody is logged in. A client certificate or a bearer token is
-    /// checked by the API's own rules (`caller`); otherwise the session cookie.
+    /// Who is looking, or nil when nobody is logged in. A client certificate or a bearer token was
+    /// checked by the API's own rules (`CallerAuthentication`, which set `caller` or the refusal;
+    /// a scraper's token sets neither and is refused here); otherwise the session cookie.
     func viewer(_ request: Request, _ context: HubContext) async throws -> DashboardViewer? {
-        if try await context.clientIdentity() != nil || request.headers[.authorization] != nil {
+        if context.caller != nil || context.callerRefusal != nil || request.headers[.authorization] != nil {
             switch try await caller(request, context) {
             case .node(let court): return .court(court)
             case .auditor(let name): return .office(name, session: false)

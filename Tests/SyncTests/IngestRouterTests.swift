@@ -133,6 +133,29 @@ struct IngestRouterTests {
         }
     }
 
+    /// The dashboard knows a court by the same middleware as the API: the certificate the
+    /// handshake verified (here the stand-in), not a second reading of the TLS peer.
+    @Test func aCourtsCertificateOpensTheDashboardAsThatCourtAndAnUnenrolledOneIsRefused() async throws {
+        let h = try Hub(); defer { h.remove() }
+        try await h.app().test(.router) { client in
+            try await client.execute(uri: Self.pushPath, method: .post, headers: Self.asNode, body: Self.body(try h.events())) { r in
+                #expect(r.status == .ok)
+            }
+            try await client.execute(uri: "/dashboard", method: .get, headers: Self.asNode) { r in
+                #expect(r.status == .ok)
+                #expect(String(buffer: r.body).contains("法院节点：410802"), "\(String(buffer: r.body).prefix(400))")
+            }
+            try await client.execute(uri: "/dashboard", method: .get, headers: [HTTPField.Name("x-test-peer")!: "410803"]) { r in
+                #expect(r.status == .forbidden || r.status == .unauthorized, "\(r.status)")
+                #expect(String(buffer: r.body).contains("410803"), "the page names the certificate refused")
+            }
+            // Without any credential a browser is sent to the login page.
+            try await client.execute(uri: "/dashboard", method: .get) { r in
+                #expect(r.status == .seeOther && r.headers[.location] == "/dashboard/login")
+            }
+        }
+    }
+
     @Test func pushWithoutCredentialsIs401() async throws {
         let h = try Hub(); defer { h.remove() }
         try await h.app().test(.router) { client in
