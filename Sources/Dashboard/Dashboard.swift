@@ -100,7 +100,7 @@ public enum Dashboard {
         guard let court = try? plan.court(code) else { throw DashboardError(404, "没有法院 '\(code)'：请从合规矩阵点击法院") }
         guard viewer.maySee(court: court.code) else { throw DashboardError(403, "法院节点只能查看本院：\(court.name) 不是本院") }
         let p = try period(text, source)
-        let rows = source.projection.compliance(period: p, counts: try source.counts(p.description), court: court.code)
+        let rows = source.projection.compliance(period: p, counts: try source.counts(p.description), court: court.code, byRole: true)
         let body = periodForm("/dashboard/court/\(court.code)", p, months: try source.months()) + rowsTable(rows, period: p, firstColumn: .indicator)
         return DashboardLayout.page(title: "\(court.name) \(Bulletin.chinese(p))", viewer: viewer, active: "matrix", period: p.description, body: body)
     }
@@ -110,7 +110,7 @@ public enum Dashboard {
         guard viewer.isOffice else { throw DashboardError(403, "中院各部门的情况只对审计员和领导小组办公室开放") }
         guard let dept = try? source.plan.department(slug) else { throw DashboardError(404, "没有部门 '\(slug)'：请从法院页面点击部门") }
         let p = try period(text, source)
-        let rows = source.projection.compliance(period: p, counts: try source.counts(p.description), department: dept.slug)
+        let rows = source.projection.compliance(period: p, counts: try source.counts(p.description), department: dept.slug, byRole: true)
         let body = periodForm("/dashboard/dept/\(dept.slug)", p, months: try source.months()) + rowsTable(rows, period: p, firstColumn: .indicator)
         return DashboardLayout.page(title: "\(dept.name) \(Bulletin.chinese(p))", viewer: viewer, active: "matrix", period: p.description, body: body)
     }
@@ -141,7 +141,7 @@ public enum Dashboard {
             body += #"<tr><td>\#(HTML.escape(r.period))</td><td>\#(r.numerator)</td><td>\#(r.denominator)</td><td>\#(HTML.escape(r.valueText))</td><td>\#(HTML.escape(r.thresholdText))</td><td class="\#(cssClass(r.status))">\#(r.status.chinese)</td><td>\#(pt.rank.map { "\($0)/\(pt.ranked)" } ?? "—")</td></tr>"#
         }
         body += "</tbody></table>"
-        let rows = projection.compliance(period: p, counts: try source.counts(p.description)).filter {
+        let rows = projection.compliance(period: p, counts: try source.counts(p.description), byRole: true).filter {
             $0.indicator == ind.slug && (viewer.isOffice || $0.unit == unit)
         }
         body += "<h2>\(HTML.escape(Bulletin.chinese(p)))各单位</h2>" + rowsTable(rows, period: p, firstColumn: .unit)
@@ -162,6 +162,7 @@ public enum Dashboard {
             case .unit:
                 let href = r.unitKind == "court" ? "/dashboard/court/\(r.unit)" : r.unitKind == "department" ? "/dashboard/dept/\(r.unit)" : nil
                 let label = r.unitName + (r.unitKind == "department" ? "（中院部门）" : "") + (r.stage.map { $0 == "filing" ? "（立案阶段）" : "（审判阶段）" } ?? "")
+                    + (r.role.map { "（\(ComplianceRow.roleName($0))）" } ?? "")
                 first = href.map { #"<a href="\#(HTML.escape($0))\#(q)">\#(HTML.escape(label))</a>"# } ?? HTML.escape(label)
             }
             html += #"<tr><td class="name">\#(first)</td><td>\#(r.numerator)</td><td>\#(r.denominator)</td><td>\#(HTML.escape(r.valueText))</td><td>\#(HTML.escape(r.thresholdText))</td><td class="\#(cssClass(r.status))">\#(r.status.chinese)\#(r.problem.map { "：" + HTML.escape($0) } ?? "")</td></tr>"#

@@ -177,4 +177,48 @@ import Testing
             }
         }
     }
+
+    /// The court, department and indicator pages show a staff measure per role, as `query
+    /// compliance` and the bulletins do, for a court that keeps its roster by role.
+    @Test func aCourtThatKeepsItsRosterByRoleHasRoleRowsOnItsPages() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("courtsync-dash-roles-\(UUID().uuidString.prefix(6))").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let hub = try HubDirectory.create(at: "\(root)/hub", hosts: ["localhost"], ips: ["127.0.0.1"], port: 8443,
+                                          operatorCertificate: nil, operatorKey: nil, operatorCA: nil)
+        let node = try NodeDirectory.create(at: "\(root)/jiefang", court: try Plan.shipped.court("410802"))
+        func at(_ day: String) throws -> EventTime { try EventTime(parsing: "\(day)T09:00:00+08:00") }
+        // 解放区's roster by role: 员额法官 4, 书记员 2; on OA in September: 3 judges (j1 twice) and both clerks.
+        var drafts = [
+            try EventDraft(id: "r1", type: "roster.set", at: at("2022-09-01"), dept: nil, data: ["headcount": 4, "role": "judge"]),
+            try EventDraft(id: "r2", type: "roster.set", at: at("2022-09-01"), dept: nil, data: ["headcount": 2, "role": "clerk"]),
+        ]
+        for (i, staff) in ["j1", "j2", "j3", "j1"].enumerated() {
+            drafts.append(try EventDraft(id: "a\(i)", type: "staff.active", at: at("2022-09-1\(i)"), dept: nil,
+                                         data: ["staff_id": .string(staff), "app": "oa", "day": .string("2022-09-1\(i)"), "role": "judge"]))
+        }
+        for (i, staff) in ["c1", "c2"].enumerated() {
+            drafts.append(try EventDraft(id: "c\(i)", type: "staff.active", at: at("2022-09-2\(i)"), dept: nil,
+                                         data: ["staff_id": .string(staff), "app": "oa", "day": .string("2022-09-2\(i)"), "role": "clerk"]))
+        }
+        _ = try node.append(drafts, recordedAt: 1_664_000_000)
+        _ = try hub.store.ingest(try node.store.events(of: "410802"), nodeHead: nil, recordedAt: Int64(Date().timeIntervalSince1970))
+        let token = try hub.addAuditor(name: "alice")["token"]?.stringValue ?? ""
+        let app = Application(router: HubServer(hub: hub, logger: Logger(label: "test")).router())
+        try await app.test(.router) { client in
+            // 员额法官 3 of 4: 3 × 20000 / 4 = 15000 → (15000 + 1) / 2 = 7500 → 75.00%.
+            // 书记员 2 of 2 = 100.00%. The whole court: 5 of 4 + 2 = 6: 5 × 20000 / 6 = 16666 → 8333 → 83.33%.
+            try await client.execute(uri: "/dashboard/court/410802?period=2022-09", method: .get, headers: Self.bearer(token)) { r in
+                let html = String(buffer: r.body)
+                #expect(r.status == .ok)
+                #expect(html.contains("OA活跃度</a></td><td>5</td><td>6</td><td>83.33%</td>"), "\(html)")
+                #expect(html.contains("OA活跃度（员额法官）</a></td><td>3</td><td>4</td><td>75.00%</td>"))
+                #expect(html.contains("OA活跃度（书记员）</a></td><td>2</td><td>2</td><td>100.00%</td>"))
+                #expect(!html.contains("（法官助理）"), "a role without a roster gets no row")
+            }
+            try await client.execute(uri: "/dashboard/indicator/oa-activity?period=2022-09", method: .get, headers: Self.bearer(token)) { r in
+                let html = String(buffer: r.body)
+                #expect(html.contains("（员额法官）</a></td><td>3</td><td>4</td><td>75.00%</td>"), "\(html)")
+            }
+        }
+    }
 }
