@@ -61,6 +61,8 @@ public protocol HubTransparency: AnyObject, Sendable {
     func expectedEntries(court: String, from: Int64, to: Int64) throws -> [Int64: [UInt8]]
     func inclusionProof(index: Int64, size: Int64) throws -> [[UInt8]]
     func consistencyProof(old: Int64, new: Int64) throws -> [[UInt8]]
+    /// The root hash of the tree of `size` leaves, from the stored tree.
+    func treeRoot(size: Int64) throws -> [UInt8]
     func tile(level: Int, index: Int64, width: Int64) throws -> [UInt8]?
     func entryBundle(index: Int64, width: Int64) throws -> [UInt8]?
     func addCosignature(size: Int64, witness: String, line: String, at: Int64) throws -> Int

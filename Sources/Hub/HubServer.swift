@@ -163,9 +163,6 @@ public struct HubServer: Sendable {
                     let text = try await offload { () throws -> String in
                         let source: ProjectionSource
                         let store = try hub.projectionStore()
-                        if parameters["checkpoint"] != nil, hub.postgres != nil {
-                            throw EventError("checkpoint= is not yet answered by a hub on PostgreSQL: ask with as_of=, or query a SQLite hub restored from the same log")
-                        }
                         if let text = parameters["checkpoint"] {
                             // The log as it stood at a checkpoint this hub signed (protocol §16.12).
                             guard let size = Int64(text), size >= 1, size <= (try store.treeSize()), try store.checkpoint(size: size) != nil else {
