@@ -70,4 +70,12 @@ extension EventStore {
             }
         }
     }
+
+    /// The courts with an event leaf at index `from` or later (key-log records aside), and the tree's size.
+    public func courtsInTree(fromLeaf from: Int64) throws -> (courts: [String], size: Int64) {
+        try read { db in
+            (try String.fetchAll(db, sql: "SELECT DISTINCT node FROM tlog_entry WHERE idx >= ? AND node != 'keylog' ORDER BY node", arguments: [from]),
+             try Self.treeState(db).size)
+        }
+    }
 }

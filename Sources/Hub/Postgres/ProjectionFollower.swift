@@ -65,4 +65,11 @@ public final class ProjectionFollower: @unchecked Sendable {
             start = end
         }
     }
+
+    /// The courts whose events entered the copy of the tree at leaf `from` or later, and the
+    /// copy's size: what the dashboard's live feed announces, whichever replica took the pushes
+    /// and whichever process (this one, or a `courtsync query --dir`) folded them.
+    public func courtsCopied(since from: Int64) throws -> (courts: [String], size: Int64) {
+        try projection.courtsInTree(fromLeaf: from)
+    }
 }
