@@ -62,11 +62,17 @@ extension EventStore {
                 try db.execute(sql: "UPDATE tlog_state SET size = ? WHERE id = 1", arguments: [end])
             }
             for c in checkpoints {
-                try db.execute(sql: "INSERT OR REPLACE INTO tlog_checkpoint (size, note, at) VALUES (?, ?, ?)", arguments: [c.size, c.note, c.at])
+                try db.execute(sql: """
+                    INSERT INTO tlog_checkpoint (size, note, at) VALUES (?, ?, ?)
+                    ON CONFLICT (size) DO UPDATE SET note = excluded.note, at = excluded.at WHERE note != excluded.note OR at != excluded.at
+                    """, arguments: [c.size, c.note, c.at])
             }
             for c in cosignatures {
-                try db.execute(sql: "INSERT OR REPLACE INTO tlog_cosignature (size, witness, line, at) VALUES (?, ?, ?, ?)",
-                               arguments: [c.size, c.witness, c.line, c.at])
+                // Those held already (the latest second's are asked for again) write nothing.
+                try db.execute(sql: """
+                    INSERT INTO tlog_cosignature (size, witness, line, at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (size, witness) DO UPDATE SET line = excluded.line, at = excluded.at WHERE line != excluded.line OR at != excluded.at
+                    """, arguments: [c.size, c.witness, c.line, c.at])
             }
         }
     }
