@@ -40,7 +40,7 @@ public struct HubDirectory: Sendable {
             throw StoreError("--projection is for a hub on PostgreSQL (hub init --database); this hub keeps its projections in its own database")
         }
         return HubDirectory(path: self.path, node: node, url: url, port: port, log: postgres, postgres: postgres,
-                            follower: ProjectionFollower(source: postgres, projection: try EventStore(path: path)))
+                            follower: ProjectionFollower(source: postgres, projection: try EventStore(path: path, role: .hub)))
     }
     var tls: String { "\(path)/tls" }
 
@@ -78,7 +78,7 @@ public struct HubDirectory: Sendable {
     static func make(at path: String, hosts: [String], ips: [String], port: Int,
                      operatorCertificate: String?, operatorKey: String?, operatorCA: String?, database: DatabaseURL?) throws -> HubDirectory {
         let fm = FileManager.default
-        _ = try NodeDirectory.create(at: path, court: Plan.shipped.court(PolicyAuthority.intermediateCourt))
+        _ = try NodeDirectory.create(at: path, court: Plan.shipped.court(PolicyAuthority.intermediateCourt), role: .hub)
         let tls = "\(path)/tls"
         try fm.createDirectory(atPath: tls, withIntermediateDirectories: true)
         try fm.createDirectory(atPath: "\(path)/nodes", withIntermediateDirectories: true)
@@ -127,7 +127,7 @@ public struct HubDirectory: Sendable {
         guard let config = try? StrictJSONParser.parse(Array(data)), let url = config["url"]?.stringValue, let port = config["port"]?.intValue else {
             throw StoreError("\(path)/hub.json is damaged: restore it from a backup")
         }
-        let node = try NodeDirectory.open(at: path)
+        let node = try NodeDirectory.open(at: path, role: .hub)
         let hub: HubDirectory
         if let text = config["database"]?.stringValue {
             let postgres = try PostgresHubStore(url: try DatabaseURL(text))

@@ -55,8 +55,14 @@ public protocol HubTransparency: AnyObject, Sendable {
     func checkpoint(size: Int64) throws -> String?
     func treeSize() throws -> Int64
     func leafIndex(court: String, seq: Int64) throws -> (index: Int64, entry: [UInt8])?
+    /// The tree's entries for `court` at seqs `from…to` (only those it holds). Beyond the court's
+    /// head these are events the tree expects after a recovery (protocol §16.13): a push there
+    /// is taken only if it is the event the entry names.
+    func expectedEntries(court: String, from: Int64, to: Int64) throws -> [Int64: [UInt8]]
     func inclusionProof(index: Int64, size: Int64) throws -> [[UInt8]]
     func consistencyProof(old: Int64, new: Int64) throws -> [[UInt8]]
+    /// The root hash of the tree of `size` leaves, from the stored tree.
+    func treeRoot(size: Int64) throws -> [UInt8]
     func tile(level: Int, index: Int64, width: Int64) throws -> [UInt8]?
     func entryBundle(index: Int64, width: Int64) throws -> [UInt8]?
     func addCosignature(size: Int64, witness: String, line: String, at: Int64) throws -> Int

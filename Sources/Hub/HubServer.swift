@@ -80,12 +80,19 @@ public struct HubServer: Sendable {
         defer { witnesses.cancel() }
         // A replica of a PostgreSQL hub publishes 410800's new events written in its directory
         // (policy) and folds what the others accepted into its projections between requests
-        // too, so that a query rarely has much to catch up.
+        // too, so that a query rarely has much to catch up. Open dashboards hear of every court
+        // folded, whichever replica took the push (within about a second).
         let hub = self.hub
         let follower = hub.follower.map { follower in
             Task {
+                var announced = (try? follower.projection.treeSize()) ?? 0
                 while !Task.isCancelled {
-                    do { _ = try await offload { _ = try hub.currentCheckpoint(); return try follower.catchUp() } } catch {
+                    let from = announced
+                    do {
+                        let copied = try await offload { _ = try hub.currentCheckpoint(); _ = try follower.catchUp(); return try follower.courtsCopied(since: from) }
+                        for court in copied.courts { self.live.announce(court) }
+                        announced = copied.size
+                    } catch {
                         self.logger.warning("projection follower: \(LogText.escape("\(error)"))")
                     }
                     try? await Task.sleep(nanoseconds: 1_000_000_000)
@@ -163,9 +170,6 @@ public struct HubServer: Sendable {
                     let text = try await offload { () throws -> String in
                         let source: ProjectionSource
                         let store = try hub.projectionStore()
-                        if parameters["checkpoint"] != nil, hub.postgres != nil {
-                            throw EventError("checkpoint= is not yet answered by a hub on PostgreSQL: ask with as_of=, or query a SQLite hub restored from the same log")
-                        }
                         if let text = parameters["checkpoint"] {
                             // The log as it stood at a checkpoint this hub signed (protocol §16.12).
                             guard let size = Int64(text), size >= 1, size <= (try store.treeSize()), try store.checkpoint(size: size) != nil else {
@@ -274,7 +278,8 @@ public struct HubServer: Sendable {
             throw error
         }
         metrics.ingested(accepted.stored, court: court)
-        if accepted.stored > 0 { live.announce(court) }
+        // On PostgreSQL the follower announces it once folded, on every replica (run(host:port:)).
+        if accepted.stored > 0, hub.follower == nil { live.announce(court) }
         logger.info("push stored", metadata: ["court": "\(court)", "from": "\(accepted.fromSeq)", "to": "\(accepted.toSeq)", "stored": "\(accepted.stored)"])
         return try json(accepted.receipt.document.json)
     }

@@ -186,10 +186,11 @@ struct IngestService: Sendable {
 
     /// After a recovery (protocol §16.13) the tree may hold entries for seqs the hub has no event
     /// of yet: an event there is taken only if it is the one the entry names (it then keeps its
-    /// original leaf); anything else is refused, naming the hash the tree expects.
+    /// original leaf); anything else is refused, naming the hash the tree expects. Asked of the
+    /// hub's log store (``HubTransparency``), SQLite or PostgreSQL, never of the local SQLite file.
     func checkExpected(court: String, events: [SignedEvent], head: Int64) throws {
         guard let last = events.last, last.seq > head else { return }
-        let expected = try hub.store.expectedEntries(court: court, from: head + 1, to: last.seq)
+        let expected = try hub.log.expectedEntries(court: court, from: head + 1, to: last.seq)
         guard !expected.isEmpty else { return }
         for e in events where e.seq > head {
             guard let entry = expected[e.seq] else { continue }

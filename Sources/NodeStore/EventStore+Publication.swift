@@ -52,6 +52,10 @@ extension EventStore {
                             lateAfterDays: Int64 = Publication.defaultLateAfterDays,
                             quorum: Int = Publication.defaultQuorum) throws -> Publication {
         try read { db in
+            // A court's database has no tree: nothing of it was published by a hub.
+            if treeSize == nil, !(try Self.hubTablesExist(db)) {
+                return Publication(policy: [:], late: [:], lateAfterDays: lateAfterDays, treeSize: 0)
+            }
             let size = try treeSize ?? Self.treeState(db).size
             try Self.checkSize(db, size)
             // Checkpoints by size, with the hub's time and each witness's cosignature time.

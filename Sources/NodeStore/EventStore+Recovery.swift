@@ -26,12 +26,14 @@ extension EventStore {
         public let toSeq: Int64
     }
 
-    /// The greatest seq of `node` in the tree (0 when none).
+    /// The greatest seq of `node` in the tree (0 when none, or in a court's database, which has no tree).
     static func treeHead(_ db: Database, _ node: String) throws -> Int64 {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM tlog_entry WHERE node = ?"), arguments: [node]) ?? 0
+        guard try hubTablesExist(db) else { return 0 }
+        return try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM tlog_entry WHERE node = ?"), arguments: [node]) ?? 0
     }
 
     static func owedEvents(_ db: Database) throws -> [OwedEvents] {
+        guard try hubTablesExist(db) else { return [] }
         let courts = Set(try String.fetchAll(db, sql: "SELECT node FROM log_head") + (try String.fetchAll(db, sql: "SELECT court FROM hub_node")))
         var out: [OwedEvents] = []
         for court in courts.sorted() {
@@ -161,7 +163,8 @@ extension EventStore {
     /// A rotation's key carries the seq from which it signs, when its record names one (protocol §10).
     public func keysAdmitted(court: String) throws -> [CourtKey] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT public_key, record FROM keylog WHERE court = ? AND action IN ('enroll', 'rotate') ORDER BY n", arguments: [court])
+            guard try Self.hubTablesExist(db) else { return [] }
+            return try Row.fetchAll(db, sql: "SELECT public_key, record FROM keylog WHERE court = ? AND action IN ('enroll', 'rotate') ORDER BY n", arguments: [court])
                 .compactMap { row -> CourtKey? in
                     guard let key = try? NodePublicKey(hex: row["public_key"] as String) else { return nil }
                     let record = (row["record"] as Data?).flatMap { try? StrictJSONParser.parse(Array($0)) }

@@ -13,8 +13,22 @@ public final class EventStore: Sendable {
     @_spi(Bench) public let pool: DatabasePool
     public let path: String
 
-    /// Opens (creating if needed) the log at `path` and brings its schema up to date.
-    public init(path: String) throws {
+    /// What a database is for, and so which tables it gets (design decision 9).
+    public enum Role: Sendable {
+        /// A court's log and the projections it folds locally: what `node init` makes.
+        case court
+        /// The hub's database (the hub directory's, 410800's, or a replica's projections): the
+        /// court's tables and the hub's own (registry, key log, transparency log, witnesses).
+        case hub
+    }
+
+    /// True when this database holds the hub's tables: opened as the hub's, or made before the
+    /// schema was split (when every court's database got them too, empty).
+    public let holdsHubTables: Bool
+
+    /// Opens (creating if needed) the log at `path` and brings its schema up to date: the log's
+    /// migrations always, the hub's too when `role` is `.hub`.
+    public init(path: String, role: Role = .court) throws {
         self.path = path
         var config = Configuration()
         config.prepareDatabase { db in
@@ -28,13 +42,28 @@ public final class EventStore: Sendable {
         do {
             pool = try DatabasePool(path: path, configuration: config)
             try Self.migrator.migrate(pool)
+            if role == .hub { try Self.hubMigrator.migrate(pool) }
+            holdsHubTables = try pool.read { db in try Self.hubTablesExist(db) }
         } catch {
             throw StoreError.from(error, path: path)
         }
     }
 
+    /// The log's migrations: every database has these. The two migrators share GRDB's
+    /// `grdb_migrations` table with disjoint identifiers, and GRDB skips identifiers it was not
+    /// given, so a database made before the split (every migration applied, in one sequence)
+    /// opens under either. None of them reads a table the other makes.
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
+        registerEventLogMigration(&m)
+        registerProjectionMigration(&m)
+        registerSystemColumnMigration(&m)
+        registerRefoldMigration(&m)
+        registerStaffRoleMigration(&m)
+        return m
+    }
+
+    static func registerEventLogMigration(_ m: inout DatabaseMigrator) {
         m.registerMigration("v1-event-log") { db in
             try db.execute(sql: """
                 CREATE TABLE event (
@@ -67,8 +96,9 @@ public final class EventStore: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
-        registerProjectionMigration(&m)
-        registerHubMigration(&m)
+    }
+
+    static func registerSystemColumnMigration(_ m: inout DatabaseMigrator) {
         // A stored column for system.used's system, read by indicators defined by policy.
         m.registerMigration("v6-event-system-column") { db in
             try db.execute(sql: """
@@ -76,12 +106,39 @@ public final class EventStore: Sendable {
                 CREATE INDEX event_indicator_defined ON event(node, seq) WHERE type = 'indicator.defined';
                 """)
         }
+    }
+
+    /// The hub's migrations (v3–v5, v8, v10, v11), run after the log's in a hub's database only.
+    /// A new hub table gets a new migration here; a new log column, one in ``migrator``.
+    static var hubMigrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        registerHubMigration(&m)
+        registerTransparencyMigration(&m)
+        registerKeyLogMigration(&m)
+        return m
+    }
+
+    /// The one sequence every database, a court's or the hub's, was migrated by before the split
+    /// (v1 to v11 in order): how a database made by an earlier build looks, for the tests that
+    /// open one. Never used to open a store.
+    static var preSplitMigrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        registerEventLogMigration(&m)
+        registerProjectionMigration(&m)
+        registerHubMigration(&m)
+        registerSystemColumnMigration(&m)
         registerRefoldMigration(&m)
         registerTransparencyMigration(&m)
         registerStaffRoleMigration(&m)
         registerKeyLogMigration(&m)
         return m
     }
+
+    /// Every table the hub's migrations make, for telling a court's database from the hub's.
+    static let hubTables = ["hub_node", "hub_auditor", "hub_alarm", "hub_push", "hub_revoked_key", "tlog_entry", "tlog_node",
+                            "tlog_checkpoint", "tlog_state", "tlog_cosignature", "keylog", "hub_witness"]
+
+    static func hubTablesExist(_ db: Database) throws -> Bool { try db.tableExists("tlog_state") }
 
     // MARK: Reading
 

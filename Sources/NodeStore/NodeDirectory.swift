@@ -23,7 +23,9 @@ public struct NodeDirectory: Sendable {
     public static let nextKeyName = "node.next.key"
 
     /// Makes a new node for `court` in `path` (created if missing, refused if it holds a node).
-    public static func create(at path: String, court: Plan.Court, genesisPlan: Plan = .shipped, now: Date = Date()) throws -> NodeDirectory {
+    /// Its database is a court's (`role`), without the hub's tables, unless made for the hub.
+    public static func create(at path: String, court: Plan.Court, genesisPlan: Plan = .shipped, now: Date = Date(),
+                              role: EventStore.Role = .court) throws -> NodeDirectory {
         let fm = FileManager.default
         for name in [manifestName, keyName, logName] where fm.fileExists(atPath: "\(path)/\(name)") {
             throw StoreError("\(path) already holds a node (\(name) exists): CourtSync never overwrites a node; choose another directory")
@@ -40,7 +42,7 @@ public struct NodeDirectory: Sendable {
             throw StoreError(error == .exists ? "\(path)/\(keyName) exists already: choose an empty directory"
                                               : "cannot write \(path)/\(keyName) (\(error)): check the directory's permissions and free space, then run init again")
         }
-        let store = try EventStore(path: "\(path)/\(logName)")
+        let store = try EventStore(path: "\(path)/\(logName)", role: role)
         if court.code == PolicyAuthority.intermediateCourt {
             // The intermediate court's log begins with the plan itself, signed by its key.
             let genesis = try EventDraft(id: "plan-genesis", type: "plan.adopted", at: EventTime(parsing: "\(genesisPlan.document.effective)T00:00:00+08:00"),
@@ -59,11 +61,12 @@ public struct NodeDirectory: Sendable {
         } catch {
             throw StoreError("cannot write \(path)/\(manifestName): \(error.localizedDescription)")
         }
-        return try open(at: path)
+        return try open(at: path, role: role)
     }
 
-    /// Opens an existing node, checking that its key matches its manifest.
-    public static func open(at path: String, plan: Plan = .shipped) throws -> NodeDirectory {
+    /// Opens an existing node, checking that its key matches its manifest. The hub opens its own
+    /// directory with `role: .hub`, which brings the hub's tables up to date too.
+    public static func open(at path: String, plan: Plan = .shipped, role: EventStore.Role = .court) throws -> NodeDirectory {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
@@ -98,7 +101,7 @@ public struct NodeDirectory: Sendable {
         guard fm.fileExists(atPath: "\(path)/\(logName)") else {
             throw StoreError("\(path)/\(logName) is missing: restore it from a backup (a new empty log would fork the chain)")
         }
-        let store = try EventStore(path: "\(path)/\(logName)")
+        let store = try EventStore(path: "\(path)/\(logName)", role: role)
         return NodeDirectory(path: path, court: court, key: key, store: store, plan: plan)
     }
 
@@ -142,7 +145,7 @@ public struct NodeDirectory: Sendable {
             throw StoreError("cannot write \(path)/\(Self.manifestName): \(error.localizedDescription)")
         }
         try Self.finishAdoption(path, retiring: key)
-        return try Self.open(at: path, plan: plan)
+        return try Self.open(at: path, plan: plan, role: store.holdsHubTables ? .hub : .court)
     }
 
     /// Records drafts in this node's own log after the plan's checks of policy and explanations.

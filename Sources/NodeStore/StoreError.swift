@@ -23,6 +23,10 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case .SQLITE_IOERR:
             return StoreError("I/O error on \(path) (\(db.message ?? "")): check the disk, then retry")
         default:
+            if let message = db.message, message.hasPrefix("no such table: "),
+               EventStore.hubTables.contains(String(message.dropFirst("no such table: ".count))) {
+                return StoreError("\(path) is a court's log, not the hub's database: give the hub's directory (the one `courtsync hub init` made)")
+            }
             return StoreError("SQLite error on \(path): \(db.message ?? "\(db.resultCode)")")
         }
     }

@@ -36,7 +36,7 @@ struct PublicationTests {
     @Test func aBackdatedThresholdMarksTheFiguresItFlippedAndLateUsageIsCounted() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("courtsync-pub-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let hub = try NodeDirectory.create(at: path, court: Plan.shipped.court("410800"))
+        let hub = try NodeDirectory.create(at: path, court: Plan.shipped.court("410800"), role: .hub)
         let signer = try NoteSigner(name: "test.example/courtsync/410800", seed: Array(repeating: 7, count: 32))
         // February: 10 filings on Feb 1…10, 8 online; and 3 filings of January 5, entered late.
         var batch = try (1...10).map { try filing($0, day: "2023-02-\($0 < 10 ? "0" : "")\($0)", online: $0 <= 8) }
@@ -109,7 +109,7 @@ struct PublicationTests {
     @Test func oneWitnessAloneCannotDateABackdatedThresholdEarly() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("courtsync-pubq-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let hub = try NodeDirectory.create(at: path, court: Plan.shipped.court("410800"))
+        let hub = try NodeDirectory.create(at: path, court: Plan.shipped.court("410800"), role: .hub)
         let signer = try NoteSigner(name: "test.example/courtsync/410800", seed: Array(repeating: 7, count: 32))
         _ = try hub.append([try threshold("t-1", indicator: "online-filing", per10k: 7500, effective: "2023-02-01", document: "焦中法〔2023〕9号")],
                            recordedAt: Self.may10)

@@ -29,7 +29,7 @@ struct RecoveryStoreTests {
         defer { for p in [intactPath, backupPath, courtPath, otherPath] { try? FileManager.default.removeItem(atPath: p) } }
         let court = try NodeDirectory.create(at: courtPath, court: Plan.shipped.court("410802"))
         _ = try court.append(try filings(1...2), recordedAt: 1)
-        let intact = try NodeDirectory.create(at: intactPath, court: Plan.shipped.court("410800"))
+        let intact = try NodeDirectory.create(at: intactPath, court: Plan.shipped.court("410800"), role: .hub)
         _ = try intact.store.ingest(try court.store.events(of: "410802"), nodeHead: nil, recordedAt: 2, checkpointSigner: Self.signer)
         // The backup, and a copy of the court's node as it stood then.
         try FileManager.default.copyItem(atPath: intactPath, toPath: backupPath)
@@ -41,7 +41,7 @@ struct RecoveryStoreTests {
         #expect(size == 1 + 5, "410800's genesis and 410802's five filings")
 
         // Rebuild the backup's tree from the intact tree's entries (as from a mirror).
-        let backup = try NodeDirectory.open(at: backupPath)
+        let backup = try NodeDirectory.open(at: backupPath, role: .hub)
         let held = try backup.store.treeSize()
         #expect(held == 3)
         let entries = try intact.store.treeEntries()

@@ -58,7 +58,7 @@ struct StaffRoleMigrationTests {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("courtsync-future-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: root) }
         let court = try NodeDirectory.create(at: "\(root)/shanyang", court: Plan.shipped.court("410811"))
-        let hub = try NodeDirectory.create(at: "\(root)/hub", court: Plan.shipped.court("410800"))
+        let hub = try NodeDirectory.create(at: "\(root)/hub", court: Plan.shipped.court("410800"), role: .hub)
         let at = try EventTime(parsing: "2022-09-20T09:00:00+08:00")
         let draft = try EventDraft(id: "f1", type: "case.filed", at: at, dept: nil, data: ["case_no": "(2022)豫0811民初1号", "channel": "online"])
         let ok = try EventDraft(id: "f2", type: "case.filed", at: try EventTime(parsing: "2022-09-02T09:00:00+08:00"), dept: nil,

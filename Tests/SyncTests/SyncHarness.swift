@@ -52,10 +52,16 @@ struct SyncHarness {
 
     @discardableResult
     func run(_ arguments: [String], executable: String = SyncHarness.binary) throws -> Result {
+        try Self.run(executable, arguments, in: root)
+    }
+
+    /// Runs a program to its end with no input, and returns its status and its two outputs.
+    /// The one process runner of these tests (PostgresCluster's psql, initdb, … too).
+    static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
-        p.currentDirectoryURL = URL(fileURLWithPath: root)
+        if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

@@ -99,6 +99,20 @@ extension PostgresHubStore: HubTransparency {
         }
     }
 
+    /// From the hub's own `tlog_entry`. A PostgreSQL hub is never rebuilt from a mirror (`hub
+    /// recover` is for the SQLite hub), so its tree holds no entry past a court's head and this
+    /// answers "none expected" there; it is asked all the same, so that a tree that did would be obeyed.
+    public func expectedEntries(court: String, from: Int64, to: Int64) throws -> [Int64: [UInt8]] {
+        try pool.read { s in
+            var out: [Int64: [UInt8]] = [:]
+            for row in try s.query("SELECT seq, entry FROM tlog_entry WHERE court = $1 AND seq >= $2 AND seq <= $3",
+                                   [.text(court), .int(from), .int(to)]) {
+                out[try row.int(0)] = try row.bytes(1)
+            }
+            return out
+        }
+    }
+
     func checkSize(_ s: PostgresSession, _ size: Int64) throws {
         let held = try Self.size(s)
         guard size >= 0, size <= held else { throw StoreError("the tree has \(held) leaves, not \(size): ask for a size at most \(held)") }

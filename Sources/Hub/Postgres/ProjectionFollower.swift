@@ -4,15 +4,19 @@ import NodeStore
 
 /// A replica's own projections of a PostgreSQL hub: a local SQLite ``EventStore`` that tails the
 /// hub's tree in leaf order and folds each new event through the same fold as a SQLite hub's
-/// ingest (one fold path), so the same events give the same replay digest.
+/// ingest (one fold path), so the same events give the same replay digest. After the events, it
+/// copies the leaves, checkpoints and cosignatures (``EventStore/mirrorTree(leaves:from:checkpoints:cosignatures:)``),
+/// so that queries and reports as of a checkpoint read the replica's file as on a SQLite hub.
 ///
-/// The cursor (the next leaf to read) lives in memory; at start it is found again from what the
-/// local store holds of each court, so a replica restarts without re-reading the whole log.
+/// The cursor (the next leaf to read) is the number of leaves copied, read from the file at each
+/// catch-up: a replica restarts where it stopped, a `courtsync query --dir` on the same directory
+/// as a running `hub serve` follows into the same file without harm (whatever one copied, the
+/// other skips), and a file made before leaves were copied reads the tree once from the start
+/// (events it holds already are recognised by hash and not folded again).
 public final class ProjectionFollower: @unchecked Sendable {
     public let source: PostgresHubStore
     public let projection: EventStore
     private let lock = NSLock()
-    private var cursor: Int64?
     /// Leaves read per round trip.
     let page = 5_000
 
@@ -21,34 +25,31 @@ public final class ProjectionFollower: @unchecked Sendable {
         self.projection = projection
     }
 
-    /// Folds every event the tree held when the call began; returns that tree size. Callers that
-    /// answer from the projections call this first, so an answer is never older than the request.
+    /// Folds every event the tree held when the call began, and copies the tree that far; returns
+    /// that tree size. Callers that answer from the projections call this first, so an answer is
+    /// never older than the request.
     @discardableResult
     public func catchUp() throws -> Int64 {
         try lock.withLock {
             let target = try source.treeSize()
-            var next = try cursor ?? startingLeaf(treeSize: target)
+            let copied = try projection.mirrorState()
+            var next = copied.size
+            var checkpointed = copied.checkpoint
             while next < target {
-                let (events, after) = try source.acceptedEvents(fromLeaf: next, limit: page)
-                try fold(events)
-                guard after > next else { break }
+                let leaves = try source.acceptedLeaves(fromLeaf: next, limit: min(page, Int(target - next)))
+                guard !leaves.isEmpty else { break }
+                try fold(leaves.compactMap { leaf in leaf.event.map { (event: $0, recordedAt: leaf.recordedAt) } })
+                let after = next + Int64(leaves.count)
+                // The checkpoints this far go with the leaves, so a checkpoint is never copied before its leaves.
+                let checkpoints = try source.checkpoints(above: checkpointed, upTo: after)
+                try projection.mirrorTree(leaves: leaves.map(\.leaf), from: next, checkpoints: checkpoints, cosignatures: [])
+                checkpointed = checkpoints.last?.size ?? checkpointed
                 next = after
-                cursor = next
             }
-            cursor = next
+            try projection.mirrorTree(leaves: [], from: next, checkpoints: try source.checkpoints(above: checkpointed, upTo: next),
+                                      cosignatures: try source.cosignatures(since: copied.cosignedAt))
             return target
         }
-    }
-
-    /// The first leaf holding an event the local store lacks (the tree's size when it lacks none).
-    func startingLeaf(treeSize: Int64) throws -> Int64 {
-        var first = treeSize
-        for (court, held) in try source.courtHeads() {
-            let local = try projection.head(of: court).seq
-            guard local < held, let leaf = try source.leafIndex(court: court, seq: local + 1) else { continue }
-            first = min(first, leaf.index)
-        }
-        return first
     }
 
     /// Folds events in tree order, one transaction per run of one court recorded at one time.
@@ -63,5 +64,12 @@ public final class ProjectionFollower: @unchecked Sendable {
             _ = try projection.ingest(run, nodeHead: nil, recordedAt: events[start].recordedAt, checkpointSigner: nil)
             start = end
         }
+    }
+
+    /// The courts whose events entered the copy of the tree at leaf `from` or later, and the
+    /// copy's size: what the dashboard's live feed announces, whichever replica took the pushes
+    /// and whichever process (this one, or a `courtsync query --dir`) folded them.
+    public func courtsCopied(since from: Int64) throws -> (courts: [String], size: Int64) {
+        try projection.courtsInTree(fromLeaf: from)
     }
 }

@@ -87,8 +87,9 @@ struct AuditKeys: ParsableCommand {
             let dir = try HubDirectory.open(at: hub)
             let (_, note) = try dir.currentCheckpoint()
             return (note, { n, size in
-                guard let found = try dir.store.leafIndex(court: KeyLogRecord.treeName, seq: n), found.index < size else { return nil }
-                return (found.entry, found.index, try dir.store.inclusionProof(index: found.index, size: size))
+                // The hub's tree, in SQLite or in PostgreSQL.
+                guard let found = try dir.log.leafIndex(court: KeyLogRecord.treeName, seq: n), found.index < size else { return nil }
+                return (found.entry, found.index, try dir.log.inclusionProof(index: found.index, size: size))
             })
         }
         let reply = try source.get(ApiPaths.checkpoint)

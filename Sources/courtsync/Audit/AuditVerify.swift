@@ -73,7 +73,8 @@ struct AuditVerify: ParsableCommand {
                 history = own
                 keySource = "the \(own.count) keys of the history in this node's node.json (compare with the registry), the last"
             }
-        } else if let enrolled = try node.store.enrolledNodes().first(where: { $0.court == code }) {
+        } else if node.store.holdsHubTables, let enrolled = try node.store.enrolledNodes().first(where: { $0.court == code }) {
+            // A court's own database holds no registry: only a hub's names other courts' keys.
             key = try NodePublicKey(hex: enrolled.publicKey)
             keySource = "the key this hub enrolled for \(code)"
             // A hub keeps the key log: a court that rotated verifies whole under its key history.

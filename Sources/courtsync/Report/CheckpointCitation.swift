@@ -25,10 +25,9 @@ struct CheckpointCitation {
         guard FileManager.default.fileExists(atPath: "\(dir)/\(HubDirectory.checkpointKeyName)") else {
             throw EventError("--checkpoint reads the hub's transparency log: \(dir) has no \(HubDirectory.checkpointKeyName); give the hub directory")
         }
+        // On PostgreSQL, `store` is the directory's projections with their copy of the tree's
+        // leaves, checkpoints and cosignatures; the root is recomputed from the tree in PostgreSQL.
         let hub = try HubDirectory.open(at: dir)
-        if hub.postgres != nil {
-            throw EventError("--checkpoint is not yet answered by a hub on PostgreSQL (its tree is in the database, not in \(dir)): use --as-of instead")
-        }
         let verifier = try hub.checkpointSigner().verifier
         let held = try store.treeSize()
         guard size >= 1, size <= held else {
@@ -44,7 +43,7 @@ struct CheckpointCitation {
         do { checkpoint = try verifier.verifyCheckpoint(note) } catch {
             throw EventError("the stored checkpoint of size \(size) does not verify under the hub's checkpoint key (\(error)): the hub's database was altered; do not report from it")
         }
-        guard try store.treeRoot(size: size) == checkpoint.root else {
+        guard try hub.log.treeRoot(size: size) == checkpoint.root else {
             throw EventError("the stored tree of \(size) leaves does not have the root the checkpoint signed: the hub's database was altered; do not report from it")
         }
         return try cite(checkpoint, store: store, quorum: quorum)
