@@ -85,8 +85,11 @@ public struct SignedEvent: Sendable, Equatable {
         guard case .object(let m) = value else { throw EventError("not valid JSON for an event: an envelope is a JSON object") }
         let seqValue = m["seq"]?.intValue
         do throws(EventError) {
-            for key in m.keys.sorted() where !Self.envelopeMembers.contains(key) {
-                throw EventError("unknown envelope member '\(key)': an envelope has only \(Self.envelopeMembers.sorted().joined(separator: ", "))")
+            // The unknown member named is the first in sorted order; sorted only when there is one.
+            if m.keys.contains(where: { !Self.envelopeMembers.contains($0) }) {
+                for key in m.keys.sorted() where !Self.envelopeMembers.contains(key) {
+                    throw EventError("unknown envelope member '\(key)': an envelope has only \(Self.envelopeMembers.sorted().joined(separator: ", "))")
+                }
             }
             guard m["v"] == .int(catalog.envelopeVersion) else {
                 throw EventError("envelope member 'v' must be \(catalog.envelopeVersion)")

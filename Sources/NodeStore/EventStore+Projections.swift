@@ -242,7 +242,7 @@ extension EventStore {
                 SQLiteBinding.text(seen, 1, k.period); SQLiteBinding.text(seen, 2, k.unit); SQLiteBinding.text(seen, 3, k.measure)
                 var added: Int64 = 0
                 for subject in subjects {
-                    SQLiteBinding.text(seen, 4, subject)
+                    SQLiteBinding.text(seen, 4, subject.text)
                     try SQLiteBinding.step(addSeen)
                     if sqlite3_changes(sqlite3_db_handle(seen)) > 0 { added += 1 }
                 }

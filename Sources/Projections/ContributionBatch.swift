@@ -12,7 +12,7 @@ public struct ContributionBatch: Sendable {
     /// Plain and timely counters: packed key → events.
     public private(set) var counts: [UInt64: Int64] = [:]
     /// Distinct counters: packed key → the subjects the batch names.
-    public private(set) var subjects: [UInt64: Set<String>] = [:]
+    public private(set) var subjects: [UInt64: Set<Subject>] = [:]
     public private(set) var rosters: [RosterEntry] = []
     var unitIndex: [String: Int] = [:]
     var unitNames: [String] = []
@@ -34,7 +34,7 @@ public struct ContributionBatch: Sendable {
         guard Attribution.isFutureDated(f) || f.type == "roster.set" || measures.indexedByType[f.type] != nil else { return }
         let court = unit(f.node), city = unit(Attribution.city)
         let dept = f.node == PolicyAuthority.intermediateCourt ? f.dept.map { unit($0) } : nil
-        let subject = f.columns.subject
+        let subject = f.columns.subject.map(Subject.init)
         var counts = self.counts, subjects = self.subjects, rosters = self.rosters
         self.counts = [:]; self.subjects = [:]; self.rosters = []
         defer { self.counts = counts; self.subjects = subjects; self.rosters = rosters }
@@ -47,6 +47,19 @@ public struct ContributionBatch: Sendable {
             } else {
                 counts[key, default: 0] += 1
             }
+        }
+    }
+
+    /// A subject compared and hashed by its UTF-8 bytes, as SQLite's key compares it: no
+    /// Unicode normalisation per insert (case numbers are Chinese text).
+    public struct Subject: Hashable, Sendable {
+        public let text: String
+
+        public static func == (a: Subject, b: Subject) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+
+        public func hash(into hasher: inout Hasher) {
+            var text = text
+            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
         }
     }
 
