@@ -16,16 +16,23 @@ public enum Hex {
 
     /// Decodes lowercase hex of exactly `count` bytes; nil for anything else.
     public static func decode(_ text: String, count: Int) -> [UInt8]? {
-        let u = Array(text.utf8)
-        guard u.count == count * 2 else { return nil }
-        var out = [UInt8](repeating: 0, count: count)
-        for i in 0..<count {
-            guard let hi = nibble(u[2 * i]), let lo = nibble(u[2 * i + 1]) else { return nil }
-            out[i] = hi << 4 | lo
+        var text = text
+        // Every event's hash, prev and sig pass here: read the UTF-8 in place, no copy.
+        return text.withUTF8 { u -> [UInt8]? in
+            guard u.count == count * 2 else { return nil }
+            var valid = true
+            let out = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                for i in 0..<count {
+                    guard let hi = nibble(u[2 * i]), let lo = nibble(u[2 * i + 1]) else { valid = false; break }
+                    buffer[i] = hi << 4 | lo
+                }
+                initialized = valid ? count : 0
+            }
+            return valid ? out : nil
         }
-        return out
     }
 
+    @inline(__always)
     private static func nibble(_ c: UInt8) -> UInt8? {
         switch c {
         case 48...57: c - 48

@@ -57,6 +57,12 @@ public struct SignedEvent: Sendable, Equatable {
     /// Reads one envelope and checks everything that needs no other event and no key:
     /// members, kinds, the catalog, the policy role, and that `hash` is the hash of the body.
     public init(parsing line: [UInt8], catalog: EventCatalog = .shipped) throws(EventError) {
+        self = try Self.parsed(line, catalog: catalog).event
+    }
+
+    /// The same check, also giving the draft as prepared for the body (its content digest and
+    /// stored columns), so that a store keeps what the parse computed instead of computing it again.
+    public static func parsed(_ line: [UInt8], catalog: EventCatalog = .shipped) throws(EventError) -> (event: SignedEvent, prepared: PreparedDraft) {
         let value: JSONValue
         do { value = try StrictJSONParser.parse(line) } catch {
             switch error.kind {
@@ -65,7 +71,7 @@ public struct SignedEvent: Sendable, Equatable {
             case .other: throw EventError("not valid JSON: \(error.description)")
             }
         }
-        try self.init(envelope: value, catalog: catalog)
+        return try checked(envelope: value, catalog: catalog)
     }
 
     /// Checks an envelope already parsed as JSON (see ``init(parsing:catalog:)``).
@@ -79,8 +85,11 @@ public struct SignedEvent: Sendable, Equatable {
         guard case .object(let m) = value else { throw EventError("not valid JSON for an event: an envelope is a JSON object") }
         let seqValue = m["seq"]?.intValue
         do throws(EventError) {
-            for key in m.keys.sorted() where !Self.envelopeMembers.contains(key) {
-                throw EventError("unknown envelope member '\(key)': an envelope has only \(Self.envelopeMembers.sorted().joined(separator: ", "))")
+            // The unknown member named is the first in sorted order; sorted only when there is one.
+            if m.keys.contains(where: { !Self.envelopeMembers.contains($0) }) {
+                for key in m.keys.sorted() where !Self.envelopeMembers.contains(key) {
+                    throw EventError("unknown envelope member '\(key)': an envelope has only \(Self.envelopeMembers.sorted().joined(separator: ", "))")
+                }
             }
             guard m["v"] == .int(catalog.envelopeVersion) else {
                 throw EventError("envelope member 'v' must be \(catalog.envelopeVersion)")

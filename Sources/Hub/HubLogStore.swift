@@ -23,11 +23,21 @@ public protocol HubCourtLogs: AnyObject, Sendable {
     /// ``ForkError``), the rest must continue the head without a gap (else an `EventError`);
     /// with a signer, the batch enters the tree and a checkpoint including it is signed.
     func ingest(_ events: [SignedEvent], nodeHead: Int64?, recordedAt: Int64, checkpointSigner: NoteSigner?) throws -> EventStore.Receipt
+    /// The same, with each event's draft as the hub's parse prepared it (`prepared[i]` of
+    /// `events[i]`), for a store that keeps what the parse computed rather than computing it again.
+    func ingest(_ events: [SignedEvent], prepared: [PreparedDraft]?, nodeHead: Int64?, recordedAt: Int64, checkpointSigner: NoteSigner?) throws -> EventStore.Receipt
     /// What each node last reported of its own head, and when it last pushed.
     func pushReports() throws -> [String: (nodeHead: Int64, at: Int64)]
     /// Records an alarm (a fork, with the conflicting signed event as evidence).
     func recordAlarm(court: String, seq: Int64?, kind: String, detail: String, evidence: String?, at: Int64) throws
     func alarms() throws -> [EventStore.Alarm]
+}
+
+extension HubCourtLogs {
+    /// A store that prepares its own rows ignores the parse's.
+    public func ingest(_ events: [SignedEvent], prepared: [PreparedDraft]?, nodeHead: Int64?, recordedAt: Int64, checkpointSigner: NoteSigner?) throws -> EventStore.Receipt {
+        try ingest(events, nodeHead: nodeHead, recordedAt: recordedAt, checkpointSigner: checkpointSigner)
+    }
 }
 
 /// Enrolled nodes, revoked keys, auditors' credentials and the key log that records every change.

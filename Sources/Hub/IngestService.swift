@@ -37,6 +37,9 @@ struct IngestService: Sendable {
         let court: String
         /// Contiguous, all of `court`, in seq order, not empty.
         let events: [SignedEvent]
+        /// Each event's draft as the parse prepared it (content digest, stored columns): the store
+        /// keeps them instead of computing them again.
+        let prepared: [PreparedDraft]
         /// The court's enrolled key when the batch was parsed.
         let enrolledKey: String
         /// The first seq whose signature does not verify under `enrolledKey` (`.some(nil)`: all
@@ -67,14 +70,18 @@ struct IngestService: Sendable {
     func parse(court: String, body: [UInt8]) throws -> Batch {
         let lines = body.split(separator: 0x0A)
         guard !lines.isEmpty else { throw HubRefusal(.badRequest, "the batch is empty: push at least one event") }
-        let parsed = Parallel.map(Array(lines.indices)) { i -> Result<SignedEvent, EventError> in
-            do throws(EventError) { return .success(try SignedEvent(parsing: Array(lines[i]))) } catch { return .failure(error) }
+        let parsed = Parallel.map(Array(lines.indices)) { i -> Result<(event: SignedEvent, prepared: PreparedDraft), EventError> in
+            do throws(EventError) { return .success(try SignedEvent.parsed(Array(lines[i]))) } catch { return .failure(error) }
         }
         var events: [SignedEvent] = []
+        var prepared: [PreparedDraft] = []
         events.reserveCapacity(parsed.count)
+        prepared.reserveCapacity(parsed.count)
         for (i, result) in parsed.enumerated() {
             switch result {
-            case .success(let event): events.append(event)
+            case .success(let one):
+                events.append(one.event)
+                prepared.append(one.prepared)
             case .failure(let error):
                 let located = error.at(line: i + 1)
                 throw HubRefusal(.malformed(line: i + 1, seq: error.seq), "\(located.description): correct the event in the node's log source, then push again")
@@ -86,7 +93,7 @@ struct IngestService: Sendable {
         for (a, b) in zip(events, events.dropFirst()) where b.seq != a.seq + 1 {
             throw HubRefusal(.badRequest, "the batch is not contiguous: seq \(b.seq) follows \(a.seq); push consecutive events")
         }
-        return Batch(court: court, events: events, enrolledKey: try enrolledKey(of: court))
+        return Batch(court: court, events: events, prepared: prepared, enrolledKey: try enrolledKey(of: court))
     }
 
     func enrolledKey(of court: String) throws -> String {
@@ -113,7 +120,7 @@ struct IngestService: Sendable {
         // The court's key changed since the batch was verified (enrolled again): verify again.
         let current = try enrolledKey(of: court)
         if current != batch.enrolledKey || batch.firstBadSignature == nil {
-            batch = Batch(court: court, events: batch.events, enrolledKey: current)
+            batch = Batch(court: court, events: batch.events, prepared: batch.prepared, enrolledKey: current)
             verifySignatures(&batch)
         }
         let events = batch.events
@@ -168,7 +175,7 @@ struct IngestService: Sendable {
         let receipt: EventStore.Receipt
         do {
             let reported = Self.plausibleNodeHead(nodeHead, hubHead: max(head.seq, batch.last))
-            receipt = try store.ingest(events, nodeHead: reported, recordedAt: receivedAt, checkpointSigner: checkpointSigner)
+            receipt = try store.ingest(events, prepared: batch.prepared, nodeHead: reported, recordedAt: receivedAt, checkpointSigner: checkpointSigner)
         } catch let fork as ForkError {
             let evidence = events.first { $0.seq == fork.seq }.map { String(decoding: $0.exportLine, as: UTF8.self) }
             try store.recordAlarm(court: court, seq: fork.seq, kind: "fork", detail: fork.description, evidence: evidence, at: receivedAt)

@@ -2,6 +2,7 @@ import CourtLog
 import Crypto
 import Foundation
 import GRDB
+import Projections
 import TransparencyLog
 
 /// The hub's own tables, in the same database as the merged log: the registry of enrolled
@@ -118,15 +119,30 @@ extension EventStore {
     /// batch to the transparency log and signs a checkpoint that includes it (protocol §16).
     /// A fork or gap throws and stores nothing.
     public func ingest(_ events: [SignedEvent], nodeHead: Int64?, recordedAt: Int64, checkpointSigner: NoteSigner? = nil) throws -> Receipt {
+        try ingest(events, prepared: nil, nodeHead: nodeHead, recordedAt: recordedAt, checkpointSigner: checkpointSigner)
+    }
+
+    /// The same, with each event's draft as its parse prepared it (`prepared[i]` of `events[i]`):
+    /// the rows take its content digest and columns, and the fold its facts, without computing
+    /// them again or reading the rows back.
+    public func ingest(_ events: [SignedEvent], prepared: [PreparedDraft]?, nodeHead: Int64?, recordedAt: Int64, checkpointSigner: NoteSigner? = nil) throws -> Receipt {
+        let drafts = prepared ?? Parallel.map(events) { PreparedDraft($0.draft, node: $0.node) }
+        guard drafts.count == events.count else { throw StoreError("ingest: \(drafts.count) prepared drafts for \(events.count) events") }
         do {
             return try pool.write { db in
-                var receipt = try Self.receive(db, events, recordedAt: recordedAt)
+                var receipt = try Self.receive(db, events, prepared: drafts, recordedAt: recordedAt)
                 if let checkpointSigner {
                     let tree = try Self.extendTree(db, signer: checkpointSigner, at: recordedAt)
                     receipt.treeSize = tree.size
                     receipt.checkpoint = tree.checkpoint
                 }
-                _ = try Self.foldNewEvents(db)
+                // The stored events are the batch's last `stored` (those past the head it held).
+                let fresh = (events.count - receipt.stored..<events.count).map { i in
+                    let e = events[i]
+                    return Fact(node: e.node, seq: e.seq, type: e.type, month: e.at.beijingMonth, atUTC: e.at.utcSeconds, dept: e.dept,
+                                columns: drafts[i].columns, recordedAt: recordedAt)
+                }
+                _ = try Self.foldNewEvents(db, fresh: fresh)
                 if let court = events.first?.node {
                     try db.execute(sql: "INSERT OR REPLACE INTO hub_push (court, node_head, at) VALUES (?, ?, ?)",
                                    arguments: [court, max(nodeHead ?? 0, receipt.head.seq), recordedAt])

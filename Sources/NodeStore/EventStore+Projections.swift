@@ -4,7 +4,9 @@ import CourtPlan
 import Crypto
 import Foundation
 import GRDB
+import GRDBSQLite
 import Projections
+import Synchronization
 
 /// The projection tables, kept beside the events they fold (design decision 4): counters per
 /// period, unit and measure; the distinct subjects behind distinct counts; rosters; and
@@ -67,10 +69,50 @@ extension EventStore {
              recordedAt: row[11])
     }
 
+    /// The plan the projections use, as last computed, and the 410800 log head it was computed at.
+    struct FoldingPlan: Sendable {
+        /// 410800's head (seq and hash; empty when the store holds none of its events).
+        let head: [UInt8]
+        let plan: Plan
+        let source: String
+        /// SHA-256 of the plan's canonical JSON: what `proj_meta` remembers the projections by.
+        let digest: String
+        /// The compiled measures, or the plan's error (thrown by whoever folds).
+        let measures: Result<MeasureSet, PlanError>
+    }
+
+    /// The last plan computed, for any store: it depends only on 410800's events, which its head
+    /// (seq and chained hash) names, so a store whose 410800 head is the same has the same plan.
+    static let foldingPlanCache = Mutex<FoldingPlan?>(nil)
+
+    /// The plan, its digest and measures: read, parsed and hashed again only when 410800's log
+    /// moved (a new indicator or the genesis), not in every ingest.
+    static func foldingPlan(_ db: Database) throws -> FoldingPlan {
+        var head: [UInt8] = []
+        if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM log_head WHERE node = ?"), arguments: [PolicyAuthority.intermediateCourt]) {
+            let seq: Int64 = row[0], hash: Data = row[1]
+            head = withUnsafeBytes(of: seq.bigEndian) { Array($0) } + Array(hash)
+        }
+        if let cached = foldingPlanCache.withLock({ $0 }), cached.head == head { return cached }
+        let (plan, source) = try readMeasuresPlan(db)
+        let digest = Hex.encode(Array(SHA256.hash(data: CanonicalEncoder.encode(plan.json))))
+        let measures: Result<MeasureSet, PlanError>
+        do throws(PlanError) { measures = .success(try MeasureSet(plan: plan)) } catch { measures = .failure(error) }
+        let computed = FoldingPlan(head: head, plan: plan, source: source, digest: digest, measures: measures)
+        foldingPlanCache.withLock { $0 = computed }
+        return computed
+    }
+
+    /// The plan whose formulas the projections use (see ``readMeasuresPlan(_:)``), and where it came from.
+    static func measuresPlan(_ db: Database) throws -> (Plan, String) {
+        let folding = try foldingPlan(db)
+        return (folding.plan, folding.source)
+    }
+
     /// The plan whose formulas the projections use: the signed genesis of 410800 when this
     /// store holds it (otherwise the file shipped with this build), with every indicator that
     /// 410800 defined since (`indicator.defined`, in seq order).
-    static func measuresPlan(_ db: Database) throws -> (Plan, String) {
+    static func readMeasuresPlan(_ db: Database) throws -> (Plan, String) {
         var plan = Plan.shipped
         var source = "the plan file shipped with this build (the signed genesis of 410800 is not in this store yet)"
         if let row = try Row.fetchOne(db, sql: "SELECT body FROM event WHERE node = ? AND seq = 1 AND type = 'plan.adopted'",
@@ -115,65 +157,107 @@ extension EventStore {
         }
     }
 
-    /// The fold itself, inside the caller's transaction (the hub folds in the ingest's).
-    static func foldNewEvents(_ db: Database, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> Int64 {
+    /// The fold itself, inside the caller's transaction (the hub folds in the ingest's). `fresh`
+    /// are the facts of events the caller has just stored, in seq order, all of one node: folded
+    /// from memory when they are the next its cursor awaits, instead of read back.
+    static func foldNewEvents(_ db: Database, fresh: [Fact] = [], progress: (Int64, Int64) -> Void = { _, _ in }) throws -> Int64 {
             // v7 folds before v9 adds the role columns; v9 folds again from zero, so v7 need not.
             guard try db.columns(in: "proj_roster").contains(where: { $0.name == "role" }) else { return 0 }
 
-            let (plan, _) = try Self.measuresPlan(db)
-            let planDigest = Hex.encode(Array(SHA256.hash(data: CanonicalEncoder.encode(plan.json))))
-            if try String.fetchOne(db, sql: "SELECT value FROM proj_meta WHERE key = 'plan'") != planDigest {
+            let folding = try Self.foldingPlan(db)
+            if try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM proj_meta WHERE key = 'plan'")) != folding.digest {
                 // The formulas changed (the genesis arrived): rebuild from zero.
                 try db.execute(sql: "DELETE FROM proj_count; DELETE FROM proj_seen; DELETE FROM proj_roster; DELETE FROM proj_policy; DELETE FROM proj_cursor")
-                try db.execute(sql: "INSERT OR REPLACE INTO proj_meta (key, value) VALUES ('plan', ?)", arguments: [planDigest])
+                try db.execute(sql: "INSERT OR REPLACE INTO proj_meta (key, value) VALUES ('plan', ?)", arguments: [folding.digest])
             }
-            let measures = try MeasureSet(plan: plan)
-            let total = try Int64.fetchOne(db, sql: """
+            let measures = try folding.measures.get()
+            let total = try Int64.fetchOne(db.cachedStatement(sql: """
                 SELECT COALESCE(SUM(h.seq - COALESCE(c.seq, 0)), 0) FROM log_head h LEFT JOIN proj_cursor c ON c.node = h.node
-                """) ?? 0
+                """)) ?? 0
             var folded: Int64 = 0
-            let addCount = try db.cachedStatement(sql: """
-                INSERT INTO proj_count (period, unit, measure, bucket, n) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (period, unit, measure, bucket) DO UPDATE SET n = n + excluded.n
-                """)
-            let addSeen = try db.cachedStatement(sql: "INSERT OR IGNORE INTO proj_seen (period, unit, measure, subject) VALUES (?, ?, ?, ?)")
-            let addRoster = try db.cachedStatement(sql: """
-                INSERT INTO proj_roster (node, seq, unit, at_utc, headcount, recorded_at, role) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
-            let addPolicy = try db.cachedStatement(sql: "INSERT INTO proj_policy (node, seq) VALUES (?, ?)")
-            for node in try String.fetchAll(db, sql: "SELECT node FROM log_head ORDER BY node") {
-                var cursor = try Int64.fetchOne(db, sql: "SELECT seq FROM proj_cursor WHERE node = ?", arguments: [node]) ?? 0
+            let writer = try ProjectionWriter(db)
+            for node in try String.fetchAll(db.cachedStatement(sql: "SELECT node FROM log_head ORDER BY node")) {
+                let start = try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM proj_cursor WHERE node = ?"), arguments: [node]) ?? 0
+                var cursor = start
+                if let first = fresh.first, let last = fresh.last, first.node == node, first.seq == cursor + 1 {
+                    try writer.fold(fresh, measures: measures)
+                    cursor = last.seq
+                    folded += Int64(fresh.count)
+                    progress(folded, total)
+                }
                 while true {
                     let rows = try Row.fetchAll(db.cachedStatement(sql: """
                         SELECT \(Self.factColumns) FROM event WHERE node = ? AND seq > ? ORDER BY seq LIMIT 20000
                         """), arguments: [node, cursor])
                     guard let last = rows.last else { break }
-                    var counts: [CounterKey: Int64] = [:]
-                    for row in rows {
-                        let f = Self.fact(row)
-                        if PolicyEvent.isPolicy(f.type) {
-                            try addPolicy.execute(arguments: [f.node, f.seq])
-                            continue
-                        }
-                        for c in Attribution.contributions(of: f, measures: measures) {
-                            switch c {
-                            case .count(let k): counts[k, default: 0] += 1
-                            case .distinct(let k, let subject):
-                                try addSeen.execute(arguments: [k.period, k.unit, k.measure, subject])
-                                if db.changesCount > 0 { counts[k, default: 0] += 1 }
-                            case .roster(let r):
-                                try addRoster.execute(arguments: [r.node, r.seq, r.unit, r.atUTC, r.headcount, r.recordedAt, r.role])
-                            }
-                        }
-                    }
-                    for (k, n) in counts { try addCount.execute(arguments: [k.period, k.unit, k.measure, k.bucket, n]) }
+                    try writer.fold(rows.map(Self.fact), measures: measures)
                     cursor = last[1]
                     folded += Int64(rows.count)
                     progress(folded, total)
                 }
-                try db.execute(sql: "INSERT OR REPLACE INTO proj_cursor (node, seq) VALUES (?, ?)", arguments: [node, cursor])
+                if cursor != start {
+                    try db.execute(sql: "INSERT OR REPLACE INTO proj_cursor (node, seq) VALUES (?, ?)", arguments: [node, cursor])
+                }
             }
             return folded
+    }
+
+    /// Writes a batch of facts into the projection tables: the batch's contributions gathered in
+    /// memory first (``ContributionBatch``), then each counter written once, each distinct
+    /// (key, subject) looked up once, with the key's columns bound once for all its subjects.
+    struct ProjectionWriter {
+        let addCount: Statement
+        let addSeen: Statement
+        let addRoster: Statement
+        let addPolicy: Statement
+
+        init(_ db: Database) throws {
+            addCount = try db.cachedStatement(sql: """
+                INSERT INTO proj_count (period, unit, measure, bucket, n) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (period, unit, measure, bucket) DO UPDATE SET n = n + excluded.n
+                """)
+            addSeen = try db.cachedStatement(sql: "INSERT OR IGNORE INTO proj_seen (period, unit, measure, subject) VALUES (?, ?, ?, ?)")
+            addRoster = try db.cachedStatement(sql: """
+                INSERT INTO proj_roster (node, seq, unit, at_utc, headcount, recorded_at, role) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            addPolicy = try db.cachedStatement(sql: "INSERT INTO proj_policy (node, seq) VALUES (?, ?)")
+        }
+
+        func fold(_ facts: [Fact], measures: MeasureSet) throws {
+            var batch = ContributionBatch(measures: measures)
+            for f in facts {
+                if PolicyEvent.isPolicy(f.type) {
+                    try addPolicy.execute(arguments: [f.node, f.seq])
+                } else {
+                    batch.add(f)
+                }
+            }
+            for r in batch.rosters {
+                try addRoster.execute(arguments: [r.node, r.seq, r.unit, r.atUTC, r.headcount, r.recordedAt, r.role])
+            }
+            let seen = addSeen.sqliteStatement
+            for (packed, subjects) in batch.subjects {
+                let k = batch.key(packed)
+                sqlite3_reset(seen)
+                SQLiteBinding.text(seen, 1, k.period); SQLiteBinding.text(seen, 2, k.unit); SQLiteBinding.text(seen, 3, k.measure)
+                var added: Int64 = 0
+                for subject in subjects {
+                    SQLiteBinding.text(seen, 4, subject.text)
+                    try SQLiteBinding.step(addSeen)
+                    if sqlite3_changes(sqlite3_db_handle(seen)) > 0 { added += 1 }
+                }
+                if added > 0 { try add(k, added) }
+            }
+            for (packed, n) in batch.counts { try add(batch.key(packed), n) }
+        }
+
+        func add(_ k: CounterKey, _ n: Int64) throws {
+            let s = addCount.sqliteStatement
+            sqlite3_reset(s)
+            SQLiteBinding.text(s, 1, k.period); SQLiteBinding.text(s, 2, k.unit); SQLiteBinding.text(s, 3, k.measure)
+            sqlite3_bind_int64(s, 4, Int64(k.bucket)); sqlite3_bind_int64(s, 5, n)
+            try SQLiteBinding.step(addCount)
+        }
     }
 
     /// The policy events this store holds, folded in (node, seq) order onto the plan, and the

@@ -1,6 +1,7 @@
 import CourtLog
 import Foundation
 import GRDB
+import GRDBSQLite
 import TransparencyLog
 
 /// The hub's transparency log (protocol §16): one RFC 9162 tree over every event the hub's
@@ -63,15 +64,21 @@ extension EventStore {
         guard !leaves.isEmpty else { return start }
         let hashes = Parallel.map(leaves.map(\.entry)) { MerkleTree.leafHash($0) }
         let nodes = try MerkleTree.appendedNodes(start: start, leafHashes: hashes) { level, index in try treeNode(db, level: level, index: index) }
+        // Bound straight from the bytes, as the events are (``SQLiteBinding``).
         let insertEntry = try db.cachedStatement(sql: "INSERT INTO tlog_entry (idx, node, seq, entry) VALUES (?, ?, ?, ?)")
+        let entry = insertEntry.sqliteStatement
+        sqlite3_reset(entry)
         for (i, leaf) in leaves.enumerated() {
-            insertEntry.setUncheckedArguments([start + Int64(i), leaf.node, leaf.seq, Data(leaf.entry)])
-            try insertEntry.execute()
+            SQLiteBinding.int(entry, 1, start + Int64(i)); SQLiteBinding.text(entry, 2, leaf.node)
+            SQLiteBinding.int(entry, 3, leaf.seq); SQLiteBinding.blob(entry, 4, leaf.entry)
+            try SQLiteBinding.step(insertEntry)
         }
         let insertNode = try db.cachedStatement(sql: "INSERT INTO tlog_node (level, idx, hash) VALUES (?, ?, ?)")
+        let node = insertNode.sqliteStatement
+        sqlite3_reset(node)
         for n in nodes {
-            insertNode.setUncheckedArguments([n.level, n.index, Data(n.hash)])
-            try insertNode.execute()
+            SQLiteBinding.int(node, 1, Int64(n.level)); SQLiteBinding.int(node, 2, n.index); SQLiteBinding.blob(node, 3, n.hash)
+            try SQLiteBinding.step(insertNode)
         }
         return start + Int64(leaves.count)
     }

@@ -350,17 +350,6 @@ public final class EventStore: Sendable {
             """)
     }
 
-    /// The stored row of an event: the signed bytes and the columns projections read.
-    static func row(_ e: SignedEvent, digest: [UInt8], columns c: ProjectionColumns, recordedAt: Int64) -> StatementArguments {
-        StatementArguments([
-            e.node.databaseValue, e.seq.databaseValue, e.id.databaseValue, e.type.databaseValue, e.at.text.databaseValue,
-            e.at.utcSeconds.databaseValue, e.at.beijingMonth.databaseValue, e.dept.databaseValue,
-            c.subject.databaseValue, c.channel.databaseValue, c.ok.databaseValue, c.delaySeconds.databaseValue, c.amount.databaseValue,
-            Data(digest).databaseValue, Data(e.hash.bytes).databaseValue, Data(e.prev.bytes).databaseValue,
-            Data(e.sig).databaseValue, Data(e.body).databaseValue, recordedAt.databaseValue, c.system.databaseValue, c.role.databaseValue,
-        ] as [DatabaseValue])
-    }
-
     static func setHead(_ db: Database, node: String, seq: Int64, hash: EventHash) throws {
         try db.execute(sql: """
             INSERT INTO log_head (node, seq, hash) VALUES (?, ?, ?)
@@ -368,17 +357,14 @@ public final class EventStore: Sendable {
             """, arguments: [node, seq, Data(hash.bytes)])
     }
 
-    /// Stores signed events in order, with their prepared digests and columns when known.
+    /// Stores signed events in order, with their prepared digests and columns when known (else
+    /// prepared on all cores), each row bound straight from the event's bytes.
     static func insert(_ db: Database, _ events: [SignedEvent], prepared: [PreparedDraft]? = nil, recordedAt: Int64) throws {
         guard let last = events.last else { return }
         let insert = try insertStatement(db)
-        let rows = Parallel.map(Array(events.indices)) { i in
-            let p = prepared?[i] ?? PreparedDraft(events[i].draft, node: events[i].node)
-            return row(events[i], digest: p.contentDigest, columns: p.columns, recordedAt: recordedAt)
-        }
-        for arguments in rows {
-            insert.setUncheckedArguments(arguments)
-            try insert.execute()
+        let drafts = prepared ?? Parallel.map(events) { PreparedDraft($0.draft, node: $0.node) }
+        for (i, e) in events.enumerated() {
+            try EventRowBinding.insert(e, digest: drafts[i].contentDigest, columns: drafts[i].columns, recordedAt: recordedAt, with: insert)
         }
         try setHead(db, node: last.node, seq: last.seq, hash: last.hash)
     }
@@ -445,13 +431,16 @@ extension EventStore {
         }
     }
 
-    static func receive(_ db: Database, _ events: [SignedEvent], recordedAt: Int64) throws -> Receipt {
+    /// `prepared`, when given, is each event's draft as its parse prepared it (content digest and
+    /// stored columns), in the same order.
+    static func receive(_ db: Database, _ events: [SignedEvent], prepared: [PreparedDraft]? = nil, recordedAt: Int64) throws -> Receipt {
         guard let first = events.first else { throw EventError("nothing to receive: the batch is empty") }
 
             let head = try Self.head(db, first.node)
             let lookup = try db.cachedStatement(sql: "SELECT hash FROM event WHERE node = ? AND seq = ?")
             var fresh: [SignedEvent] = []
-            for e in events {
+            var freshPrepared: [PreparedDraft] = []
+            for (i, e) in events.enumerated() {
                 if e.seq <= head.seq {
                     guard let stored = try Data.fetchOne(lookup, arguments: [e.node, e.seq]) else {
                         throw EventError("seq \(e.seq) of node \(e.node) is missing from this store: its log here is damaged; verify it with `courtsync audit verify`", seq: e.seq)
@@ -461,13 +450,14 @@ extension EventStore {
                     }
                 } else {
                     fresh.append(e)
+                    if let prepared { freshPrepared.append(prepared[i]) }
                 }
             }
             if let next = fresh.first {
                 guard next.seq == head.seq + 1, next.prev == head.hash else {
                     throw EventError("expected seq \(head.seq + 1) of node \(next.node) next, but the events start at \(next.seq): send the log from seq \(head.seq + 1)", seq: next.seq)
                 }
-                try Self.insert(db, fresh, recordedAt: recordedAt)
+                try Self.insert(db, fresh, prepared: prepared == nil ? nil : freshPrepared, recordedAt: recordedAt)
             }
             let newHead = fresh.last.map { LogHead(seq: $0.seq, hash: $0.hash) } ?? head
             return Receipt(known: events.count - fresh.count, stored: fresh.count, head: newHead)

@@ -44,13 +44,29 @@ public struct RosterEntry: Sendable, Hashable {
     }
 }
 
-/// What one usage fact adds to the projections. The same list is applied by the in-memory
-/// fold (audit replay) and by the store's incremental update, so the two cannot differ.
+/// What one usage fact adds to the projections, with readable keys: the list
+/// ``Attribution/forEachContribution(of:measures:roster:counter:)`` enumerates, as strings.
 public enum Contribution: Sendable, Equatable {
     case count(CounterKey)
     /// Counts `subject` once per key.
     case distinct(CounterKey, subject: String)
     case roster(RosterEntry)
+}
+
+/// Which of a fact's units a counter is kept for: its court, the intermediate court's
+/// department it names (only for 410800's facts with a `dept`), or the whole city.
+public enum UnitRole: Sendable, Equatable {
+    case court, department, city
+
+    /// The unit's name for fact `f`.
+    @inline(__always)
+    public func unit(of f: Fact) -> String {
+        switch self {
+        case .court: return f.node
+        case .department: return f.dept ?? f.node
+        case .city: return Attribution.city
+        }
+    }
 }
 
 /// The units and periods a fact belongs to, and its contributions.
@@ -139,25 +155,44 @@ public enum Attribution {
         return node == PolicyAuthority.intermediateCourt ? dept : "\(node)/\(dept)"
     }
 
-    public static func contributions(of f: Fact, measures: MeasureSet) -> [Contribution] {
-        let units = units(of: f), periods = periods(ofMonth: f.month)
+    /// The one enumeration of what a fact adds, used by the in-memory fold (``Tally``) and by the
+    /// store's incremental fold alike, so that the two cannot count differently: `roster` for a
+    /// `roster.set` fact, else `counter(period code, unit, measure index, bucket, distinct)` for
+    /// every counter it adds to (a distinct counter counts the fact's subject once per key, and a
+    /// fact without a subject adds nothing to it).
+    @inline(__always)
+    public static func forEachContribution(of f: Fact, measures: MeasureSet, roster: (RosterEntry) -> Void,
+                                           counter: (_ period: Int, _ unit: UnitRole, _ measure: Int, _ bucket: Int, _ distinct: Bool) -> Void) {
+        let periods = periodCodes(ofMonth: f.month)
+        let department = f.node == PolicyAuthority.intermediateCourt && f.dept != nil
         if isFutureDated(f) {
             // Counted only as a problem of the period it claims, in no indicator or roster.
-            return periods.flatMap { p in units.map { u in Contribution.count(CounterKey(period: p, unit: u, measure: Measure.futureDated)) } }
-        }
-        if let r = roster(of: f) { return [.roster(r)] }
-        var out: [Contribution] = []
-        visit(f, measures: measures) { _, m, bucket in
-            for p in periods {
-                for u in units {
-                    let key = CounterKey(period: p, unit: u, measure: m.name, bucket: bucket)
-                    if m.count == .distinct {
-                        if let subject = f.columns.subject { out.append(.distinct(key, subject: subject)) }
-                    } else {
-                        out.append(.count(key))
-                    }
-                }
+            for p in [periods.0, periods.1, periods.2] {
+                counter(p, .court, measures.futureDatedIndex, -1, false)
+                if department { counter(p, .department, measures.futureDatedIndex, -1, false) }
+                counter(p, .city, measures.futureDatedIndex, -1, false)
             }
+            return
+        }
+        if let r = Self.roster(of: f) { roster(r); return }
+        let hasSubject = f.columns.subject != nil
+        visit(f, measures: measures) { index, m, bucket in
+            let distinct = m.count == .distinct
+            if distinct && !hasSubject { return }
+            for p in [periods.0, periods.1, periods.2] {
+                counter(p, .court, index, bucket, distinct)
+                if department { counter(p, .department, index, bucket, distinct) }
+                counter(p, .city, index, bucket, distinct)
+            }
+        }
+    }
+
+    /// The same enumeration with readable keys (for tests and tools; the folds use the one above).
+    public static func contributions(of f: Fact, measures: MeasureSet) -> [Contribution] {
+        var out: [Contribution] = []
+        forEachContribution(of: f, measures: measures, roster: { out.append(.roster($0)) }) { p, u, m, bucket, distinct in
+            let key = CounterKey(period: periodName(p), unit: u.unit(of: f), measure: measures.all[m].name, bucket: bucket)
+            out.append(distinct ? .distinct(key, subject: f.columns.subject ?? "") : .count(key))
         }
         return out
     }

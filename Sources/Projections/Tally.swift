@@ -31,38 +31,24 @@ public struct Tally: Sendable {
         return unitNames.count - 1
     }
 
-    /// `(state, fact) -> state`.
+    /// `(state, fact) -> state`: what ``Attribution/forEachContribution(of:measures:roster:counter:)``
+    /// enumerates, the store's fold's own enumeration.
     public mutating func fold(_ f: Fact) {
-        let future = Attribution.isFutureDated(f)
-        if !future, let r = Attribution.roster(of: f) { rosters.append(r); return }
-        guard future || measures.indexedByType[f.type] != nil else { return }
+        guard Attribution.isFutureDated(f) || f.type == "roster.set" || measures.indexedByType[f.type] != nil else { return }
         let court = unit(f.node), city = unit(Attribution.city)
         let dept = f.node == PolicyAuthority.intermediateCourt ? f.dept.map { unit($0) } : nil
-        let periods = Attribution.periodCodes(ofMonth: f.month)
-        if future {
-            // Counted only as a problem of the period it claims (see Attribution.contributions).
-            for p in [periods.0, periods.1, periods.2] {
-                for u in [court, city, dept ?? -1] where u >= 0 {
-                    packed[Self.pack(period: p, unit: u, measure: measures.futureDatedIndex, bucket: -1), default: 0] += 1
-                }
-            }
-            return
-        }
         let subject = f.columns.subject.map(Self.subjectKey)
-        var packed = self.packed, seen = self.seen
-        self.packed = [:]; self.seen = [:]
-        defer { self.packed = packed; self.seen = seen }
-        Attribution.visit(f, measures: measures) { index, m, bucket in
-            for p in [periods.0, periods.1, periods.2] {
-                for u in [court, city, dept ?? -1] where u >= 0 {
-                    let key = Self.pack(period: p, unit: u, measure: index, bucket: bucket)
-                    if m.count == .distinct {
-                        guard let subject else { continue }
-                        if seen[key, default: []].insert(subject).inserted { packed[key, default: 0] += 1 }
-                    } else {
-                        packed[key, default: 0] += 1
-                    }
-                }
+        var packed = self.packed, seen = self.seen, rosters = self.rosters
+        self.packed = [:]; self.seen = [:]; self.rosters = []
+        defer { self.packed = packed; self.seen = seen; self.rosters = rosters }
+        Attribution.forEachContribution(of: f, measures: measures, roster: { rosters.append($0) }) { p, role, index, bucket, distinct in
+            let u = role == .court ? court : role == .city ? city : (dept ?? court)
+            let key = Self.pack(period: p, unit: u, measure: index, bucket: bucket)
+            if distinct {
+                guard let subject else { return }
+                if seen[key, default: []].insert(subject).inserted { packed[key, default: 0] += 1 }
+            } else {
+                packed[key, default: 0] += 1
             }
         }
     }

@@ -161,22 +161,23 @@ struct BenchSyncCommand: AsyncParsableCommand {
         stages.parseOneCore = Date().timeIntervalSince(ts) / Double(bodies.prefix(max(1, bodies.count / 4)).map { $0.split(separator: 0x0A).count }.reduce(0, +))
         let t1 = Date()
         let parseCPU0 = CPUTime.ofThisProcess()
-        var batches: [[SignedEvent]] = []
+        // As the hub parses: each line's prepared draft kept for the store.
+        var batches: [(events: [SignedEvent], prepared: [PreparedDraft])] = []
         for body in bodies {
             let lines = body.split(separator: 0x0A).map(Array.init)
-            let parsed = Parallel.map(lines) { line in try? SignedEvent(parsing: line) }
-            batches.append(parsed.compactMap { $0 })
+            let parsed = Parallel.map(lines) { line in try? SignedEvent.parsed(line) }.compactMap { $0 }
+            batches.append((parsed.map(\.event), parsed.map(\.prepared)))
         }
         stages.parse = Date().timeIntervalSince(t1) / Double(backlog)
         stages.parseCPU = (CPUTime.ofThisProcess() - parseCPU0) / Double(backlog)
-        guard batches.map(\.count).reduce(0, +) == backlog else { throw EventError("bench: a pushed line failed to parse") }
+        guard batches.map(\.events.count).reduce(0, +) == backlog else { throw EventError("bench: a pushed line failed to parse") }
         let scratch = try HubDirectory.create(at: "\(work)/hub-stages", hosts: ["localhost"], ips: ["127.0.0.1"], port: 1,
                                               operatorCertificate: nil, operatorKey: nil, operatorCA: nil)
         let signer = try scratch.checkpointSigner()
         let t2 = Date()
         let storeCPU0 = CPUTime.ofThisProcess()
-        for events in batches {
-            _ = try scratch.store.ingest(events, nodeHead: Int64(backlog), recordedAt: 0, checkpointSigner: signer)
+        for batch in batches {
+            _ = try scratch.store.ingest(batch.events, prepared: batch.prepared, nodeHead: Int64(backlog), recordedAt: 0, checkpointSigner: signer)
         }
         stages.store = Date().timeIntervalSince(t2) / Double(backlog)
         stages.storeCPU = (CPUTime.ofThisProcess() - storeCPU0) / Double(backlog)
