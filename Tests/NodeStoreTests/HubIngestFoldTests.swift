@@ -40,13 +40,13 @@ struct HubIngestFoldTests {
 
         // Batches 1–4, 3–7 (3 and 4 sent again), 8–11: case 1号 is served in two batches and
         // twice in one, staff j1 is active twice in one batch.
-        let fromParse = try NodeDirectory.create(at: "\(root)/hub-a", court: Plan.shipped.court("410800"))
+        let fromParse = try NodeDirectory.create(at: "\(root)/hub-a", court: Plan.shipped.court("410800"), role: .hub)
         for range in [0..<4, 2..<7, 7..<11] {
             let batch = Array(parsed[range])
             _ = try fromParse.store.ingest(batch.map(\.event), prepared: batch.map(\.prepared), nodeHead: 11, recordedAt: received)
         }
         // The same events in one batch, folded from the rows (no prepared drafts).
-        let fromRows = try NodeDirectory.create(at: "\(root)/hub-b", court: Plan.shipped.court("410800"))
+        let fromRows = try NodeDirectory.create(at: "\(root)/hub-b", court: Plan.shipped.court("410800"), role: .hub)
         _ = try fromRows.store.ingest(parsed.map(\.event), nodeHead: 11, recordedAt: received)
 
         #expect(try fromParse.store.storedDigest() == fromParse.store.replay().digest)
