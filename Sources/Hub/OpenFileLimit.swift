@@ -22,8 +22,11 @@ public struct OpenFileLimit: Sendable, Equatable {
     /// The usual limit where nothing raised it.
     public static let usual = OpenFileLimit(before: 1_024, soft: 1_024, hard: 1_024)
 
-    /// Below this hard limit the hub logs what to do: it holds too few connections for a province.
+    /// What the hub advises (and its systemd unit sets).
     public static let advisedHard = 65_536
+    /// Below this hard limit the hub logs what to do: it holds fewer than 10,000 idle connections
+    /// and the courts besides.
+    public static let lowHard = 16_384
 
     /// Raises this process's soft limit to its hard limit (no privilege is needed for that) and says what it got.
     @discardableResult
@@ -55,7 +58,7 @@ public struct OpenFileLimit: Sendable, Equatable {
 
     /// What to do when the hard limit is low, or nil.
     public var advice: String? {
-        guard hard < Self.advisedHard else { return nil }
+        guard hard < Self.lowHard else { return nil }
         return "the hard open-file limit is \(hard), too low to ride out a flood of idle connections: set LimitNOFILE=\(Self.advisedHard) in the [Service] section of courtsync-hub.service (or `ulimit -Hn \(Self.advisedHard)` as root before `hub serve`), then restart the hub"
     }
 }
