@@ -53,7 +53,7 @@ public final class HostileLoad: @unchecked Sendable {
     /// While true, a connection the hub closes is opened again at once: the load is sustained.
     private let lock = NSLock()
     private var sustaining = true
-    private var idle: [(fd: Int32, source: String)] = []
+    private var idle: [(fd: Int32, source: String, opened: NIODeadline)] = []
     private var slow: [Channel] = []
     private var slowOpened = 0
     private var answered408 = 0
@@ -94,7 +94,7 @@ public final class HostileLoad: @unchecked Sendable {
         for i in 0..<shape.idle { sources.append(shape.idleSources[i % shape.idleSources.count]) }
         sources += Array(repeating: shape.oneSource, count: shape.idleFromOne)
         for source in sources {
-            if let fd = Self.connect(from: source, to: port) { lock.withLock { idle.append((fd, source)) } }
+            if let fd = Self.connect(from: source, to: port) { lock.withLock { idle.append((fd, source, .now())) } }
         }
         var opening: [EventLoopFuture<Void>] = []
         for i in 0..<shape.slowloris { opening.append(openSlow(from: shape.slowSources[i % shape.slowSources.count])) }
@@ -139,17 +139,21 @@ public final class HostileLoad: @unchecked Sendable {
         try? group.syncShutdownGracefully()
     }
 
-    /// Replaces idle connections the hub closed with new ones from the same address.
+    /// Replaces idle connections the hub closed with new ones from the same address, each at
+    /// most once a second (one refused at once is not retried in a busy loop: that would be a
+    /// SYN flood, which is the kernel's and the firewall's to stop, not the hub's).
     private func reopenIdle() {
+        let now = NIODeadline.now()
         let closed: [(Int, String)] = lock.withLock {
             guard sustaining else { return [] }
-            return idle.enumerated().filter { Self.closedByServer($0.element.fd) }.map { ($0.offset, $0.element.source) }
+            return idle.enumerated().filter { now - $0.element.opened >= .seconds(1) && Self.closedByServer($0.element.fd) }
+                .map { ($0.offset, $0.element.source) }
         }
         for (i, source) in closed {
             let old = lock.withLock { idle[i].fd }
             close(old)
             let fd = Self.connect(from: source, to: port) ?? -1
-            lock.withLock { idle[i].fd = fd }
+            lock.withLock { idle[i] = (fd, source, now) }
         }
     }
 
