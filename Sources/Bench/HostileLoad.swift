@@ -53,6 +53,7 @@ public final class HostileLoad: @unchecked Sendable {
     /// While true, a connection the hub closes is opened again at once: the load is sustained.
     private let lock = NSLock()
     private var sustaining = true
+    private var stopped = false
     private var idle: [(fd: Int32, source: String, opened: NIODeadline)] = []
     private var slow: [Channel] = []
     private var slowOpened = 0
@@ -128,6 +129,7 @@ public final class HostileLoad: @unchecked Sendable {
 
     /// Closes everything this side still holds.
     public func stop() {
+        guard lock.withLock({ () -> Bool in defer { stopped = true }; return !stopped }) else { return }
         stopSustaining()
         drip?.cancel()
         let (fds, channels) = lock.withLock { () -> ([Int32], [Channel]) in

@@ -74,6 +74,10 @@ struct BenchHostileCommand: AsyncParsableCommand {
         let load = try HostileLoad(shape: shape, port: port, caFile: "\(hub.path)/tls/ca.pem")
         try load.start()
         defer { load.stop() }
+        // Timed once the hub holds the attack (nine tenths of what gets past the per-address cap), or after 60 s.
+        let expected = shape.idle + min(shape.idleFromOne, 128) + shape.slowloris
+        let deadline = Date().addingTimeInterval(60)
+        while (ProcessMemory.openFiles(pid) ?? 0) < expected * 9 / 10 && Date() < deadline { try await Task.sleep(nanoseconds: 200_000_000) }
         let held = ProcessMemory.openFiles(pid) ?? 0
         printError("the hub holds \(held) descriptors; timing \(rounds) syncs under attack…")
         let attacked = try await timedSyncs(node, from: &recorded, pid: pid)
