@@ -31,7 +31,7 @@ public struct ConnectionLimits: Sendable {
     }
 
     /// At most this many connections by default whatever the open-file limit: each costs memory
-    /// (about 13 KB waiting for its handshake; see the README's Performance section).
+    /// (about 20 KB waiting for its handshake, measured; see the README's Performance section).
     public static let defaultCeiling = 20_000
 
     /// From the environment, for operators and tests: `COURTSYNC_HANDSHAKE_TIMEOUT` and
