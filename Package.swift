@@ -60,6 +60,10 @@ let package = Package(
         .target(name: "Bench", dependencies: [
             "CourtLog", "NodeStore", "Projections",
             .product(name: "GRDB", package: "GRDB.swift"),
+            // The hostile load (idle connections and a slowloris) of `bench hostile` and the tests.
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         // A seeded, deterministic city of courts using the plan's systems month by month: the demo's data.
         .target(name: "CitySimulation", dependencies: ["CanonicalJSON", "CourtLog", "CourtPlan"]),
@@ -128,7 +132,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["courtsync", "CourtLog", "NodeStore", "OfficeFiles"]),
         .testTarget(name: "OfficeFilesTests", dependencies: ["OfficeFiles"]),
         .testTarget(name: "SyncTests", dependencies: [
-            "courtsync", "SyncProtocol", "Hub", "NodeSync", "NodeStore", "CourtLog", "TransparencyLog", "Witness", "CanonicalJSON",
+            "courtsync", "SyncProtocol", "Hub", "NodeSync", "NodeStore", "CourtLog", "TransparencyLog", "Witness", "CanonicalJSON", "Bench",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),

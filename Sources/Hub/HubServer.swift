@@ -68,13 +68,19 @@ public struct HubServer: Sendable {
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(try hub.caPEM.utf8)))
         tls.certificateVerification = .optionalVerification
         tls.shutdownTimeout = .milliseconds(300)
+        // Every connection holds a descriptor: the soft open-file limit goes up to the hard one,
+        // and the connections in all stay below it (OpenFileLimit.swift).
+        let files = OpenFileLimit.raiseToHard()
         // Handshake and idle timeouts, a cap per client address and in all (ConnectionGuard.swift).
-        let limits = ConnectionLimits.fromEnvironment()
+        let limits = ConnectionLimits.fromEnvironment(files: files)
+        logger.info("\(files.description); this hub holds at most \(limits.total) (COURTSYNC_MAX_CONNECTIONS), \(limits.perAddress) from one address")
+        if let advice = files.advice { logger.warning("\(advice)") }
         let app = Application(
             router: router(),
             server: try .guardedTLS(tlsConfiguration: tls, limits: limits, timeouts: RequestTimeouts.fromEnvironment(), counter: ConnectionCounter(), logger: logger),
-            configuration: .init(address: .hostname(host, port: port), serverName: "courtsync-hub",
-                                 availableConnectionsDelegate: MaximumAvailableConnections(limits.total, logger: logger)),
+            // The kernel keeps at most net.core.somaxconn of these waiting; the hub accepts at
+            // once and makes room itself (ConnectionCounter), so a flood cannot fill the queue for long.
+            configuration: .init(address: .hostname(host, port: port), serverName: "courtsync-hub", backlog: 4_096),
             logger: logger)
         let witnesses = Task { await self.sendCheckpointsToWitnesses() }
         defer { witnesses.cancel() }

@@ -51,13 +51,16 @@ final class RequestBytesHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     let timeouts: RequestTimeouts
     let logger: Logger
+    /// Called when a whole request has arrived (the connection is no longer closed to make room).
+    let onRequest: () -> Void
     private var phase = Phase.idle
     private var timer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
-    init(timeouts: RequestTimeouts, logger: Logger) {
+    init(timeouts: RequestTimeouts, logger: Logger, onRequest: @escaping () -> Void = {}) {
         self.timeouts = timeouts
         self.logger = logger
+        self.onRequest = onRequest
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
@@ -102,6 +105,7 @@ final class RequestBytesHandler: ChannelInboundHandler, RemovableChannelHandler 
         timer?.cancel()
         timer = nil
         phase = .answering(pending: false)
+        onRequest()
     }
 
     /// The answer went out: a request whose bytes already came starts its deadline now.
