@@ -65,7 +65,7 @@ public struct NodeDirectory: Sendable {
         } catch {
             throw StoreError("cannot write \(path)/\(manifestName): \(error.localizedDescription)")
         }
-        return try open(at: path)
+        return try open(at: path, plan: genesisPlan)
     }
 
     /// Opens an existing node, checking that its key matches its manifest.
