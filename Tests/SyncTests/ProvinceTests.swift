@@ -15,7 +15,7 @@ import TransparencyLog
 /// 60 courts, not a province's 180: the full 180 took 878 s in a debug build on this project's
 /// shared 2-core machine (load average 22–27: each enrollment replays the whole key log, and a
 /// debug build verifies about 1,300 signatures a second), far past the two minutes a test may
-/// take. 60 courts (59 nodes, 49 simulated) keep every check; `courtsync bench province` runs
+/// take. 60 courts (59 nodes, 49 simulated; 48 s at load average 7–10) keep every check; `courtsync bench province` runs
 /// the full 180 in a release build, with the same checks.
 @Suite("a simulated province on PostgreSQL", .serialized)
 struct ProvinceTests {
