@@ -45,9 +45,11 @@ public struct HubDirectory: Sendable {
     var tls: String { "\(path)/tls" }
 
     /// Makes the hub: the 410800 node with the signed plan, a CA and a server certificate for
-    /// `hosts`/`ips` — or the operator's PEM files when given.
+    /// `hosts`/`ips` — or the operator's PEM files when given. `plan` is the genesis 410800
+    /// signs (the shipped plan; a simulated province's in `bench province` and its tests).
     public static func create(at path: String, hosts: [String], ips: [String], port: Int,
-                              operatorCertificate: String?, operatorKey: String?, operatorCA: String?, database: DatabaseURL? = nil) throws -> HubDirectory {
+                              operatorCertificate: String?, operatorKey: String?, operatorCA: String?, database: DatabaseURL? = nil,
+                              plan: Plan = .shipped) throws -> HubDirectory {
         let fm = FileManager.default
         if fm.fileExists(atPath: "\(path)/hub.json") || fm.fileExists(atPath: "\(path)/\(NodeDirectory.manifestName)") {
             throw StoreError("\(path) already holds a hub or node: CourtSync never overwrites one; choose another directory")
@@ -62,7 +64,7 @@ public struct HubDirectory: Sendable {
         let dirExisted = fm.fileExists(atPath: path)
         do {
             return try make(at: path, hosts: hosts, ips: ips, port: port, operatorCertificate: operatorCertificate, operatorKey: operatorKey,
-                            operatorCA: operatorCA, database: database)
+                            operatorCA: operatorCA, database: database, plan: plan)
         } catch {
             // Nothing half-written: what this call made goes, on disk and in the database.
             if dirExisted {
@@ -76,9 +78,9 @@ public struct HubDirectory: Sendable {
     }
 
     static func make(at path: String, hosts: [String], ips: [String], port: Int,
-                     operatorCertificate: String?, operatorKey: String?, operatorCA: String?, database: DatabaseURL?) throws -> HubDirectory {
+                     operatorCertificate: String?, operatorKey: String?, operatorCA: String?, database: DatabaseURL?, plan: Plan) throws -> HubDirectory {
         let fm = FileManager.default
-        _ = try NodeDirectory.create(at: path, court: Plan.shipped.court(PolicyAuthority.intermediateCourt), role: .hub)
+        _ = try NodeDirectory.create(at: path, court: plan.court(PolicyAuthority.intermediateCourt), genesisPlan: plan, role: .hub)
         let tls = "\(path)/tls"
         try fm.createDirectory(atPath: tls, withIntermediateDirectories: true)
         try fm.createDirectory(atPath: "\(path)/nodes", withIntermediateDirectories: true)
@@ -127,7 +129,12 @@ public struct HubDirectory: Sendable {
         guard let config = try? StrictJSONParser.parse(Array(data)), let url = config["url"]?.stringValue, let port = config["port"]?.intValue else {
             throw StoreError("\(path)/hub.json is damaged: restore it from a backup")
         }
-        let node = try NodeDirectory.open(at: path, role: .hub)
+        var node = try NodeDirectory.open(at: path, role: .hub)
+        // The courts that may enroll are those of the plan 410800 signed in its genesis: the
+        // shipped plan's, or a simulated province's (`bench province`).
+        if let genesis = try? node.store.measuresPlan(), genesis.courts != node.plan.courts {
+            node = try NodeDirectory.open(at: path, plan: genesis, role: .hub)
+        }
         let hub: HubDirectory
         if let text = config["database"]?.stringValue {
             let postgres = try PostgresHubStore(url: try DatabaseURL(text))

@@ -61,7 +61,7 @@ public struct NodeDirectory: Sendable {
         } catch {
             throw StoreError("cannot write \(path)/\(manifestName): \(error.localizedDescription)")
         }
-        return try open(at: path, role: role)
+        return try open(at: path, plan: genesisPlan, role: role)
     }
 
     /// Opens an existing node, checking that its key matches its manifest. The hub opens its own

@@ -11,7 +11,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "性能测试 bench — Measure node append throughput against this machine's raw limits, measured in the same run.",
         discussion: "Build with -c release for meaningful figures. Works in a temporary directory it removes afterwards.",
-        subcommands: [BenchReplayCommand.self, BenchSyncCommand.self, BenchStreamsCommand.self, BenchPostgresCommand.self, BenchHostileCommand.self])
+        subcommands: [BenchReplayCommand.self, BenchSyncCommand.self, BenchStreamsCommand.self, BenchPostgresCommand.self, BenchHostileCommand.self, BenchProvinceCommand.self])
 
     @Option(help: "Events for the batched append and the raw limits.")
     var events: Int = 200_000

@@ -1,0 +1,207 @@
+import ArgumentParser
+import CanonicalJSON
+import CourtLog
+import CourtPlan
+import Foundation
+import Hub
+import NodeStore
+import NodeSync
+import SyncProtocol
+import TransparencyLog
+
+/// `courtsync bench province`: a simulated province on loopback. A PostgreSQL hub whose genesis
+/// is the plan with simulated grassroots courts added (``Plan/simulatingProvince(courts:)``),
+/// `--replicas` real `hub serve` processes on it, and one node per court, each with its own
+/// SQLite log, all syncing at once (node i through replica i mod N). Afterwards it checks that
+/// nothing was lost, stored twice or forked, that the checkpoints every node saw are prefixes of
+/// the final tree, and that the replicas' projections equal a SQLite replay of the same events.
+struct BenchProvinceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "province",
+        abstract: "模拟省级汇总 bench province — A simulated province on loopback: every court's node syncing at once through hub replicas on PostgreSQL, then checked for lost, doubled or forked events.")
+
+    @Option(help: "An empty PostgreSQL database for the bench hub: postgres://USER@HOST:PORT/DATABASE (its tables are made and filled).")
+    var database: String
+
+    @Option(help: "Courts in the province, 410800 and the plan's ten grassroots courts among them; the rest are simulated (990001 …).")
+    var courts: Int = 180
+
+    // Not --events: the parent `bench` has that option, and it would take the value.
+    @Option(help: "Events each grassroots court's node records before the sync.")
+    var backlog: Int = 1_000
+
+    @Option(help: "`hub serve` replicas on the database; node i syncs through replica i mod N.")
+    var replicas: Int = 2
+
+    func validate() throws {
+        let least = Plan.shipped.courts.count
+        guard (least...2_000).contains(courts) else { throw ValidationError("--courts must be \(least) to 2000 (the plan's \(least) courts and up to \(2_000 - least) simulated ones)") }
+        guard (10...1_000_000).contains(backlog) else { throw ValidationError("--backlog must be 10 to 1000000") }
+        guard (1...4).contains(replicas) else { throw ValidationError("--replicas must be 1 to 4 (each replica opens up to 20 PostgreSQL connections)") }
+    }
+
+    func run() async throws {
+        let url = try DatabaseURL(database)
+        let load = BenchStreamsCommand.loadAverage()
+        let plan = try Plan.shipped.simulatingProvince(courts: courts)
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("courtsync-bench-province-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let ports = (0..<replicas).map { 20_000 + Int(getpid() % 20_000) + $0 }
+        let hub = try HubDirectory.create(at: "\(work)/hub", hosts: ["localhost"], ips: ["127.0.0.1"], port: ports[0],
+                                          operatorCertificate: nil, operatorKey: nil, operatorCA: nil, database: url, plan: plan)
+        guard let postgres = hub.postgres else { throw EventError("bench: the hub was not made on PostgreSQL") }
+
+        let grassroots = plan.courts.filter { $0.code != PolicyAuthority.intermediateCourt }
+        printError("enrolling \(grassroots.count) nodes (\(grassroots.filter { Plan.isSimulated(court: $0.code) }.count) of them simulated courts)…")
+        let t0 = Date()
+        var nodes: [NodeDirectory] = []
+        for court in grassroots {
+            let node = try NodeDirectory.create(at: "\(work)/nodes/\(court.code)", court: court, genesisPlan: plan)
+            _ = try NodeEnrollment.join(node, bundleJSON: try hub.enroll(requestJSON: try NodeEnrollment.request(node).json).bundle.json)
+            nodes.append(node)
+        }
+        let enrollSeconds = Date().timeIntervalSince(t0)
+        printError("recording \(backlog) events at each node…")
+        let drafts = try BenchCommand.syntheticDrafts(backlog)
+        let t1 = Date()
+        for node in nodes {
+            var start = 0
+            while start < drafts.count {
+                _ = try node.store.append(Array(drafts[start..<min(start + 5_000, drafts.count)]), sealer: node.sealer, recordedAt: 0)
+                start += 5_000
+            }
+        }
+        let recordSeconds = Date().timeIntervalSince(t1)
+        // The limit: Ed25519 verification of one court's events on all cores.
+        let signed = try nodes[0].store.events(of: nodes[0].court.code, from: 1, limit: backlog)
+        let key = nodes[0].key.publicKey
+        let t2 = Date()
+        let ok = Parallel.map(signed) { key.verifies(signature: $0.sig, of: $0.hash) }
+        let verifyRate = Double(signed.count) / Date().timeIntervalSince(t2)
+        guard ok.allSatisfy({ $0 }) else { throw EventError("bench: a signature failed to verify") }
+
+        let servers = try await startReplicas(hub: hub, ports: ports, work: work)
+        defer { for s in servers { kill(s.processIdentifier, SIGKILL); s.waitUntilExit() } }
+        for (i, node) in nodes.enumerated() {
+            let pointed = try NodeEnrollment.bundle(node).json.with("hub_url", .string("https://localhost:\(ports[i % ports.count])"))
+            guard FileManager.default.createFile(atPath: "\(node.path)/\(NodeEnrollment.bundleName)", contents: Data(CanonicalEncoder.encode(pointed) + [0x0A])) else {
+                throw EventError("bench: cannot write \(node.path)/\(NodeEnrollment.bundleName)")
+            }
+        }
+        printError("syncing \(nodes.count) nodes at once through \(replicas) replica\(replicas == 1 ? "" : "s")…")
+        let retries = Locked(0)
+        let t3 = Date()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for node in nodes {
+                group.addTask { try await Self.sync(node, retries: retries) }
+            }
+            try await group.waitForAll()
+        }
+        let syncSeconds = Date().timeIntervalSince(t3)
+        let events = Double(backlog * nodes.count)
+
+        printError("checking the hub's log, tree and checkpoints…")
+        let census = try ProvinceCensus.take(hub: hub, postgres: postgres, nodes: nodes)
+        printError("waiting for every replica's projections, then replaying the same events into a new SQLite store…")
+        let digests = try await projectionDigests(hub: hub, postgres: postgres, servers: servers, ports: ports, work: work)
+
+        print("courtsync bench province: \(plan.courts.count) courts (\(grassroots.count) nodes, \(grassroots.filter { Plan.isSimulated(court: $0.code) }.count) simulated) × \(backlog) events, syncing at once through \(replicas) `hub serve` replica\(replicas == 1 ? "" : "s") on PostgreSQL at \(url.redacted); load average at start \(load)")
+        print(String(format: "  setup  %d nodes made and enrolled in %.1f s (%.0f ms each); %d events signed and stored in %.1f s", nodes.count, enrollSeconds,
+                     enrollSeconds * 1000 / Double(nodes.count), Int(events), recordSeconds))
+        print(String(format: "  limit  Ed25519 verification, all cores   %10.0f signatures/s", verifyRate))
+        print(String(format: "  sync   %d nodes × %d events in %.1f s    %10.0f events/s   %.2f of the limit; %d sync%@ retried after a transient refusal",
+                     nodes.count, backlog, syncSeconds, events / syncSeconds, events / syncSeconds / verifyRate, retries.value, retries.value == 1 ? "" : "s"))
+        census.print()
+        print("  proj   replay digest \(digests.replay.prefix(16))…: " + digests.replicas.enumerated().map { "replica \($0.offset + 1) \($0.element == digests.replay ? "equal" : "DIFFERENT")" }.joined(separator: ", "))
+        let whole = census.problems.isEmpty && digests.replicas.allSatisfy { $0 == digests.replay }
+        print(whole ? "  nothing lost, duplicated or forked; the replicas' projections equal a replay of the same events"
+                    : "  FAILED: " + (census.problems + (digests.replicas.allSatisfy { $0 == digests.replay } ? [] : ["a replica's projections differ from the replay"])).joined(separator: "; "))
+        guard whole else { throw ExitCode.failure }
+    }
+
+    /// One node's sync; a transient refusal (the hub busy, a connection cut) is retried, as a
+    /// node's sync loop would, at most five times.
+    static func sync(_ node: NodeDirectory, retries: Locked<Int>) async throws {
+        var attempt = 0
+        while true {
+            let syncer = try NodeSyncer(node: node)
+            do {
+                let report = try await syncer.syncOnce()
+                await syncer.client.shutdown()
+                guard report.lag == 0 else { throw EventError("bench: \(node.court.code) ended its sync with lag \(report.lag)") }
+                return
+            } catch let error as SyncError where error.transient && attempt < 5 {
+                await syncer.client.shutdown()
+                attempt += 1
+                retries.update { $0 += 1 }
+                try await Task.sleep(nanoseconds: 500_000_000)
+            } catch {
+                await syncer.client.shutdown()
+                throw EventError("bench: \(node.court.code)'s sync failed: \(error)")
+            }
+        }
+    }
+
+    /// Starts a `hub serve` replica on each port, each with its own projection file, and waits
+    /// until each answers /healthz. Every simulated court connects from 127.0.0.1, where a real
+    /// province's courts come from an address each: the per-address cap is lifted for the run.
+    func startReplicas(hub: HubDirectory, ports: [Int], work: String) async throws -> [Process] {
+        var servers: [Process] = []
+        for port in ports {
+            let server = Process()
+            server.executableURL = SelfExecutable.url
+            server.arguments = ["hub", "serve", "--dir", hub.path, "--host", "127.0.0.1", "--port", "\(port)", "--projection", "\(work)/projection-\(port).sqlite"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["COURTSYNC_MAX_CONNECTIONS_PER_ADDRESS"] = "\(4 * courts)"
+            server.environment = environment
+            server.standardOutput = FileHandle.nullDevice
+            server.standardError = FileHandle.nullDevice
+            try server.run()
+            servers.append(server)
+            let probe = try HubClient(baseURL: "https://localhost:\(port)", caPEM: try hub.caPEM, certificatePEM: nil, privateKeyPEM: nil)
+            let deadline = Date().addingTimeInterval(60)
+            var up = false
+            while !up && Date() < deadline && server.isRunning {
+                if let reply = try? await probe.get(ApiPaths.health), reply.status == 200 { up = true } else { try await Task.sleep(nanoseconds: 100_000_000) }
+            }
+            await probe.shutdown()
+            guard up else {
+                for s in servers { kill(s.processIdentifier, SIGKILL); s.waitUntilExit() }
+                throw EventError("bench: the replica did not answer on port \(port) within 60 s; is the port free?")
+            }
+        }
+        return servers
+    }
+
+    /// Waits (up to 120 s) until every replica's projection file holds every court's log as far
+    /// as PostgreSQL does, stops the replicas, and returns the digest of each one's stored
+    /// projections and of a from-scratch replay of the same events folded into a new SQLite store.
+    func projectionDigests(hub: HubDirectory, postgres: PostgresHubStore, servers: [Process], ports: [Int], work: String) async throws -> (replicas: [String], replay: String) {
+        let heads = try postgres.courtHeads()
+        let files = ports.map { "\(work)/projection-\($0).sqlite" }
+        let deadline = Date().addingTimeInterval(120)
+        for file in files {
+            while true {
+                let store = try EventStore(path: file)
+                if try heads.allSatisfy({ try store.head(of: $0.court).seq == $0.seq }) { break }
+                guard Date() < deadline else { throw EventError("bench: the replica folding into \(file) did not catch up within 120 s") }
+                try await Task.sleep(nanoseconds: 250_000_000)
+            }
+        }
+        for s in servers { kill(s.processIdentifier, SIGTERM); s.waitUntilExit() }
+        let replicaDigests = try files.map { try EventStore(path: $0).storedDigest() }
+        let fresh = ProjectionFollower(source: postgres, projection: try EventStore(path: "\(work)/replay.sqlite"))
+        try fresh.catchUp()
+        return (replicaDigests, try fresh.projection.replay().digest)
+    }
+}
+
+/// A value shared by concurrent tasks of a bench.
+final class Locked<Value>: @unchecked Sendable {
+    private var stored: Value
+    private let lock = NSLock()
+    init(_ value: Value) { stored = value }
+    var value: Value { lock.withLock { stored } }
+    func update(_ body: (inout Value) -> Void) { lock.withLock { body(&stored) } }
+}
