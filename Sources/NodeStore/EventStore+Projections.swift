@@ -312,7 +312,7 @@ extension EventStore {
         let total = heads.reduce(0) { $0 + $1.1 }
         let limit = asOf ?? Int64.max
         let nodeGroups = groups
-        let spillDirectory = total > Int64(distinctBudget / 16) ? try makeSpillDirectory() : nil
+        let spillDirectory: String? = try total > Int64(distinctBudget / 16) ? makeSpillDirectory() : nil
         defer { if let spillDirectory { try? FileManager.default.removeItem(atPath: spillDirectory) } }
         let spills = (0..<width).map { g in spillDirectory.map { DistinctSpill(directory: $0, name: "group-\(g)") } }
         let results = ResultBuffer<Result<(Tally, [PolicyEvent], Int64), any Error>>(count: width)

@@ -49,7 +49,8 @@ public final class DistinctSpill: @unchecked Sendable {
             return
         }
         let written = buffers[p].withUnsafeBufferPointer { fwrite($0.baseAddress, 8, $0.count, file) }
-        if written != buffers[p].count || fclose(file) != 0 {
+        let closed = fclose(file) == 0
+        if written != buffers[p].count || !closed {
             failure = "cannot write \(path(p)) (disk full?): \(String(cString: strerror(errno)))"
         }
     }

@@ -134,7 +134,7 @@ public struct Tally: Sendable {
         }
         for p in 0..<DistinctSpill.partitions {
             let pairs = spills.reduce(0) { $0 + $1.spill.pairs(in: p) }
-            let slices = UInt64(max(1, (pairs + budget - 1) / max(1, budget)))
+            let slices = UInt64(pairs <= budget ? 1 : (pairs - 1) / max(1, budget) + 1)
             for slice in 0..<slices {
                 var sets: [UInt64: Set<UInt64>] = [:]
                 for (s, remap) in zip(spills, remaps) {
