@@ -122,34 +122,21 @@ public final class EventStore: Sendable {
 
     /// Events of `node` from `seq` on, a window at a time (each re-read from its signed bytes
     /// and checked against its columns on all cores), handed to `body` in order: a log of any
-    /// length is read in the same memory (two windows). The next window is read and parsed on
-    /// another thread while `body` works on this one, so that SQLite's reading, which runs on one
-    /// core, does not leave the others idle between windows. Returns the number of events read.
+    /// length is read in the same memory. Returns the number of events read.
     @discardableResult
     public func forEachWindow(of node: String, from seq: Int64 = 1, _ body: ([SignedEvent]) throws -> Void) throws -> Int64 {
-        @Sendable func load(_ from: Int64) -> Result<(events: [SignedEvent], next: Int64?), any Error> {
-            Result {
-                let rows = try read { db in try StoredRow.fetch(db, node: node, from: from, limit: Self.verifyWindow) }
-                guard let last = rows.last else { return ([], nil) }
-                let checked = Parallel.map(rows) { row in Result { () throws(EventError) in try row.event() } }
-                var events: [SignedEvent] = []
-                events.reserveCapacity(checked.count)
-                for result in checked { events.append(try result.get()) }
-                return (events, last.seq + 1)
-            }
-        }
+        var next = seq
         var count: Int64 = 0
-        var current = load(seq)
         while true {
-            let (events, next) = try current.get()
-            guard let next else { break }
-            let ahead = ResultBuffer<Result<(events: [SignedEvent], next: Int64?), any Error>>(count: 1)
-            let loaded = DispatchSemaphore(value: 0)
-            DispatchQueue.global().async { ahead.set(0, load(next)); loaded.signal() }
-            do { try body(events) } catch { loaded.wait(); throw error }
-            loaded.wait()
+            let rows = try read { db in try StoredRow.fetch(db, node: node, from: next, limit: Self.verifyWindow) }
+            guard let last = rows.last else { break }
+            let checked = Parallel.map(rows) { row in Result { () throws(EventError) in try row.event() } }
+            var events: [SignedEvent] = []
+            events.reserveCapacity(checked.count)
+            for result in checked { events.append(try result.get()) }
+            try body(events)
             count += Int64(events.count)
-            current = ahead.get(0)
+            next = last.seq + 1
         }
         return count
     }
