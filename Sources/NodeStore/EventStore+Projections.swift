@@ -335,9 +335,9 @@ extension EventStore {
     }
 
     /// Folds the logs of `nodes` into a fresh tally, in one read transaction.
-    func replayGroup(_ nodes: [String], measures: MeasureSet, limit: Int64, seqLimits: [String: Int64]?) throws -> (Tally, [PolicyEvent], Int64) {
+    func replayGroup(_ nodes: [String], measures: MeasureSet, limit: Int64, seqLimits: [String: Int64]?, spill: DistinctSpill?) throws -> (Tally, [PolicyEvent], Int64) {
         try read { db in
-            var tally = Tally(measures: measures)
+            var tally = Tally(measures: measures, spill: spill)
             var policyEvents: [PolicyEvent] = []
             var count: Int64 = 0
             let bodyOf = try db.cachedStatement(sql: "SELECT body FROM event WHERE node = ? AND seq = ?")
@@ -369,7 +369,14 @@ extension EventStore {
     /// only from the events whose leaves lie in the transparency log's first `treeSize` leaves
     /// (the log as it stood at that checkpoint: each court's log up to a seq, no clock involved).
     /// Nodes are folded on all cores and the tallies merged (the fold is order-independent).
-    public func replay(recordedBy asOf: Int64? = nil, treeSize: Int64? = nil, progress: (Int64, Int64) -> Void = { _, _ in }) throws -> Replay {
+    ///
+    /// A log of more than `distinctBudget / 16` events (an event adds at most about 16 distinct
+    /// pairs: two measures, three periods, three units) writes its distinct subjects to spill
+    /// files beside the database instead of holding them, and counts them afterwards at most
+    /// `distinctBudget` pairs at a time (``Tally/resolveSpilled(budget:)``): the replay's memory
+    /// then stays the same whatever the log's length, for one more write and read of those pairs.
+    public func replay(recordedBy asOf: Int64? = nil, treeSize: Int64? = nil, distinctBudget: Int = Tally.defaultDistinctBudget,
+                       progress: (Int64, Int64) -> Void = { _, _ in }) throws -> Replay {
         let seqLimits = try treeSize.map { try checkpointedPrefixes(treeSize: $0) }
         let (plan, source, heads) = try read { db in
             let (plan, source) = try Self.measuresPlan(db)
@@ -389,10 +396,13 @@ extension EventStore {
         let total = heads.reduce(0) { $0 + $1.1 }
         let limit = asOf ?? Int64.max
         let nodeGroups = groups
+        let spillDirectory: String? = try total > Int64(distinctBudget / 16) ? makeSpillDirectory() : nil
+        defer { if let spillDirectory { try? FileManager.default.removeItem(atPath: spillDirectory) } }
+        let spills = (0..<width).map { g in spillDirectory.map { DistinctSpill(directory: $0, name: "group-\(g)") } }
         let results = ResultBuffer<Result<(Tally, [PolicyEvent], Int64), any Error>>(count: width)
         DispatchQueue.concurrentPerform(iterations: width) { g in
             do {
-                results.set(g, .success(try self.replayGroup(nodeGroups[g], measures: measures, limit: limit, seqLimits: seqLimits)))
+                results.set(g, .success(try self.replayGroup(nodeGroups[g], measures: measures, limit: limit, seqLimits: seqLimits, spill: spills[g])))
             } catch {
                 results.set(g, .failure(error))
             }
@@ -406,11 +416,27 @@ extension EventStore {
             policyEvents += p
             count += n
         }
+        do { try tally.resolveSpilled(budget: distinctBudget) } catch { throw StoreError(error.message) }
         progress(total, total)
         var policy = PolicyState(plan: plan, source: source)
         policyEvents.sort { ($0.node, $0.seq) < ($1.node, $1.seq) }
         for e in policyEvents { policy.fold(e) }
         let digest = ProjectionDigest.compute(counts: tally.counts, rosters: tally.rosters, policy: policyEvents.map { ($0.node, $0.seq) })
         return Replay(tally: tally, policy: policy, events: count, digest: digest)
+    }
+
+    /// A fresh directory for a replay's spill files: beside the database (a court's disk, not a
+    /// temporary file system in memory), or the temporary directory when that is read-only.
+    func makeSpillDirectory() throws -> String {
+        let name = "replay-spill-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let beside = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(".\(name)").path
+        if (try? FileManager.default.createDirectory(atPath: beside, withIntermediateDirectories: false)) != nil { return beside }
+        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
+        do {
+            try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        } catch {
+            throw StoreError("replay: cannot create a directory for its spill files beside \(path) or in \(FileManager.default.temporaryDirectory.path): make one of them writable")
+        }
+        return temporary
     }
 }

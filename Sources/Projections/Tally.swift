@@ -9,15 +9,29 @@ import CourtLog
 /// normalisation per insert. Two different subjects in one set share a hash with probability
 /// about n²/2⁶⁵ (one in 36 million for a million case numbers in one period), and the key is
 /// random per process, so no one can choose case numbers that collide.
+///
+/// A tally given a ``DistinctSpill`` keeps no distinct sets: it writes each (key, subject) pair
+/// to the spill, and ``resolveSpilled(budget:)`` counts them afterwards a bounded number at a
+/// time, so a replay's memory does not grow with the log's length.
 public struct Tally: Sendable {
     var packed: [UInt64: Int64] = [:]
     var seen: [UInt64: Set<UInt64>] = [:]
+    /// Where this fold writes its distinct pairs, when it spills.
+    let spill: DistinctSpill?
+    /// Spills to count, with the unit names their keys' unit indices refer to (a merged tally's
+    /// own names; nil for this tally's own spill, whose names are ``unitNames``).
+    var spilled: [(spill: DistinctSpill, unitNames: [String]?)] = []
     var unitIndex: [String: Int] = [:]
     var unitNames: [String] = []
     public private(set) var rosters: [RosterEntry] = []
     public let measures: MeasureSet
 
-    public init(measures: MeasureSet) { self.measures = measures }
+    /// A tally holding its distinct sets in memory, or writing them to `spill`.
+    public init(measures: MeasureSet, spill: DistinctSpill? = nil) {
+        self.measures = measures
+        self.spill = spill
+        if let spill { spilled = [(spill, nil)] }
+    }
 
     @inline(__always)
     static func pack(period: Int, unit: Int, measure: Int, bucket: Int) -> UInt64 {
@@ -39,6 +53,7 @@ public struct Tally: Sendable {
         let dept = f.node == PolicyAuthority.intermediateCourt ? f.dept.map { unit($0) } : nil
         let subject = f.columns.subject.map(Self.subjectKey)
         var packed = self.packed, seen = self.seen, rosters = self.rosters
+        let spill = self.spill
         self.packed = [:]; self.seen = [:]; self.rosters = []
         defer { self.packed = packed; self.seen = seen; self.rosters = rosters }
         Attribution.forEachContribution(of: f, measures: measures, roster: { rosters.append($0) }) { p, role, index, bucket, distinct in
@@ -46,6 +61,7 @@ public struct Tally: Sendable {
             let key = Self.pack(period: p, unit: u, measure: index, bucket: bucket)
             if distinct {
                 guard let subject else { return }
+                if let spill { spill.append(key: key, subject: subject); return }
                 if seen[key, default: []].insert(subject).inserted { packed[key, default: 0] += 1 }
             } else {
                 packed[key, default: 0] += 1
@@ -78,7 +94,47 @@ public struct Tally: Sendable {
         for (k, v) in other.packed where other.seen[k] == nil {
             packed[translate(k), default: 0] += v
         }
+        spilled += other.spilled.map { ($0.spill, $0.unitNames ?? other.unitNames) }
         rosters += other.rosters
+    }
+
+    /// The largest number of (key, subject) pairs ``resolveSpilled(budget:)`` holds at once by
+    /// default: about 20 MB of sets.
+    public static let defaultDistinctBudget = 1 << 20
+
+    /// Counts the distinct subjects written to the spills (this tally's and those merged into
+    /// it) into the counters, one partition file at a time, and within a file at most `budget`
+    /// pairs at a time (a file with more is read again for each further slice of subjects).
+    /// Each subject lies in exactly one partition and one slice, so the counts add up.
+    /// Removes the spill files.
+    public mutating func resolveSpilled(budget: Int = Tally.defaultDistinctBudget) throws(SpillError) {
+        guard !spilled.isEmpty else { return }
+        let spills = spilled
+        defer { for s in spills { s.spill.remove() } }
+        for s in spills { try s.spill.flush() }
+        var remaps: [[Int]] = []
+        for s in spills {
+            var remap: [Int] = []
+            for name in s.unitNames ?? unitNames { remap.append(unit(name)) }
+            remaps.append(remap)
+        }
+        for p in 0..<DistinctSpill.partitions {
+            let pairs = spills.reduce(0) { $0 + $1.spill.pairs(in: p) }
+            let slices = UInt64(pairs <= budget ? 1 : (pairs - 1) / max(1, budget) + 1)
+            for slice in 0..<slices {
+                var sets: [UInt64: Set<UInt64>] = [:]
+                for (s, remap) in zip(spills, remaps) {
+                    try s.spill.forEachPair(in: p) { k, subject in
+                        guard slices == 1 || (subject >> 32) % slices == slice else { return }
+                        let u = Int((k >> 32) & 0xFFF)
+                        let key = (k & ~(UInt64(0xFFF) << 32)) | UInt64(remap[u]) << 32
+                        sets[key, default: []].insert(subject)
+                    }
+                }
+                for (k, set) in sets { packed[k, default: 0] += Int64(set.count) }
+            }
+        }
+        spilled = []
     }
 
     /// Every counter, by readable key.
