@@ -191,7 +191,7 @@ struct BenchProvinceCommand: AsyncParsableCommand {
         }
         for s in servers { kill(s.processIdentifier, SIGTERM); s.waitUntilExit() }
         let replicaDigests = try files.map { try EventStore(path: $0).storedDigest() }
-        let fresh = ProjectionFollower(source: postgres, projection: try EventStore(path: "\(work)/replay.sqlite"))
+        let fresh = ProjectionFollower(source: postgres, projection: try EventStore(path: "\(work)/replay.sqlite", role: .hub))
         try fresh.catchUp()
         return (replicaDigests, try fresh.projection.replay().digest)
     }

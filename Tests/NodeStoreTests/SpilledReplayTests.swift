@@ -16,7 +16,7 @@ struct SpilledReplayTests {
     @Test func aSpilledReplayGivesTheDigestOfTheInMemoryOne() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("courtsync-spill-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let hub = try NodeDirectory.create(at: "\(root)/hub", court: Plan.shipped.court("410800"))
+        let hub = try NodeDirectory.create(at: "\(root)/hub", court: Plan.shipped.court("410800"), role: .hub)
         let court = try NodeDirectory.create(at: "\(root)/shanyang", court: Plan.shipped.court("410811"))
         let depts = ["case-filing", "civil-1", "criminal-1"]
         func drafts(_ node: String, count: Int) throws -> [EventDraft] {

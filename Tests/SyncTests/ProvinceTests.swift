@@ -118,7 +118,7 @@ struct ProvinceTests {
         // Stopped, each replica's stored projections have the digest of a from-scratch replay of
         // the same events in a new SQLite store.
         for r in replicas { kill(r.processIdentifier, SIGTERM); r.waitUntilExit() }
-        let fresh = ProjectionFollower(source: log, projection: try EventStore(path: "\(root)/replay.sqlite"))
+        let fresh = ProjectionFollower(source: log, projection: try EventStore(path: "\(root)/replay.sqlite", role: .hub))
         try fresh.catchUp()
         let replay = try fresh.projection.replay().digest
         for port in ports {
