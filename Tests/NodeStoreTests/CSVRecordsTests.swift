@@ -9,11 +9,11 @@ import Testing
 struct CSVRecordsTests {
     /// A CSV as Excel writes it: a UTF-8 BOM, CRLF between rows, LF inside a cell; quoted cells
     /// holding commas, doubled quotes and a line break; a blank line; Chinese labels.
-    static let text = "\u{FEFF}id,type,at,dept,case_no,channel\r\n"
-        + "k-1,case.filed,2022-09-01 08:00,立案庭,\"(2022)豫0811民初1号,附\"\"甲\"\"\",网上\r\n"
-        + ",case.filed,2022-09-01T08:30:00+08:00,,\"第一行\n第二行, 含逗号\",offline\r\n"
+    static let text = "\u{FEFF}id,type,at,dept,case_no,channel,unit,indicator,period,text\r\n"
+        + "k-1,case.filed,2022-09-01 08:00,立案庭,\"(2022)豫0811民初1号,附\"\"甲\"\"\",网上,,,,\r\n"
+        + ",explanation.filed,2022-09-01T08:30:00+08:00,,,,410811,online-filing,2022-08,\"第一行\n第二行, 含逗号 \"\"引\"\"\"\r\n"
         + "\r\n"
-        + "k-3,fee.paid,2022-09-02 10:00,,\"\"\"引号开头\"\"\",现场\r\n"
+        + "k-3,fee.paid,2022-09-02 10:00,,\"\"\"引号开头\"\"\",现场,,,,\r\n"
 
     func write(_ bytes: [UInt8]) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("csv-\(UUID().uuidString).csv").path
@@ -40,10 +40,12 @@ struct CSVRecordsTests {
         #expect(whole[0].dept == "case-filing")  // 立案庭
         #expect(whole[0].data == ["case_no": .string("(2022)豫0811民初1号,附\"甲\""), "channel": .string("online")])  // 网上
         #expect(whole[1].id.hasPrefix("h:") && whole[1].id.hasSuffix(":0") && whole[1].dept == nil)  // derived: first of its content
-        #expect(whole[1].data == ["case_no": .string("第一行\n第二行, 含逗号"), "channel": .string("offline")])
+        #expect(whole[1].type == "explanation.filed" && whole[1].at.text == "2022-09-01T08:30:00+08:00")
+        #expect(whole[1].data == ["unit": .string("410811"), "indicator": .string("online-filing"), "period": .string("2022-08"),
+                                  "text": .string("第一行\n第二行, 含逗号 \"引\"")])
         #expect(whole[2].id == "k-3" && whole[2].type == "fee.paid" && whole[2].at.text == "2022-09-02T10:00:00+08:00")
         #expect(whole[2].data == ["case_no": .string("\"引号开头\""), "channel": .string("offline")])  // 现场
-        // The file is 264 bytes: every chunk size up to 96 puts a boundary inside each quoted cell
+        // The file is 337 bytes: every chunk size up to 96 puts a boundary inside each quoted cell
         // somewhere; 64 is the size named in the issue, 1 MiB the default (the file in one chunk).
         for size in Array(1...96) + [1 << 20] {
             #expect(try streamed(path, chunkSize: size) == whole, "chunk size \(size)")
@@ -52,7 +54,8 @@ struct CSVRecordsTests {
 
     @Test func aBadRowAfterAMultiLineCellNamesTheLineItStartsOn() throws {
         // Line 2 holds a cell over lines 2-3; the bad row starts on line 4.
-        let text = "type,at,case_no,channel\n" + "case.filed,2022-09-01 08:00,\"a\nb\",online\n" + "case.filed,2022-13-01 08:00,c,online\n"
+        let text = "type,at,unit,indicator,period,text\n" + "explanation.filed,2022-09-01 08:00,410811,online-filing,2022-08,\"a\nb\"\n"
+            + "explanation.filed,2022-13-01 08:00,410811,online-filing,2022-08,c\n"
         let path = try write(Array(text.utf8)); defer { try? FileManager.default.removeItem(atPath: path) }
         #expect { try streamed(path, chunkSize: 64) } throws: { ($0 as? EventError)?.line == 4 }
     }
