@@ -29,7 +29,7 @@ struct NodeImport: ParsableCommand {
     @Option(help: "Input format: csv, xlsx or jsonl (default: from the extension, else from the content).")
     var format: String?
 
-    @Option(help: "CSV text encoding: utf-8, gb18030 or gbk (default: UTF-8 if the file is valid UTF-8, else GB18030).")
+    @Option(help: "CSV text encoding: utf-8, gb18030 or gbk (default: UTF-8 if the first lines that are not plain ASCII are valid UTF-8, else GB18030).")
     var encoding: String?
 
     @Option(help: "Events per transaction for .xlsx; a CSV or JSON Lines file is stored in one transaction, this many at a time.")
