@@ -51,6 +51,8 @@ let package = Package(
         // A court node's local SQLite log (GRDB, WAL, durable commits).
         .target(name: "NodeStore", dependencies: [
             "CourtLog", "CourtPlan", "Projections", "TransparencyLog",
+            // TextEncoding: a CSV import decodes UTF-8 or GB18030 as it streams.
+            "OfficeFiles",
             .product(name: "GRDB", package: "GRDB.swift"),
             // SQLite's C API, to bind an appended event's columns straight from its bytes.
             .product(name: "GRDBSQLite", package: "GRDB.swift"),

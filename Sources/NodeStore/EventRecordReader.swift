@@ -117,49 +117,50 @@ public struct EventRecordReader: Sendable {
     /// Enum cells may use the catalog's labels (`网上` for `online`), booleans `是`/`否`, times
     /// any form ``ImportTime`` reads. Every bad row is reported (up to ``reportLimit``).
     public func readTable(_ rows: [(line: Int, cells: [String])], what: String = "table", sheet: Bool = false) throws(EventError) -> [EventDraft] {
-        let rows = rows.filter { !$0.cells.allSatisfy { $0.trimmedSpaces.isEmpty } }
+        let rows = rows.filter { !Self.isBlank($0.cells) }
         guard let rawHeader = rows.first?.cells else { throw EventError("the \(what) is empty: it needs a header row (type,at,...)") }
-        let header = rawHeader.map(\.trimmedSpaces)
-        var seen = Set<String>()
-        for name in header {
-            guard !name.isEmpty else { throw EventError("the header has an empty column name: name every column", line: 1) }
-            guard seen.insert(name).inserted else { throw EventError("the header names column '\(name)' twice", line: 1) }
-        }
-        for required in ["type", "at"] where !seen.contains(required) {
-            throw EventError("the header has no '\(required)' column: add it (columns: type, at, id, dept, then data fields)", line: 1)
-        }
+        let header = try TableHeader(rawHeader)
         var out: [(EventDraft, hasID: Bool)] = []
         var problems = ImportProblems()
         for row in rows.dropFirst() {
             do throws(EventError) {
-                // A sheet leaves out empty cells at a row's end; a CSV row has them all.
-                guard (sheet || row.cells.count == header.count) && (row.cells.count <= header.count || row.cells.dropFirst(header.count).allSatisfy(\.isEmpty)) else {
-                    throw EventError("has \(row.cells.count) cells but the header has \(header.count) columns")
-                }
-                var values: [String: String] = [:]
-                for (name, cell) in zip(header, row.cells) where !cell.trimmedSpaces.isEmpty { values[name] = cell.trimmedSpaces }
-                guard let type = values.removeValue(forKey: "type") else { throw EventError("missing field 'type'") }
-                guard let at = values.removeValue(forKey: "at") else { throw EventError("missing field 'at'") }
-                let id = values.removeValue(forKey: "id")
-                let dept = values.removeValue(forKey: "dept")
-                let spec = try catalog.type(named: type)
-                var data: [String: JSONValue] = [:]
-                for (name, cell) in values {
-                    guard let field = spec.fields[name] else {
-                        throw EventError("unknown field '\(name)' for \(type): its fields are \(spec.fieldOrder.joined(separator: ", "))")
-                    }
-                    data[name] = try Self.typed(cell, kind: field.kind, name: "\(type) field '\(name)'", field: name)
-                }
-                for field in spec.fieldOrder where spec.fields[field]!.required && data[field] == nil && !seen.contains(field) {
-                    throw EventError("missing field '\(field)', which \(type) requires: the header has no '\(field)' column; add it")
-                }
-                out.append((try draft(id: id, type: type, at: at, dept: dept, data: data), id != nil))
+                out.append(try tableRecord(row.cells, header: header, sheet: sheet))
             } catch {
                 try problems.add(error.at(line: row.line))
             }
         }
         try problems.check()
         return try checkDuplicates(assignIDs(out))
+    }
+
+    /// Whether a table row has nothing in it (such rows are left out).
+    public static func isBlank(_ cells: [String]) -> Bool { cells.allSatisfy { $0.trimmedSpaces.isEmpty } }
+
+    /// One row of a table under `header` as a draft, and whether it gave its id.
+    public func tableRecord(_ cells: [String], header: TableHeader, sheet: Bool = false) throws(EventError) -> (EventDraft, hasID: Bool) {
+        let names = header.names
+        // A sheet leaves out empty cells at a row's end; a CSV row has them all.
+        guard (sheet || cells.count == names.count) && (cells.count <= names.count || cells.dropFirst(names.count).allSatisfy(\.isEmpty)) else {
+            throw EventError("has \(cells.count) cells but the header has \(names.count) columns")
+        }
+        var values: [String: String] = [:]
+        for (name, cell) in zip(names, cells) where !cell.trimmedSpaces.isEmpty { values[name] = cell.trimmedSpaces }
+        guard let type = values.removeValue(forKey: "type") else { throw EventError("missing field 'type'") }
+        guard let at = values.removeValue(forKey: "at") else { throw EventError("missing field 'at'") }
+        let id = values.removeValue(forKey: "id")
+        let dept = values.removeValue(forKey: "dept")
+        let spec = try catalog.type(named: type)
+        var data: [String: JSONValue] = [:]
+        for (name, cell) in values {
+            guard let field = spec.fields[name] else {
+                throw EventError("unknown field '\(name)' for \(type): its fields are \(spec.fieldOrder.joined(separator: ", "))")
+            }
+            data[name] = try Self.typed(cell, kind: field.kind, name: "\(type) field '\(name)'", field: name)
+        }
+        for field in spec.fieldOrder where spec.fields[field]!.required && data[field] == nil && !header.columns.contains(field) {
+            throw EventError("missing field '\(field)', which \(type) requires: the header has no '\(field)' column; add it")
+        }
+        return (try draft(id: id, type: type, at: at, dept: dept, data: data), id != nil)
     }
 
     /// A cell as the value of its kind; `field` (the bare name) is what enum and boolean errors
@@ -212,6 +213,26 @@ public struct EventRecordReader: Sendable {
             seen[d.id] = seen[d.id] ?? (i, digest)
         }
         return drafts
+    }
+}
+
+/// A table's header row (`type`, `at`, optional `id`, `dept`, then data fields), checked: every
+/// column named, none twice, `type` and `at` present. Its errors cite line 1.
+public struct TableHeader: Sendable {
+    public let names: [String]
+    public let columns: Set<String>
+
+    public init(_ cells: [String]) throws(EventError) {
+        names = cells.map(\.trimmedSpaces)
+        var seen = Set<String>()
+        for name in names {
+            guard !name.isEmpty else { throw EventError("the header has an empty column name: name every column", line: 1) }
+            guard seen.insert(name).inserted else { throw EventError("the header names column '\(name)' twice", line: 1) }
+        }
+        for required in ["type", "at"] where !seen.contains(required) {
+            throw EventError("the header has no '\(required)' column: add it (columns: type, at, id, dept, then data fields)", line: 1)
+        }
+        columns = seen
     }
 }
 

@@ -93,6 +93,12 @@ struct BenchStreamsCommand: ParsableCommand {
             let export = "\(work)/export-\(size).jsonl"
             let combinedNow = try combinedLimitNow()
             runs.append(try measure("node import", size, ["node", "import", "--dir", dir, input], work: work, limitNow: combinedNow))
+            // The same records as CSV, into a node of their own.
+            let csv = "\(work)/records-\(size).csv", csvDir = "\(work)/node-csv-\(size)"
+            try Self.writeCSVRecords(size, to: csv)
+            _ = try NodeDirectory.create(at: csvDir, court: Plan.shipped.court("410802"))
+            runs.append(try measure("node import CSV", size, ["node", "import", "--dir", csvDir, csv], work: work, limitNow: try combinedLimitNow()))
+            for path in [csv, csvDir] { try? FileManager.default.removeItem(atPath: path) }
             runs.append(try measure("node export", size, ["node", "export", "--dir", dir, "--out", export], work: work))
             runs.append(try measure("audit verify --dir", size, ["audit", "verify", "--dir", dir], work: work, limitNow: verifyLimitNow()))
             runs.append(try measure("audit verify FILE", size, ["audit", "verify", "--public-key", node.key.publicKey.hex, export], work: work, limitNow: verifyLimitNow()))
@@ -109,7 +115,7 @@ struct BenchStreamsCommand: ParsableCommand {
 
         func limit(of what: String) -> (String, Double)? {
             switch what {
-            case "node import": return ("combined", combined)
+            case "node import", "node import CSV": return ("combined", combined)
             case "audit verify --dir", "audit verify FILE": return ("verification", verifyRate)
             default: return nil
             }
@@ -198,6 +204,33 @@ struct BenchStreamsCommand: ParsableCommand {
                 bytes.append(0x0A)
             }
             out.write(Data(bytes))
+            start += drafts.count
+        }
+    }
+
+    /// The records of ``writeRecords(_:to:)`` as CSV, the columns every synthetic type uses.
+    static func writeCSVRecords(_ count: Int, to path: String) throws {
+        FileManager.default.createFile(atPath: path, contents: nil)
+        guard let out = FileHandle(forWritingAtPath: path) else { throw EventError("bench: cannot write \(path)") }
+        defer { try? out.close() }
+        let fields = ["case_no", "channel", "method", "mode", "streamed", "qualified"]
+        out.write(Data((["id", "type", "at", "dept"] + fields).joined(separator: ",").utf8 + [0x0D, 0x0A]))
+        func cell(_ v: JSONValue?) -> String {
+            switch v {
+            case .string(let s)?: return s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+            case .bool(let b)?: return b ? "true" : "false"
+            case .int(let i)?: return String(i)
+            default: return ""
+            }
+        }
+        var start = 0
+        while start < count {
+            let drafts = try BenchCommand.syntheticDrafts(min(10_000, count - start), idPrefix: "rec-\(start)")
+            var text = ""
+            for d in drafts {
+                text += ([d.id, d.type, d.at.text, d.dept ?? ""] + fields.map { cell(d.data[$0]) }).joined(separator: ",") + "\r\n"
+            }
+            out.write(Data(text.utf8))
             start += drafts.count
         }
     }

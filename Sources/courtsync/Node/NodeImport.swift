@@ -29,10 +29,10 @@ struct NodeImport: ParsableCommand {
     @Option(help: "Input format: csv, xlsx or jsonl (default: from the extension, else from the content).")
     var format: String?
 
-    @Option(help: "CSV text encoding: utf-8, gb18030 or gbk (default: UTF-8 if the file is valid UTF-8, else GB18030).")
+    @Option(help: "CSV text encoding: utf-8, gb18030 or gbk (default: UTF-8 if the first lines that are not plain ASCII are valid UTF-8, else GB18030).")
     var encoding: String?
 
-    @Option(help: "Events per transaction (CSV, .xlsx); a JSON Lines file is stored in one transaction, this many at a time.")
+    @Option(help: "Events per transaction for .xlsx; a CSV or JSON Lines file is stored in one transaction, this many at a time.")
     var batch: Int = 1000
 
     @Argument(help: "The file to import.")
@@ -45,7 +45,15 @@ struct NodeImport: ParsableCommand {
     }
 
     func run() throws {
-        if try isJSONLines() { return try importJSONLines() }
+        switch try inputKind() {
+        case "jsonl":
+            return try importStreaming(RecordImport(reader: EventRecordReader(now: nowSeconds), lines: try JSONLines(path: file)))
+        case "csv":
+            return try importStreaming(RecordImport(try CSVRecords(path: file, reader: EventRecordReader(now: nowSeconds), encoding: encoding.flatMap(TextEncoding.init(name:)))))
+        default:
+            break
+        }
+        // An .xlsx workbook is read whole (a zip's parts are not streamed).
         guard let bytes = FileManager.default.contents(atPath: file) else {
             throw EventError("cannot read \(file): check the path and its permissions")
         }
@@ -81,21 +89,21 @@ struct NodeImport: ParsableCommand {
         print("imported \(appended) events (\(existing) already recorded) from \(file) in \(progress.elapsedText); head seq \(head.seq) hash \(head.hash.hex)")
     }
 
-    /// Whether the file is JSON Lines: by --format, else its extension, else its first bytes.
-    func isJSONLines() throws -> Bool {
-        if let format { return format == "jsonl" }
+    /// csv, xlsx or jsonl: by --format, else the file's extension, else its first bytes.
+    func inputKind() throws -> String {
+        if let format { return format }
         guard let handle = FileHandle(forReadingAtPath: file) else {
             throw EventError("cannot read \(file): check the path and its permissions")
         }
         defer { try? handle.close() }
         let head = (try? handle.read(upToCount: 4096)).flatMap { $0 } ?? Data()
-        return OfficeInput.kind(of: Array(head), name: file) == "jsonl"
+        return OfficeInput.kind(of: Array(head), name: file)
     }
 
-    /// JSON Lines in the same memory whatever the file's length: every record checked first
-    /// (a bad one anywhere: nothing written), then all stored in one transaction.
-    func importJSONLines() throws {
-        let records = JSONLinesImport(reader: EventRecordReader(now: nowSeconds), lines: try JSONLines(path: file))
+    /// JSON Lines or CSV in the same memory whatever the file's length: every record checked
+    /// first (a bad one anywhere: nothing written), then all stored in one transaction, handed
+    /// to the store `batch` at a time. A kill leaves the log as it was; importing again stores it.
+    func importStreaming(_ records: RecordImport) throws {
         var progress = Progress("importing (checking, bytes)")
         do {
             try records.check { progress.update($0, of: $1) }

@@ -1,6 +1,6 @@
 import CourtLog
 
-/// A JSON Lines file of records imported in the same memory whatever its length: read once to
+/// A file of records (JSON Lines, CSV) imported in the same memory whatever its length: read once to
 /// check every record (nothing is written if any is wrong), then again, a chunk at a time, to
 /// be stored in one transaction (``NodeDirectory/appendAll(recordedAt:_:)``).
 ///
@@ -8,40 +8,20 @@ import CourtLog
 /// that may repeat are confirmed by a third read, and the contents of id-less records that may
 /// repeat are counted exactly on the second read, so that their derived ids
 /// (``EventRecordReader/derivedID(digest:occurrence:)``) are the ones the whole-file reader gives.
-public final class JSONLinesImport {
-    let reader: EventRecordReader
-    let lines: JSONLines
-    /// Records read a window at a time, on all cores.
-    static let window = 4096
+public final class RecordImport {
+    let source: any ImportRecords
     /// Content digests of id-less records that may occur more than once.
     var repeatedContents: Set<[UInt8]> = []
     /// Records checked by ``check()``.
     public private(set) var records = 0
 
-    public init(reader: EventRecordReader, lines: JSONLines) {
-        self.reader = reader
-        self.lines = lines
+    public init(_ source: any ImportRecords) {
+        self.source = source
     }
 
-    /// The next window of records with their line numbers (blank lines left out), or nil.
-    func nextWindow(from lineNo: inout Int) throws(EventError) -> [(line: Int, record: Result<(EventDraft, hasID: Bool), EventError>)]? {
-        var window: [ArraySlice<UInt8>] = []
-        window.reserveCapacity(Self.window)
-        while window.count < Self.window, let line = try lines.next() { window.append(line) }
-        if window.isEmpty { return nil }
-        let reader = reader
-        let parsed = Parallel.map(window) { line in Result { () throws(EventError) in try reader.record(line) } }
-        var out: [(line: Int, record: Result<(EventDraft, hasID: Bool), EventError>)] = []
-        out.reserveCapacity(parsed.count)
-        for (i, result) in parsed.enumerated() {
-            switch result {
-            case .success(nil): continue
-            case .success(let record?): out.append((lineNo + i + 1, .success(record)))
-            case .failure(let error): out.append((lineNo + i + 1, .failure(error)))
-            }
-        }
-        lineNo += window.count
-        return out
+    /// The records of a JSON Lines file.
+    public convenience init(reader: EventRecordReader, lines: JSONLines) {
+        self.init(JSONLinesRecords(reader: reader, lines: lines))
     }
 
     /// Reads every record and checks it: the bad ones (up to ``EventRecordReader/reportLimit``)
@@ -50,10 +30,9 @@ public final class JSONLinesImport {
         var problems = ImportProblems()
         var ids = IDFilter(), contents = IDFilter()
         var maybeRepeatedIDs: Set<String> = []
-        try lines.rewind()
-        var lineNo = 0
+        try source.rewind()
         records = 0
-        while let window = try nextWindow(from: &lineNo) {
+        while let window = try source.nextWindow() {
             for (line, result) in window {
                 switch result {
                 case .failure(let error): try problems.add(error.at(line: line))
@@ -67,7 +46,7 @@ public final class JSONLinesImport {
                     }
                 }
             }
-            progress(lines.bytesRead, lines.byteCount)
+            progress(source.bytesRead, source.byteCount)
         }
         try problems.check()
         if !maybeRepeatedIDs.isEmpty { try confirmIDs(maybeRepeatedIDs) }
@@ -76,9 +55,9 @@ public final class JSONLinesImport {
     /// Refuses an id that two records give with different content (the filter's "maybe" made exact).
     func confirmIDs(_ wanted: Set<String>) throws(EventError) {
         var first: [String: (record: Int, digest: [UInt8])] = [:]
-        try lines.rewind()
-        var lineNo = 0, record = 0
-        while let window = try nextWindow(from: &lineNo) {
+        try source.rewind()
+        var record = 0
+        while let window = try source.nextWindow() {
             for (_, result) in window {
                 guard case .success(let (draft, hasID)) = result else { continue }
                 record += 1
@@ -98,13 +77,12 @@ public final class JSONLinesImport {
     /// After ``check()``: hands the drafts over `chunk` at a time (id-less ones with their derived
     /// ids), for ``NodeDirectory/appendAll(recordedAt:_:)``; nil after the last.
     public func drafts(chunk: Int) throws -> () throws -> [EventDraft]? {
-        try lines.rewind()
-        var lineNo = 0
+        try source.rewind()
         var pending: [EventDraft] = []
         var occurrences: [[UInt8]: Int] = [:]
         let repeated = repeatedContents
         return { [self] () throws -> [EventDraft]? in
-            while pending.count < chunk, let window = try nextWindow(from: &lineNo) {
+            while pending.count < chunk, let window = try source.nextWindow() {
                 for (line, result) in window {
                     guard case .success(let (draft, hasID)) = result else {
                         throw EventError("line \(line) changed while it was being imported: nothing was imported; import the file again when nothing is writing it")
