@@ -107,7 +107,7 @@ struct NodeImport: ParsableCommand {
         var progress = Progress("importing (checking, bytes)")
         do {
             try records.check { progress.update($0, of: $1) }
-        } catch let error as EventError {
+        } catch {
             progress.finish()
             if !error.records.isEmpty { throw EventError("\(file): nothing was imported; \(error.description)") }
             throw EventError("\(file): \(error.description) (nothing was imported)")
