@@ -176,7 +176,8 @@ public final class CSVRecords: ImportRecords {
 }
 
 /// RFC 4180 scanned incrementally: the state between two runs of text is kept, so a quoted cell
-/// may run across them. Row lines are the lines the rows start on, as ``CSVTable`` gives them.
+/// may run across them. Row lines are the lines the rows start on. ``EventRecordReader/csvRows(_:)``
+/// scans a whole text with it.
 struct CSVScanner {
     var cells: [String] = []
     var cell = ""

@@ -109,7 +109,7 @@ public struct EventRecordReader: Sendable {
     /// Reads CSV with a header row: `type`, `at`, optional `id`, `dept`, and one column per data
     /// field; an empty cell leaves the field out. Values take the kind the catalog gives them.
     public func readCSV(_ text: String) throws(EventError) -> [EventDraft] {
-        try readTable(CSVTable.parse(text).map { (line: $0.line, cells: $0.cells) }, what: "CSV file")
+        try readTable(Self.csvRows(text), what: "CSV file")
     }
 
     /// Reads a table (CSV, or a spreadsheet's first sheet): the first row is the header
@@ -257,58 +257,15 @@ struct ImportProblems {
     }
 }
 
-/// RFC 4180 CSV: quoted cells may hold commas, quotes (doubled) and line breaks.
-struct CSVTable {
-    struct Row { let line: Int; let cells: [String] }
-
-    static func parse(_ text: String) throws(EventError) -> [Row] {
-        var rows: [Row] = []
-        var cells: [String] = []
-        var cell = ""
-        var inQuotes = false
-        var line = 1
-        var rowLine = 1
-        var chars = Array(text.unicodeScalars)
-        if chars.first == "\u{FEFF}" { chars.removeFirst() }
-        var i = 0
-        func endRow() {
-            cells.append(cell)
-            cell = ""
-            if !(cells.count == 1 && cells[0].isEmpty) { rows.append(Row(line: rowLine, cells: cells)) }
-            cells = []
-        }
-        while i < chars.count {
-            let c = chars[i]
-            if inQuotes {
-                if c == "\"" {
-                    if i + 1 < chars.count && chars[i + 1] == "\"" { cell.unicodeScalars.append("\""); i += 1 } else { inQuotes = false }
-                } else {
-                    if c == "\n" { line += 1 }
-                    cell.unicodeScalars.append(c)
-                }
-            } else if c == "\"" {
-                guard cell.isEmpty else { throw EventError("a quote inside an unquoted cell: quote the whole cell and double the quote", line: line) }
-                inQuotes = true
-            } else if c == "," {
-                cells.append(cell); cell = ""
-            } else if c == "\r" {
-                // ignored; \n ends the row
-            } else if c == "\n" {
-                endRow(); line += 1; rowLine = line
-            } else {
-                cell.unicodeScalars.append(c)
-            }
-            i += 1
-        }
-        if inQuotes { throw EventError("a quoted cell is not closed before the end of the file", line: rowLine) }
-        if !cell.isEmpty || !cells.isEmpty { endRow() }
-        return rows
-    }
-}
-
 extension EventRecordReader {
     /// CSV text as rows with their line numbers, for ``readTable(_:what:)``.
+    /// RFC 4180: quoted cells may hold commas, quotes (doubled) and line breaks. The same scanner
+    /// as the streaming import's (``CSVScanner``), given the whole text as one run.
     public static func csvRows(_ text: String) throws(EventError) -> [(line: Int, cells: [String])] {
-        try CSVTable.parse(text).map { (line: $0.line, cells: $0.cells) }
+        var scanner = CSVScanner()
+        var rows: [(line: Int, cells: [String])] = []
+        try scanner.scan(text, into: &rows)
+        if let last = try scanner.finish() { rows.append(last) }
+        return rows
     }
 }
