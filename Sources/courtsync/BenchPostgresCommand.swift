@@ -71,25 +71,8 @@ struct BenchPostgresCommand: AsyncParsableCommand {
     /// Starts a replica on each of `ports`, syncs every node at once (node i through replica
     /// i mod count) and returns the seconds until the last one is done.
     func phase(hub: HubDirectory, nodes: [NodeDirectory], ports: [Int], work: String) async throws -> Double {
-        var servers: [Process] = []
-        defer { for s in servers { kill(s.processIdentifier, SIGKILL); s.waitUntilExit() } }
-        for port in ports {
-            let server = Process()
-            server.executableURL = SelfExecutable.url
-            server.arguments = ["hub", "serve", "--dir", hub.path, "--host", "127.0.0.1", "--port", "\(port)", "--projection", "\(work)/projection-\(port).sqlite"]
-            server.standardOutput = FileHandle.nullDevice
-            server.standardError = FileHandle.nullDevice
-            try server.run()
-            servers.append(server)
-            let probe = try HubClient(baseURL: "https://localhost:\(port)", caPEM: try hub.caPEM, certificatePEM: nil, privateKeyPEM: nil)
-            let deadline = Date().addingTimeInterval(60)
-            var up = false
-            while !up && Date() < deadline && server.isRunning {
-                if let reply = try? await probe.get(ApiPaths.health), reply.status == 200 { up = true } else { try await Task.sleep(nanoseconds: 100_000_000) }
-            }
-            await probe.shutdown()
-            guard up else { throw EventError("bench: the replica did not answer on port \(port) within 60 s; is the port free?") }
-        }
+        let servers = try await BenchReplicas.start(hub: hub, ports: ports, work: work)
+        defer { BenchReplicas.stop(servers) }
         for (i, node) in nodes.enumerated() {
             let bundle = try NodeEnrollment.bundle(node)
             let pointed = bundle.json.with("hub_url", .string("https://localhost:\(ports[i % ports.count])"))

@@ -81,8 +81,11 @@ struct BenchProvinceCommand: AsyncParsableCommand {
         let verifyRate = Double(signed.count) / Date().timeIntervalSince(t2)
         guard ok.allSatisfy({ $0 }) else { throw EventError("bench: a signature failed to verify") }
 
-        let servers = try await startReplicas(hub: hub, ports: ports, work: work)
-        defer { for s in servers { kill(s.processIdentifier, SIGKILL); s.waitUntilExit() } }
+        // Every simulated court connects from 127.0.0.1, where a real province's courts come from an
+        // address each: the per-address cap is lifted for the run.
+        let servers = try await BenchReplicas.start(hub: hub, ports: ports, work: work,
+                                                    environment: ["COURTSYNC_MAX_CONNECTIONS_PER_ADDRESS": "\(4 * courts)"])
+        defer { BenchReplicas.stop(servers) }
         for (i, node) in nodes.enumerated() {
             let pointed = try NodeEnrollment.bundle(node).json.with("hub_url", .string("https://localhost:\(ports[i % ports.count])"))
             guard FileManager.default.createFile(atPath: "\(node.path)/\(NodeEnrollment.bundleName)", contents: Data(CanonicalEncoder.encode(pointed) + [0x0A])) else {
@@ -141,37 +144,6 @@ struct BenchProvinceCommand: AsyncParsableCommand {
                 throw EventError("bench: \(node.court.code)'s sync failed: \(error)")
             }
         }
-    }
-
-    /// Starts a `hub serve` replica on each port, each with its own projection file, and waits
-    /// until each answers /healthz. Every simulated court connects from 127.0.0.1, where a real
-    /// province's courts come from an address each: the per-address cap is lifted for the run.
-    func startReplicas(hub: HubDirectory, ports: [Int], work: String) async throws -> [Process] {
-        var servers: [Process] = []
-        for port in ports {
-            let server = Process()
-            server.executableURL = SelfExecutable.url
-            server.arguments = ["hub", "serve", "--dir", hub.path, "--host", "127.0.0.1", "--port", "\(port)", "--projection", "\(work)/projection-\(port).sqlite"]
-            var environment = ProcessInfo.processInfo.environment
-            environment["COURTSYNC_MAX_CONNECTIONS_PER_ADDRESS"] = "\(4 * courts)"
-            server.environment = environment
-            server.standardOutput = FileHandle.nullDevice
-            server.standardError = FileHandle.nullDevice
-            try server.run()
-            servers.append(server)
-            let probe = try HubClient(baseURL: "https://localhost:\(port)", caPEM: try hub.caPEM, certificatePEM: nil, privateKeyPEM: nil)
-            let deadline = Date().addingTimeInterval(60)
-            var up = false
-            while !up && Date() < deadline && server.isRunning {
-                if let reply = try? await probe.get(ApiPaths.health), reply.status == 200 { up = true } else { try await Task.sleep(nanoseconds: 100_000_000) }
-            }
-            await probe.shutdown()
-            guard up else {
-                for s in servers { kill(s.processIdentifier, SIGKILL); s.waitUntilExit() }
-                throw EventError("bench: the replica did not answer on port \(port) within 60 s; is the port free?")
-            }
-        }
-        return servers
     }
 
     /// Waits (up to 120 s) until every replica's projection file holds every court's log as far
