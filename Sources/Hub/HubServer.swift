@@ -31,8 +31,10 @@ public struct HubServer: Sendable {
     let checkpointSigner: NoteSigner?
     /// Each court's pushes in flight, committed in seq order.
     let pushes: PushSequencer
-    /// Full replays (`as_of` queries) running at once, at most `COURTSYNC_MAX_REPLAYS`.
+    /// Full replays (`as_of` and `checkpoint` queries) running at once, at most `COURTSYNC_MAX_REPLAYS`.
     let replays: ReplayGate
+    /// The last few replays, answered again without replaying (`COURTSYNC_REPLAY_CACHE`).
+    let replayCache: ReplayCache
     /// Where the caller's certificate comes from: the TLS handshake, or a router test's stand-in.
     let peerIdentity: CallerAuthentication.PeerIdentity
 
@@ -41,13 +43,14 @@ public struct HubServer: Sendable {
     }
 
     init(hub: HubDirectory, logger: Logger, peerIdentity: @escaping CallerAuthentication.PeerIdentity, replays: ReplayGate = .fromEnvironment(),
-         pushes: PushSequencer = PushSequencer()) {
+         replayCache: ReplayCache = .fromEnvironment(), pushes: PushSequencer = PushSequencer()) {
         self.hub = hub
         self.pushes = pushes
         self.logger = logger
         self.checkpointSigner = try? hub.checkpointSigner()
         self.peerIdentity = peerIdentity
         self.replays = replays
+        self.replayCache = replayCache
     }
 
     /// The push path without HTTP.
@@ -127,7 +130,8 @@ public struct HubServer: Sendable {
                     let behind = max(0, min(IngestService.maxReportedBacklog, r.nodeHead - (try store.head(of: court)).seq))
                     lag.append((court, behind, now - r.at))
                 }
-                return self.metrics.render(lag: lag.map { (court: $0.0, events: $0.1, seconds: $0.2) }, alarms: try store.alarms().count)
+                return self.metrics.render(lag: lag.map { (court: $0.0, events: $0.1, seconds: $0.2) }, alarms: try store.alarms().count,
+                                          replays: self.replayCache.counters)
             }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
@@ -164,33 +168,41 @@ public struct HubServer: Sendable {
                 let parameters = Dictionary(q.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { a, _ in a })
                 let format = parameters["format"] ?? "json"
                 guard QueryAnswer.formats.contains(format) else { throw self.refusal(.badRequest, "format must be table, json or csv", reason: "bad-query") }
-                let hub = self.hub
-                // A replay holds a whole projection in memory and a core: a bounded number at once.
-                let replays = parameters["as_of"] == nil ? nil : self.replays
-                if let replays, !replays.enter() {
-                    throw self.refuse(HubRefusal(.busy(retryAfter: ReplayGate.retryAfterSeconds),
-                                                 "the hub is already running \(replays.limit) as-of replays: ask again in \(ReplayGate.retryAfterSeconds) s, or query without --as-of"))
-                }
-                defer { replays?.leave() }
+                let hub = self.hub, replays = self.replays, cache = self.replayCache
                 do {
                     let text = try await offload { () throws -> String in
-                        let source: ProjectionSource
                         let store = try hub.projectionStore()
+                        let replay: (key: ReplayCache.Key, make: () throws -> ProjectionSource)
                         if let text = parameters["checkpoint"] {
                             // The log as it stood at a checkpoint this hub signed (protocol §16.12).
                             guard let size = Int64(text), size >= 1, size <= (try store.treeSize()), try store.checkpoint(size: size) != nil else {
                                 throw EventError("checkpoint=\(text): this hub signed no checkpoint of that size; GET /checkpoint names the latest")
                             }
-                            source = try .checkpointed(store, treeSize: size)
+                            replay = (.checkpoint(treeSize: size), { try .checkpointed(store, treeSize: size) })
                         } else if let asOf = parameters["as_of"] {
-                            source = try .replayed(store, recordedBy: try ProjectionSource.recordTime(asOf))
+                            let time = try ProjectionSource.recordTime(asOf)
+                            replay = (.asOf(recordedBy: time, logLength: try store.logLength()), { try .replayed(store, recordedBy: time) })
                         } else {
-                            source = try .stored(store)
+                            return try answer(try .stored(store), parameters).render(format) + "\n"
                         }
+                        if let kept = cache.source(for: replay.key) {
+                            try store.requireComplete()
+                            return try answer(kept, parameters).render(format) + "\n"
+                        }
+                        // A replay holds a whole projection in memory and a core: a bounded number at once.
+                        guard replays.enter() else {
+                            throw HubRefusal(.busy(retryAfter: ReplayGate.retryAfterSeconds),
+                                             "the hub is already running \(replays.limit) replays (as-of or checkpoint queries): ask again in \(ReplayGate.retryAfterSeconds) s, or query without --as-of / --checkpoint")
+                        }
+                        defer { replays.leave() }
+                        let source = try replay.make()
+                        cache.keep(source, for: replay.key)
                         return try answer(source, parameters).render(format) + "\n"
                     }
                     return Response(status: .ok, headers: [.contentType: format == "json" ? "application/json" : "text/plain; charset=utf-8"],
                                     body: .init(byteBuffer: ByteBuffer(string: text)))
+                } catch let refusal as HubRefusal {
+                    throw self.refuse(refusal)
                 } catch let e as IncompleteAfterRecovery {
                     // The courts re-push what the hub lost at their next sync (protocol §16.13).
                     throw self.refuse(HubRefusal(.busy(retryAfter: 60), e.description))

@@ -160,6 +160,12 @@ public final class EventStore: Sendable {
         try read { db in try String.fetchAll(db, sql: "SELECT node FROM log_head ORDER BY node") }
     }
 
+    /// Events in every log this store holds (the sum of the heads' seqs). Logs only grow, so
+    /// while a store lives the same length means the same events.
+    public func logLength() throws -> Int64 {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(seq), 0) FROM log_head") ?? 0 }
+    }
+
     /// Number of events of each type in `node`'s log.
     public func countsByType(of node: String) throws -> [String: Int] {
         try read { db in

@@ -174,7 +174,14 @@ struct HostileLoadTests {
         let credential = try h.run(["hub", "auditor", "add", "--dir", h.hub, "--out", h.path("alice.json"), "alice"])
         #expect(credential.status == 0, "\(credential.output)")
         let token = (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: h.path("alice.json")))) as? [String: Any])?["token"] as? String ?? ""
-        let asOf = ["-H", "Authorization: Bearer \(token)", "https://localhost:\(h.port)/v1/query/compliance?period=2022-09&as_of=2026-01-01"]
+        // Each query asks a time of its own, as a client that evades the hub's kept replays would:
+        // every one is a replay.
+        var asked = 0
+        func asOf() -> [String] {
+            asked += 1
+            let time = String(format: "2026-01-01T%02d:%02d:%02d+08:00", asked / 3600, asked / 60 % 60, asked % 60)
+            return ["-H", "Authorization: Bearer \(token)", "https://localhost:\(h.port)/v1/query/compliance?period=2022-09&as_of=\(time)"]
+        }
         let health = ["https://localhost:\(h.port)/healthz"]
         // Seven replays at once against a limit of one, with /healthz asked alongside; rounds
         // until some are refused (a replay that ends before the next arrives refuses nobody).
@@ -182,7 +189,7 @@ struct HostileLoadTests {
         var served = 0
         let deadline = Date().addingTimeInterval(60)
         while busy.isEmpty && Date() < deadline {
-            let answers = try Self.curls(h, Array(repeating: asOf, count: 7) + [health])
+            let answers = try Self.curls(h, (0..<7).map { _ in asOf() } + [health])
             #expect(answers.last?.0 == 200, "healthz answers while replays run: \(answers.last?.1 ?? "")")
             for (status, text) in answers.dropLast() {
                 #expect(status == 200 || status == 503, "\(status): \(text)")

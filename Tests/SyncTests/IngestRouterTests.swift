@@ -48,13 +48,14 @@ struct IngestRouterTests {
 
         /// The router with a stand-in for the TLS handshake: the header `x-test-peer` names the
         /// court whose enrolled certificate the caller presents.
-        func app(replays: ReplayGate = ReplayGate(limit: 2)) -> some ApplicationProtocol {
+        /// No replay is kept unless a test gives a cache: each as-of query replays.
+        func app(replays: ReplayGate = ReplayGate(limit: 2), replayCache: ReplayCache = ReplayCache(capacity: 0)) -> some ApplicationProtocol {
             var logger = Logger(label: "hub") { _ in log }
             logger.logLevel = .info
             let serial = tlsSerial
             let server = HubServer(hub: hub, logger: logger, peerIdentity: { request, _ in
                 request.headers[HTTPField.Name("x-test-peer")!].map { (commonName: $0, serial: serial) }
-            }, replays: replays)
+            }, replays: replays, replayCache: replayCache)
             return Application(router: server.router())
         }
 
