@@ -87,13 +87,18 @@ public struct EventCatalog: Sendable {
         return t
     }
 
-    /// Checks `data` against the type's fields: no unknown field, no missing field, every value of its kind.
+    /// Checks `data` against the type's fields (the field's name is worded only for an error:
+    /// every event the hub receives passes here): no unknown field, no missing field, every value of its kind.
     public func validate(type name: String, data: [String: JSONValue]) throws(EventError) {
         let t = try type(named: name)
-        for key in data.keys.sorted() where t.fields[key] == nil {
-            throw EventError("unknown field '\(key)' for \(name): its fields are \(t.fieldOrder.joined(separator: ", "))")
+        // The unknown field named is the first in sorted order; sorted only when there is one.
+        if data.keys.contains(where: { t.fields[$0] == nil }) {
+            for key in data.keys.sorted() where t.fields[key] == nil {
+                throw EventError("unknown field '\(key)' for \(name): its fields are \(t.fieldOrder.joined(separator: ", "))")
+            }
         }
-        for field in t.fieldOrder.compactMap({ t.fields[$0] }) {
+        for fieldName in t.fieldOrder {
+            guard let field = t.fields[fieldName] else { continue }
             guard let value = data[field.name] else {
                 if field.required { throw EventError("missing field '\(field.name)', which \(name) requires") }
                 continue
@@ -102,58 +107,58 @@ public struct EventCatalog: Sendable {
         }
     }
 
-    static func check(_ value: JSONValue, of kind: Kind, name: String) throws(EventError) {
+    static func check(_ value: JSONValue, of kind: Kind, name: @autoclosure () -> String) throws(EventError) {
         switch kind {
         case .string(let maxLength):
-            guard case .string(let s) = value else { throw EventError("\(name) must be a string, not \(value.kindName)") }
-            try checkText(s, max: maxLength, allowNewlines: false, name: name)
+            guard case .string(let s) = value else { throw EventError("\(name()) must be a string, not \(value.kindName)") }
+            try checkText(s, max: maxLength, allowNewlines: false, name: name())
         case .text:
-            guard case .string(let s) = value else { throw EventError("\(name) must be a string, not \(value.kindName)") }
-            try checkText(s, max: 10000, allowNewlines: true, name: name)
+            guard case .string(let s) = value else { throw EventError("\(name()) must be a string, not \(value.kindName)") }
+            try checkText(s, max: 10000, allowNewlines: true, name: name())
         case .integer(let min):
-            guard case .int(let i) = value else { throw EventError("\(name) must be an integer, not \(value.kindName)") }
-            if let min, i < min { throw EventError("\(name) must be at least \(min), not \(i)") }
+            guard case .int(let i) = value else { throw EventError("\(name()) must be an integer, not \(value.kindName)") }
+            if let min, i < min { throw EventError("\(name()) must be at least \(min), not \(i)") }
         case .boolean:
-            guard case .bool = value else { throw EventError("\(name) must be a boolean (true or false), not \(value.kindName)") }
+            guard case .bool = value else { throw EventError("\(name()) must be a boolean (true or false), not \(value.kindName)") }
         case .enumeration(let values):
             guard case .string(let s) = value, values.contains(s) else {
-                throw EventError("\(name) must be one of \(values.joined(separator: ", "))")
+                throw EventError("\(name()) must be one of \(values.joined(separator: ", "))")
             }
         case .timestamp:
-            guard case .string(let s) = value else { throw EventError("\(name) must be a timestamp string, not \(value.kindName)") }
-            do { _ = try EventTime(parsing: s) } catch { throw EventError("\(name): \(error.reason)") }
+            guard case .string(let s) = value else { throw EventError("\(name()) must be a timestamp string, not \(value.kindName)") }
+            do { _ = try EventTime(parsing: s) } catch { throw EventError("\(name()): \(error.reason)") }
         case .date:
-            guard case .string(let s) = value else { throw EventError("\(name) must be a date string, not \(value.kindName)") }
-            do { _ = try CivilDate(parsing: s) } catch { throw EventError("\(name): \(error.reason)") }
+            guard case .string(let s) = value else { throw EventError("\(name()) must be a date string, not \(value.kindName)") }
+            do { _ = try CivilDate(parsing: s) } catch { throw EventError("\(name()): \(error.reason)") }
         case .period:
-            guard case .string(let s) = value else { throw EventError("\(name) must be a period string, not \(value.kindName)") }
-            do { _ = try Period(parsing: s) } catch { throw EventError("\(name): \(error.reason)") }
+            guard case .string(let s) = value else { throw EventError("\(name()) must be a period string, not \(value.kindName)") }
+            do { _ = try Period(parsing: s) } catch { throw EventError("\(name()): \(error.reason)") }
         case .stringList:
             guard case .array(let items) = value, (1...64).contains(items.count) else {
-                throw EventError("\(name) must be a list of 1 to 64 strings")
+                throw EventError("\(name()) must be a list of 1 to 64 strings")
             }
             var seen = Set<String>()
             for item in items {
-                guard case .string(let s) = item else { throw EventError("\(name) must hold strings only, not \(item.kindName)") }
-                try checkText(s, max: 256, allowNewlines: false, name: name)
-                guard seen.insert(s).inserted else { throw EventError("\(name) lists '\(s)' twice") }
+                guard case .string(let s) = item else { throw EventError("\(name()) must hold strings only, not \(item.kindName)") }
+                try checkText(s, max: 256, allowNewlines: false, name: name())
+                guard seen.insert(s).inserted else { throw EventError("\(name()) lists '\(s)' twice") }
             }
         case .object:
-            guard case .object = value else { throw EventError("\(name) must be an object, not \(value.kindName)") }
+            guard case .object = value else { throw EventError("\(name()) must be an object, not \(value.kindName)") }
         }
     }
 
-    static func checkText(_ s: String, max: Int, allowNewlines: Bool, name: String) throws(EventError) {
+    static func checkText(_ s: String, max: Int, allowNewlines: Bool, name: @autoclosure () -> String) throws(EventError) {
         var count = 0
         for scalar in s.unicodeScalars {
             count += 1
             let v = scalar.value
             if v < 0x20 || v == 0x7F {
                 if allowNewlines && (v == 0x0A || v == 0x09) { continue }
-                throw EventError("\(name) holds a control character (U+\(String(v, radix: 16, uppercase: true))): remove it")
+                throw EventError("\(name()) holds a control character (U+\(String(v, radix: 16, uppercase: true))): remove it")
             }
         }
-        if count == 0 { throw EventError("\(name) is empty: give a value") }
-        if count > max { throw EventError("\(name) is longer than \(max) characters") }
+        if count == 0 { throw EventError("\(name()) is empty: give a value") }
+        if count > max { throw EventError("\(name()) is longer than \(max) characters") }
     }
 }

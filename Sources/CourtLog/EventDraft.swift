@@ -27,10 +27,17 @@ public struct EventDraft: Sendable, Equatable {
 
     /// The id rule: 1 to 128 characters from `A-Za-z0-9._:@/+-`, starting with a letter or digit.
     public static func checkID(_ id: String) throws(EventError) {
-        let u = Array(id.utf8)
+        // Read in place: every event the hub receives passes here.
         func isAlnum(_ c: UInt8) -> Bool { (48...57).contains(c) || (65...90).contains(c) || (97...122).contains(c) }
-        guard (1...128).contains(u.count), isAlnum(u[0]),
-              u.allSatisfy({ isAlnum($0) || Array("._:@/+-".utf8).contains($0) }) else {
+        func isAllowed(_ c: UInt8) -> Bool {
+            switch c {
+            case UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "/"),
+                 UInt8(ascii: "+"), UInt8(ascii: "-"): true
+            default: isAlnum(c)
+            }
+        }
+        let u = id.utf8
+        guard (1...128).contains(u.count), isAlnum(u.first!), u.allSatisfy(isAllowed) else {
             throw EventError("id '\(id)' is not valid: use 1-128 characters A-Z a-z 0-9 . _ : @ / + -, starting with a letter or digit")
         }
     }
@@ -94,6 +101,15 @@ public struct PreparedDraft: Sendable {
         lead.append(contentsOf: #","prev":""#.utf8)
         bodyHead = lead
         columns = ProjectionColumns(type: draft.type, data: draft.data)
+    }
+
+    /// A draft whose head, digest and columns were taken from canonical bytes already at hand
+    /// (``CanonicalEnvelope``): the same values the other initializer computes.
+    init(_ draft: EventDraft, bodyHead: [UInt8], contentDigest: [UInt8], columns: ProjectionColumns) {
+        self.draft = draft
+        self.bodyHead = bodyHead
+        self.contentDigest = contentDigest
+        self.columns = columns
     }
 
     /// The rest of the body after the previous hash: `","seq":…,"type":…,"v":1}`.

@@ -73,8 +73,11 @@ public enum Parallel {
 
     public static func map<T: Sendable, R: Sendable>(_ items: [T], _ transform: @Sendable (T) -> R) -> [R] {
         let n = items.count
-        let chunks = min(width, max(1, n / 64))
-        if chunks <= 1 { return items.map(transform) }
+        if width <= 1 || n < 128 { return items.map(transform) }
+        // Several chunks per core, handed out as workers come free: a core that is busy with
+        // something else (the hub storing the batch before) holds back one small chunk, not
+        // half the work, while the other core goes on.
+        let chunks = min(width * 8, n / 16)
         // Each worker initializes its own slots of the result in place: no optional slots and
         // no copy of the results afterwards.
         return [R](unsafeUninitializedCapacity: n) { buffer, initialized in

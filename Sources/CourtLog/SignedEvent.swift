@@ -62,7 +62,18 @@ public struct SignedEvent: Sendable, Equatable {
 
     /// The same check, also giving the draft as prepared for the body (its content digest and
     /// stored columns), so that a store keeps what the parse computed instead of computing it again.
+    ///
+    /// A line in canonical form (what nodes push) is read in one pass without a JSON tree
+    /// (``CanonicalEnvelope``); any other line, and every line that is refused, is read by
+    /// ``parsedAsTree(_:catalog:)``, so the outcome and the error are the same either way.
     public static func parsed(_ line: [UInt8], catalog: EventCatalog = .shipped) throws(EventError) -> (event: SignedEvent, prepared: PreparedDraft) {
+        if let read = CanonicalEnvelope.parse(line, catalog: catalog) { return read }
+        return try parsedAsTree(line, catalog: catalog)
+    }
+
+    /// The general reader: the whole line parsed as JSON, then checked as an envelope. It is the
+    /// reference the one-pass reader is tested against, and it words every refusal.
+    public static func parsedAsTree(_ line: [UInt8], catalog: EventCatalog = .shipped) throws(EventError) -> (event: SignedEvent, prepared: PreparedDraft) {
         let value: JSONValue
         do { value = try StrictJSONParser.parse(line) } catch {
             switch error.kind {

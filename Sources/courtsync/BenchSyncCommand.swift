@@ -105,6 +105,9 @@ struct BenchSyncCommand: AsyncParsableCommand {
         var read: Double = 0
         /// Hub: parse and check every line (JSON, envelope, catalog, hash), on one core.
         var parseOneCore: Double = 0
+        /// The same with the general reader (a JSON tree per line), which reads lines that are
+        /// not canonical and words every refusal: the hub's parse before the one-pass reader.
+        var parseTreeOneCore: Double = 0
         /// The same on all cores.
         var parse: Double = 0
         /// Hub: store, fold, append to the tree and sign a checkpoint, one transaction per batch.
@@ -116,12 +119,13 @@ struct BenchSyncCommand: AsyncParsableCommand {
         func print(verifyRate: Double, endToEnd: Double) {
             let verify = 1 / verifyRate
             func line(_ name: String, _ seconds: Double) {
-                let padded = name.padding(toLength: 38, withPad: " ", startingAt: 0)
+                let padded = name.padding(toLength: 44, withPad: " ", startingAt: 0)
                 Swift.print("  stage  " + padded + String(format: "%7.1f µs/event  (%5.2f× verification)", seconds * 1e6, seconds / verify))
             }
             line("node read, parse + encode (before)", readParsed)
             line("node read + splice stored bytes", read)
             line("hub parse + check, one core", parseOneCore)
+            line("hub parse as a JSON tree (before), one core", parseTreeOneCore)
             line("hub parse + check, all cores", parse)
             line("hub verify, all cores (the limit)", verify)
             line("hub store + fold + tree + checkpoint", store)
@@ -159,6 +163,11 @@ struct BenchSyncCommand: AsyncParsableCommand {
             for line in body.split(separator: 0x0A) { _ = try? SignedEvent(parsing: Array(line)) }
         }
         stages.parseOneCore = Date().timeIntervalSince(ts) / Double(bodies.prefix(max(1, bodies.count / 4)).map { $0.split(separator: 0x0A).count }.reduce(0, +))
+        let tt = Date()
+        for body in bodies.prefix(max(1, bodies.count / 4)) {
+            for line in body.split(separator: 0x0A) { _ = try? SignedEvent.parsedAsTree(Array(line)) }
+        }
+        stages.parseTreeOneCore = Date().timeIntervalSince(tt) / Double(bodies.prefix(max(1, bodies.count / 4)).map { $0.split(separator: 0x0A).count }.reduce(0, +))
         let t1 = Date()
         let parseCPU0 = CPUTime.ofThisProcess()
         // As the hub parses: each line's prepared draft kept for the store.
