@@ -84,7 +84,7 @@ public struct HubServer: Sendable {
             // The kernel keeps at most net.core.somaxconn of these waiting; the hub accepts at
             // once and makes room itself (ConnectionCounter), so a flood cannot fill the queue for long.
             configuration: .init(address: .hostname(host, port: port), serverName: "courtsync-hub", backlog: 4_096),
-            onServerRunning: { channel in logger.info("\(await listening.apply(to: channel))") },
+            onServerRunning: { channel in let said = await listening.apply(to: channel); logger.info("\(said)") },
             logger: logger)
         let witnesses = Task { await self.sendCheckpointsToWitnesses() }
         defer { witnesses.cancel() }

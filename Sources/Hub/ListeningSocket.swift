@@ -52,7 +52,7 @@ public struct ListeningSocket: Sendable, Equatable {
         #if os(Linux)
         let option = ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: CInt(TCP_DEFER_ACCEPT)))
         do {
-            try await server.setOption(option, value: CInt(deferAccept)).get()
+            try await server.setOption(option, value: deferAccept).get()
             // The kernel rounds the seconds up to whole SYN-ACK retransmissions: say what it took.
             let held = try await server.getOption(option).get()
             said.append(held > 0
