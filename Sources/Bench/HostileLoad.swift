@@ -158,10 +158,16 @@ public final class HostileLoad: @unchecked Sendable {
                 .map { ($0.offset, $0.element.source) }
         }
         for (i, source) in closed {
-            let old = lock.withLock { idle[i].fd }
+            // ``stop()`` may empty the list meanwhile (it closes what is there).
+            guard let old = lock.withLock({ sustaining && i < idle.count ? idle[i].fd : nil }) else { return }
             close(old)
             let fd = Self.connect(from: source, to: port) ?? -1
-            lock.withLock { idle[i] = (fd, source, now) }
+            let kept = lock.withLock { () -> Bool in
+                guard sustaining, i < idle.count else { return false }
+                idle[i] = (fd, source, now)
+                return true
+            }
+            if !kept, fd >= 0 { close(fd) }
         }
     }
 
