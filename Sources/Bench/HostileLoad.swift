@@ -56,6 +56,10 @@ public final class HostileLoad: @unchecked Sendable {
     private var stopped = false
     private var idle: [(fd: Int32, source: String, opened: NIODeadline)] = []
     private var slow: [Channel] = []
+    /// How much of the head each slow connection has sent: a connection opened again starts its
+    /// own head from the first byte (were it to join mid-head, the hub would refuse its first
+    /// bytes at once and the load would become a flood of TLS handshakes, not a slowloris).
+    private var slowSent: [ObjectIdentifier: Int] = [:]
     private var slowOpened = 0
     private var answered408 = 0
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -64,7 +68,6 @@ public final class HostileLoad: @unchecked Sendable {
     private var keeper: RepeatedTask?
     /// The head the slow clients send, one byte per `dripInterval`, never reaching its end.
     static let head = Array("GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ".utf8) + Array(repeating: UInt8(ascii: "a"), count: 100_000)
-    private var position = 0
 
     /// Needs the descriptors for every connection of `shape`: call ``raiseOpenFileLimit(toHold:)`` first.
     public init(shape: Shape, port: Int, caFile: String) throws {
@@ -102,11 +105,14 @@ public final class HostileLoad: @unchecked Sendable {
         for f in opening { try? f.wait() }
         let loop = group.next()
         drip = loop.scheduleRepeatedTask(initialDelay: dripInterval, delay: dripInterval) { [self] _ in
-            let byte = Self.head[min(position, Self.head.count - 1)]
-            position += 1
-            for channel in lock.withLock({ slow }) where channel.isActive {
-                channel.writeAndFlush(ByteBuffer(bytes: [byte]), promise: nil)
+            let sending: [(Channel, UInt8)] = lock.withLock {
+                slow.filter(\.isActive).map { channel in
+                    let sent = slowSent[ObjectIdentifier(channel), default: 0]
+                    slowSent[ObjectIdentifier(channel)] = sent + 1
+                    return (channel, Self.head[min(sent, Self.head.count - 1)])
+                }
             }
+            for (channel, byte) in sending { channel.writeAndFlush(ByteBuffer(bytes: [byte]), promise: nil) }
         }
         keeper = loop.scheduleRepeatedTask(initialDelay: .milliseconds(500), delay: .milliseconds(500)) { [self] _ in reopenIdle() }
     }
@@ -133,7 +139,7 @@ public final class HostileLoad: @unchecked Sendable {
         stopSustaining()
         drip?.cancel()
         let (fds, channels) = lock.withLock { () -> ([Int32], [Channel]) in
-            defer { idle = []; slow = [] }
+            defer { idle = []; slow = []; slowSent = [:] }
             return (idle.map(\.fd), slow)
         }
         for fd in fds { close(fd) }
@@ -152,10 +158,16 @@ public final class HostileLoad: @unchecked Sendable {
                 .map { ($0.offset, $0.element.source) }
         }
         for (i, source) in closed {
-            let old = lock.withLock { idle[i].fd }
+            // ``stop()`` may empty the list meanwhile (it closes what is there).
+            guard let old = lock.withLock({ sustaining && i < idle.count ? idle[i].fd : nil }) else { return }
             close(old)
             let fd = Self.connect(from: source, to: port) ?? -1
-            lock.withLock { idle[i] = (fd, source, now) }
+            let kept = lock.withLock { () -> Bool in
+                guard sustaining, i < idle.count else { return false }
+                idle[i] = (fd, source, now)
+                return true
+            }
+            if !kept, fd >= 0 { close(fd) }
         }
     }
 
@@ -178,6 +190,7 @@ public final class HostileLoad: @unchecked Sendable {
                 let again = lock.withLock { () -> Bool in
                     if seen.was408 { answered408 += 1 }
                     slow.removeAll { $0 === channel }
+                    slowSent[ObjectIdentifier(channel)] = nil
                     return sustaining
                 }
                 if again { _ = openSlow(from: source) }

@@ -16,6 +16,11 @@ import NIOTLS
 /// descriptors for its databases.
 public struct ConnectionLimits: Sendable {
     public var handshakeTimeout: TimeAmount
+    /// Each connection's handshake deadline is `handshakeTimeout` plus a random share of this:
+    /// connections opened in the same second (a flood) are not all closed in the same second, so
+    /// a flood that comes back as soon as it is closed arrives spread out, not as one burst that
+    /// the court's connection queues behind (issue 13).
+    public var handshakeSpread: TimeAmount
     public var idleTimeout: TimeAmount
     public var perAddress: Int
     /// Connections open at once in all. When a new one arrives with `total` open, the oldest
@@ -23,8 +28,10 @@ public struct ConnectionLimits: Sendable {
     /// or slow connections cannot keep a court out), or the new one if every open connection has.
     public var total: Int
 
-    public init(handshakeTimeout: TimeAmount = .seconds(10), idleTimeout: TimeAmount = .seconds(60), perAddress: Int = 128, total: Int = 900) {
+    public init(handshakeTimeout: TimeAmount = .seconds(10), handshakeSpread: TimeAmount? = nil, idleTimeout: TimeAmount = .seconds(60),
+                perAddress: Int = 128, total: Int = 900) {
         self.handshakeTimeout = handshakeTimeout
+        self.handshakeSpread = handshakeSpread ?? .nanoseconds(handshakeTimeout.nanoseconds / 2)
         self.idleTimeout = idleTimeout
         self.perAddress = perAddress
         self.total = total
@@ -34,13 +41,15 @@ public struct ConnectionLimits: Sendable {
     /// (about 20 KB waiting for its handshake, measured; see the README's Performance section).
     public static let defaultCeiling = 20_000
 
-    /// From the environment, for operators and tests: `COURTSYNC_HANDSHAKE_TIMEOUT` and
+    /// From the environment, for operators and tests: `COURTSYNC_HANDSHAKE_TIMEOUT`,
+    /// `COURTSYNC_HANDSHAKE_SPREAD` (half the timeout unless set; 0 for none) and
     /// `COURTSYNC_IDLE_TIMEOUT` (seconds), `COURTSYNC_MAX_CONNECTIONS_PER_ADDRESS`,
     /// `COURTSYNC_MAX_CONNECTIONS` (never above what `files` leaves room for).
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment,
                                        files: OpenFileLimit = .usual) -> ConnectionLimits {
         var limits = ConnectionLimits(total: min(files.connectionCap, defaultCeiling))
-        if let s = env["COURTSYNC_HANDSHAKE_TIMEOUT"].flatMap(Int64.init), s > 0 { limits.handshakeTimeout = .seconds(s) }
+        if let s = env["COURTSYNC_HANDSHAKE_TIMEOUT"].flatMap(Int64.init), s > 0 { limits.handshakeTimeout = .seconds(s); limits.handshakeSpread = .milliseconds(s * 500) }
+        if let s = env["COURTSYNC_HANDSHAKE_SPREAD"].flatMap(Int64.init), s >= 0 { limits.handshakeSpread = .seconds(s) }
         if let s = env["COURTSYNC_IDLE_TIMEOUT"].flatMap(Int64.init), s > 0 { limits.idleTimeout = .seconds(s) }
         if let n = env["COURTSYNC_MAX_CONNECTIONS_PER_ADDRESS"].flatMap(Int.init), n > 0 { limits.perAddress = n }
         if let n = env["COURTSYNC_MAX_CONNECTIONS"].flatMap(Int.init), n > 0 { limits.total = min(n, files.connectionCap) }
@@ -155,28 +164,36 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .overAddressCap:
             logger.warning("connection refused", metadata: ["address": "\(peer)", "reason": "more than \(limits.perAddress) connections from one address"])
             address = ""
-            context.close(promise: nil)
+            Self.reset(context.channel)
             return
         case .full:
             logger.warning("connection refused", metadata: ["address": "\(peer)", "reason": "\(limits.total) connections open, each with a request in hand (COURTSYNC_MAX_CONNECTIONS)"])
             address = ""
-            context.close(promise: nil)
+            Self.reset(context.channel)
             return
         case .admitted(let victim):
             if let victim {
                 let old = victim.remoteAddress?.ipAddress ?? "unknown"
                 logger.info("connection closed", metadata: ["address": "\(old)", "reason": "\(limits.total) connections open: the oldest without a request makes room"])
-                victim.close(promise: nil)
+                Self.reset(victim)
             }
         }
         address = peer
         let channel = context.channel
         let timeout = limits.handshakeTimeout
+        let spread = limits.handshakeSpread.nanoseconds > 0 ? TimeAmount.nanoseconds(.random(in: 0...limits.handshakeSpread.nanoseconds)) : .zero
         let logger = self.logger
-        deadline = context.eventLoop.scheduleTask(in: timeout) {
+        deadline = context.eventLoop.scheduleTask(in: timeout + spread) {
             logger.info("connection closed", metadata: ["address": "\(peer)", "reason": "no TLS handshake within \(timeout.nanoseconds / 1_000_000_000) s"])
-            channel.close(promise: nil)
+            Self.reset(channel)
         }
+    }
+
+    /// Closes a connection that never finished its handshake with a reset (SO_LINGER 0): it has
+    /// nothing in flight, and the hub keeps no TIME_WAIT state and sends no FIN for it.
+    static func reset(_ channel: Channel) {
+        guard let socket = channel as? SocketOptionProvider else { channel.close(promise: nil); return }
+        socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

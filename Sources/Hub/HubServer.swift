@@ -78,12 +78,16 @@ public struct HubServer: Sendable {
         let limits = ConnectionLimits.fromEnvironment(files: files)
         logger.info("\(files.description); this hub holds at most \(limits.total) (COURTSYNC_MAX_CONNECTIONS), \(limits.perAddress) from one address")
         if let advice = files.advice { logger.warning("\(advice)") }
+        // Connections that send nothing wait in the kernel, and bursts are accepted in batches (ListeningSocket.swift).
+        let listening = ListeningSocket.fromEnvironment()
+        let logger = self.logger
         let app = Application(
             router: router(),
             server: try .guardedTLS(tlsConfiguration: tls, limits: limits, timeouts: RequestTimeouts.fromEnvironment(), counter: ConnectionCounter(), logger: logger),
             // The kernel keeps at most net.core.somaxconn of these waiting; the hub accepts at
             // once and makes room itself (ConnectionCounter), so a flood cannot fill the queue for long.
             configuration: .init(address: .hostname(host, port: port), serverName: "courtsync-hub", backlog: 4_096),
+            onServerRunning: { channel in let said = await listening.apply(to: channel); logger.info("\(said)") },
             logger: logger)
         let witnesses = Task { await self.sendCheckpointsToWitnesses() }
         defer { witnesses.cancel() }

@@ -30,6 +30,9 @@ struct BenchHostileCommand: AsyncParsableCommand {
     @Option(help: "Events the node records before each sync.")
     var batch: Int = 50
 
+    @Option(help: "Write each sync's start (Unix ms), phase and time (ms) to this CSV file, to line them up with `ss -ltn` or `nstat` samples.")
+    var times: String?
+
     func validate() throws {
         guard idle >= 0, slowloris >= 0 else { throw ValidationError("--idle and --slowloris must not be negative") }
         guard (5...1_000).contains(rounds) else { throw ValidationError("--rounds must be 5 to 1000") }
@@ -67,7 +70,8 @@ struct BenchHostileCommand: AsyncParsableCommand {
 
         printError("timing \(rounds) syncs of \(batch) events, quiet…")
         var recorded = 0
-        let quiet = try await timedSyncs(node, from: &recorded, pid: pid)
+        var trace = "start_unix_ms,phase,sync_ms\n"
+        let quiet = try await timedSyncs(node, from: &recorded, pid: pid, phase: "quiet", trace: &trace)
         let quietPeak = ProcessMemory.of(pid).peak
 
         printError("opening \(shape.idle + shape.idleFromOne) idle connections and a \(shape.slowloris)-connection slowloris…")
@@ -80,8 +84,11 @@ struct BenchHostileCommand: AsyncParsableCommand {
         while (ProcessMemory.openFiles(pid) ?? 0) < expected * 9 / 10 && Date() < deadline { try await Task.sleep(nanoseconds: 200_000_000) }
         let held = ProcessMemory.openFiles(pid) ?? 0
         printError("the hub holds \(held) descriptors; timing \(rounds) syncs under attack…")
-        let attacked = try await timedSyncs(node, from: &recorded, pid: pid)
+        let (hubCPU0, benchCPU0, wall0) = (CPUTime.of(process: pid), CPUTime.ofThisProcess(), Date())
+        let attacked = try await timedSyncs(node, from: &recorded, pid: pid, phase: "attack", trace: &trace)
+        let (hubCPU, benchCPU, wall) = (CPUTime.of(process: pid) - hubCPU0, CPUTime.ofThisProcess() - benchCPU0, Date().timeIntervalSince(wall0))
         let attackPeak = ProcessMemory.of(pid).peak
+        if let times { try trace.write(toFile: times, atomically: true, encoding: .utf8) }
         let idleOpen = load.idleOpen, slowOpen = load.slowOpen, slowEver = load.slowEverOpened, cut408 = load.slowAnswered408
         load.stop()
         // Whatever a failed sync left behind goes now, with the attack over.
@@ -102,6 +109,9 @@ struct BenchHostileCommand: AsyncParsableCommand {
         if attacked.failed + quiet.failed > 0 {
             print("  failed syncs   quiet \(quiet.failed), under attack \(attacked.failed) of \(rounds) (timed: the ones that succeeded); first: \(attacked.firstFailure ?? quiet.firstFailure ?? "")")
         }
+        print(String(format: "  CPU under attack  hub %.1f s, this process (attacker and node) %.1f s, in %.1f s on %d cores (%.0f %% of them)",
+                     hubCPU, benchCPU, wall, ProcessInfo.processInfo.activeProcessorCount,
+                     100 * (hubCPU + benchCPU) / (wall * Double(ProcessInfo.processInfo.activeProcessorCount))))
         print("  attack         \(shape.idle) idle from \(shape.idleSources.count) addresses + \(shape.idleFromOne) from one, \(shape.slowloris) slowloris; "
               + "the hub held \(held) descriptors; at the end \(idleOpen) idle and \(slowOpen) slow still open, \(slowEver) slow opened in all, \(cut408) cut with 408")
     }
@@ -115,7 +125,7 @@ struct BenchHostileCommand: AsyncParsableCommand {
     }
 
     /// `rounds` times: record `batch` events, then sync them over a new connection; the times.
-    func timedSyncs(_ node: NodeDirectory, from recorded: inout Int, pid: Int32) async throws -> Latencies {
+    func timedSyncs(_ node: NodeDirectory, from recorded: inout Int, pid: Int32, phase: String, trace: inout String) async throws -> Latencies {
         var times: [Double] = []
         var failures: [String] = []
         var maxResident = 0
@@ -128,6 +138,7 @@ struct BenchHostileCommand: AsyncParsableCommand {
             do {
                 let report = try await syncer.syncOnce()
                 times.append(Date().timeIntervalSince(t0))
+                trace += "\(Int64(t0.timeIntervalSince1970 * 1000)),\(phase),\(String(format: "%.1f", times.last! * 1000))\n"
                 if report.lag != 0 { failures.append("a sync left \(report.lag) events behind") }
             } catch {
                 // The next round's sync pushes these events too, as a node's next sync would.

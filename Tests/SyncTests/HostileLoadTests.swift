@@ -70,6 +70,66 @@ struct HostileLoadTests {
         #expect(try h.hubSeq("410802") == 7)
     }
 
+    /// The hub's side of each connection to `port` in the kernel's table (/proc/net/tcp), by the
+    /// peer's port: its state in hex ("03" SYN_RECV: not yet handed to the hub; "01" established).
+    static func serverSides(port: Int) -> [Int: String] {
+        guard let text = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return [:] }
+        var sides: [Int: String] = [:]
+        for line in text.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: " ")
+            guard f.count > 3, let local = f[1].split(separator: ":").last, Int(local, radix: 16) == port,
+                  let remote = f[2].split(separator: ":").last, let peer = Int(remote, radix: 16), peer != 0 else { continue }
+            sides[peer] = String(f[3])
+        }
+        return sides
+    }
+
+    /// The local port of a connected socket.
+    static func localPort(_ fd: Int32) -> Int {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test func aConnectionThatSendsNothingWaitsInTheKernelThenIsClosedWhileACourtSyncs() throws {
+        var h = try SyncHarness(); defer { h.remove() }
+        // TCP_DEFER_ACCEPT of 5 s: the kernel counts it in SYN-ACK retransmissions at 1, 2 and
+        // 4 s, so it holds a silent connection 1 + 2 + 4 = 7 s; then the hub's 2 s handshake
+        // deadline (no spread here) closes it.
+        try h.startHub(environment: ["COURTSYNC_DEFER_ACCEPT": "5", "COURTSYNC_HANDSHAKE_TIMEOUT": "2", "COURTSYNC_HANDSHAKE_SPREAD": "0"])
+        let jf = try h.enrolledNode("410802")
+        try h.record(jf, court: "410802", count: 5, online: 5)
+        let fd = try #require(Self.idleConnection(from: "127.0.0.2", to: h.port))
+        defer { close(fd) }
+        let peer = Self.localPort(fd)
+        // The connection is established on the client's side, but the hub's side is still the
+        // kernel's: SYN_RECV, never accepted (watched until seen, or until the connection ends).
+        var deferred = false
+        _ = Self.waitUntil { deferred = Self.serverSides(port: h.port)[peer] == "03"; return deferred || Self.closedByServer(fd) }
+        #expect(deferred, "the hub's side of a connection that sent nothing is \(Self.serverSides(port: h.port)[peer] ?? "gone"), not held by the kernel (SYN_RECV)")
+        // A court, which sends its TLS hello at once, is accepted at once and syncs.
+        let sync = try h.run(["node", "sync", "--dir", jf])
+        #expect(sync.status == 0, "\(sync.output)")
+        #expect(try h.hubSeq("410802") == 5)
+        // After the kernel's wait the hub accepts the silent connection and closes it at its
+        // handshake deadline (waited on with a generous deadline).
+        #expect(Self.waitUntil { Self.closedByServer(fd) }, "a connection that sent nothing is still open after 60 s")
+        let log = String(decoding: FileManager.default.contents(atPath: h.path("hub.log")) ?? Data(), as: UTF8.self)
+        #expect(log.contains("a connection that sends nothing waits in the kernel for 7 s"), "the hub logs what the kernel took")
+        #expect(log.contains("no TLS handshake within 2 s"), "the hub accepted it after the kernel's wait and closed it")
+    }
+
+    @Test func listeningAndHandshakeSettingsFromTheEnvironment() {
+        #expect(ListeningSocket.fromEnvironment([:]) == ListeningSocket(deferAccept: 10, acceptBatch: 64))
+        #expect(ListeningSocket.fromEnvironment(["COURTSYNC_DEFER_ACCEPT": "0"]).deferAccept == 0, "0 turns deferred accept off")
+        #expect(ListeningSocket.fromEnvironment(["COURTSYNC_DEFER_ACCEPT": "ten", "COURTSYNC_ACCEPT_BATCH": "-1"]) == ListeningSocket(), "unreadable values keep the defaults")
+        // The spread is half the handshake timeout unless set: 10 s → 5 s, 4 s → 2 s.
+        #expect(ConnectionLimits.fromEnvironment([:]).handshakeSpread == .seconds(5))
+        #expect(ConnectionLimits.fromEnvironment(["COURTSYNC_HANDSHAKE_TIMEOUT": "4"]).handshakeSpread == .seconds(2))
+        #expect(ConnectionLimits.fromEnvironment(["COURTSYNC_HANDSHAKE_TIMEOUT": "4", "COURTSYNC_HANDSHAKE_SPREAD": "0"]).handshakeSpread == .zero)
+    }
+
     /// Which byte of the head the slow clients send next.
     final class Position: @unchecked Sendable {
         private let lock = NSLock()
