@@ -28,13 +28,21 @@ extension PostgresHubStore: HubTransparency {
     static func appendToTree(_ s: PostgresSession, _ extra: [EventStore.ExtraLeaf], signer: NoteSigner?, at: Int64) throws -> (size: Int64, checkpoint: String?) {
         try lockTree(s)
         let start = try size(s)
-        var pendingIDs: [Int64] = []
-        var leaves: [EventStore.ExtraLeaf] = []
-        for row in try s.query("SELECT id, court, seq, entry FROM tlog_pending ORDER BY id") {
-            pendingIDs.append(try row.int(0))
-            leaves.append(EventStore.ExtraLeaf(node: try row.text(1), seq: try row.int(2), entry: try row.bytes(3)))
+        // The pending leaves in commit order, as one row: their ids and leaf hashes (RFC 9162,
+        // SHA-256(0x00 ‖ entry), computed by PostgreSQL); the entries never leave the database.
+        let pending = try s.query("""
+            SELECT COALESCE(array_agg(id ORDER BY id), '{}'), COALESCE(string_agg(encode(sha256('\\x00'::bytea || entry), 'hex'), '' ORDER BY id), '')
+            FROM tlog_pending
+            """)[0]
+        let pendingIDs = try pending[0].decode([Int64].self)
+        let pendingHex = Array(try pending.text(1).utf8)
+        let pendingHashes = try stride(from: 0, to: pendingHex.count, by: 64).map { i -> [UInt8] in
+            guard let h = Hex.decode(String(decoding: pendingHex[i..<min(i + 64, pendingHex.count)], as: UTF8.self), count: 32) else {
+                throw StoreError("PostgreSQL returned a damaged leaf hash for a pending leaf: check the hub's database")
+            }
+            return h
         }
-        leaves += extra
+        let count = pendingIDs.count + extra.count
         var known: [TreeNodeID: [UInt8]] = [:]
         // The right edge of the tree: all that appending (and the new root) needs of what is stored.
         let edge = (0..<63).filter { (start >> Int64($0)) & 1 == 1 }.map { TreeNodeID(level: $0, index: (start >> Int64($0)) - 1) }
@@ -49,17 +57,28 @@ extension PostgresHubStore: HubTransparency {
             return try Self.node(s, level: level, index: index)
         }
         var size = start
-        if !leaves.isEmpty {
-            let hashes = leaves.map { MerkleTree.leafHash($0.entry) }
+        if count > 0 {
+            guard pendingHashes.count == pendingIDs.count else {
+                throw StoreError("PostgreSQL returned \(pendingHashes.count) leaf hashes for \(pendingIDs.count) pending leaves: check the hub's database")
+            }
+            let hashes = pendingHashes + extra.map { MerkleTree.leafHash($0.entry) }
             let made = try MerkleTree.appendedNodes(start: start, leafHashes: hashes, node: fetch)
             for (i, h) in hashes.enumerated() { known[TreeNodeID(level: 0, index: start + Int64(i))] = h }
             for n in made { known[TreeNodeID(level: n.level, index: n.index)] = n.hash }
-            size = start + Int64(leaves.count)
+            size = start + Int64(count)
             try makePartitions(s, from: start, through: size)
-            let indexes = leaves.indices.map { start + Int64($0) }
-            try s.execute("""
-                INSERT INTO tlog_entry (idx, court, seq, entry) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bytea[])
-                """, [.ints(indexes), .texts(leaves.map(\.node)), .ints(leaves.map(\.seq)), .bytesArray(leaves.map(\.entry))])
+            let indexes = (0..<count).map { start + Int64($0) }
+            if !pendingIDs.isEmpty {
+                try s.execute("""
+                    INSERT INTO tlog_entry (idx, court, seq, entry)
+                    SELECT $1::bigint + row_number() OVER (ORDER BY id) - 1, court, seq, entry FROM tlog_pending WHERE id = ANY($2)
+                    """, [.int(start), .ints(pendingIDs)])
+            }
+            if !extra.isEmpty {
+                try s.execute("""
+                    INSERT INTO tlog_entry (idx, court, seq, entry) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bytea[])
+                    """, [.ints(Array(indexes[pendingIDs.count...])), .texts(extra.map(\.node)), .ints(extra.map(\.seq)), .bytesArray(extra.map(\.entry))])
+            }
             let levels = Array(repeating: 0, count: hashes.count) + made.map(\.level)
             let nodeIndexes = indexes + made.map(\.index)
             try s.execute("INSERT INTO tlog_node (level, idx, leaf, hash) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::bytea[])",
