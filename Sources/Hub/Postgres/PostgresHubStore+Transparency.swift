@@ -22,7 +22,7 @@ extension PostgresHubStore: HubTransparency {
         try s.execute("SELECT pg_advisory_xact_lock(410800, 16)")
     }
 
-    /// Puts every committed pending leaf (in the order pushes committed them), then `leaves`, at
+    /// Puts every committed pending leaf (in the order pushes committed them), then `extra`, at
     /// the tree's end with the subtree hashes they complete, and signs a checkpoint of the new
     /// size when given a signer (or returns the stored one of that size). Takes the tree's lock.
     static func appendToTree(_ s: PostgresSession, _ extra: [EventStore.ExtraLeaf], signer: NoteSigner?, at: Int64) throws -> (size: Int64, checkpoint: String?) {
