@@ -47,6 +47,11 @@ struct PostgresReplicaTests {
         #expect(try PostgresCluster.psql(database, """
             SELECT COUNT(*) FROM event e LEFT JOIN tlog_entry t ON t.court = e.court AND t.seq = e.seq WHERE t.idx IS NULL
             """) == "0")
+        // Every push's pending leaves were integrated before it was answered; each court's leaves in seq order.
+        #expect(try PostgresCluster.psql(database, "SELECT COUNT(*) FROM tlog_pending") == "0")
+        #expect(try PostgresCluster.psql(database, """
+            SELECT COUNT(*) FROM (SELECT seq, LAG(seq) OVER (PARTITION BY court ORDER BY idx) AS before FROM tlog_entry) o WHERE seq <> before + 1
+            """) == "0")
         // Both replicas serve the same latest checkpoint.
         let checkpoints = try [h.port, port2].map { try h.curl("/checkpoint", port: $0) }
         #expect(checkpoints[0].0 == 200 && checkpoints[0].1 == checkpoints[1].1)

@@ -18,7 +18,11 @@ extension PostgresHubStore: HubCourtLogs {
 
     public func events(of court: String, from seq: Int64, limit: Int) throws -> [SignedEvent] {
         try pool.read { s in
-            try s.query("SELECT seq, hash, line FROM event WHERE court = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
+            // Only what the tree holds: a pending event is not answered with until it is in the tree.
+            try s.query("""
+                SELECT seq, hash, line FROM event WHERE court = $1 AND seq >= $2
+                AND seq <= (SELECT COALESCE(MAX(seq), 0) FROM tlog_entry WHERE court = $1) ORDER BY seq LIMIT $3
+                """,
                         [.text(court), .int(seq), .int(Int64(limit))]).map { row in
                 try Self.event(seq: try row.int(0), hash: try row.bytes(1), line: try row.bytes(2), court: court)
             }
@@ -40,7 +44,7 @@ extension PostgresHubStore: HubCourtLogs {
     public func ingest(_ events: [SignedEvent], nodeHead: Int64?, recordedAt: Int64, checkpointSigner: NoteSigner?) throws -> EventStore.Receipt {
         guard let first = events.first else { throw EventError("nothing to receive: the batch is empty") }
         let court = first.node
-        return try pool.transaction { s in
+        var receipt = try pool.transaction { s in
             // The court's row, created the first time, then locked until commit: another replica's
             // push of the same court waits here and then sees what this one stored.
             try s.execute("INSERT INTO court_log (court, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (court) DO NOTHING",
@@ -78,20 +82,27 @@ extension PostgresHubStore: HubCourtLogs {
                 try s.execute("UPDATE court_log SET seq = $2, hash = $3 WHERE court = $1", [.text(court), .int(last.seq), .bytes(last.hash.bytes)])
             }
             let newHead = fresh.last.map { LogHead(seq: $0.seq, hash: $0.hash) } ?? head
-            var receipt = EventStore.Receipt.make(known: held.count, stored: fresh.count, head: newHead)
-            // The tree last: its row is the one every push waits for, so it is held shortest.
-            let leaves = fresh.map { EventStore.ExtraLeaf(node: court, seq: $0.seq, entry: LogEntry(court: court, seq: $0.seq, eventHash: $0.hash.bytes).bytes) }
-            if !leaves.isEmpty || checkpointSigner != nil {
-                let tree = try Self.appendToTree(s, leaves, signer: checkpointSigner, at: recordedAt)
-                receipt.treeSize = tree.size
-                receipt.checkpoint = tree.checkpoint
+            // The new leaves wait in `tlog_pending` for the tree's sequencer, in the order of
+            // commit (the court's row keeps one court's pushes in seq order).
+            if !fresh.isEmpty {
+                try s.execute("INSERT INTO tlog_pending (court, seq, entry) SELECT $1, u.seq, u.entry FROM unnest($2::bigint[], $3::bytea[]) AS u(seq, entry)",
+                              [.text(court), .ints(fresh.map(\.seq)),
+                               .bytesArray(fresh.map { LogEntry(court: court, seq: $0.seq, eventHash: $0.hash.bytes).bytes })])
             }
             try s.execute("""
                 INSERT INTO hub_push (court, node_head, at) VALUES ($1, $2, $3)
                 ON CONFLICT (court) DO UPDATE SET node_head = excluded.node_head, at = excluded.at
                 """, [.text(court), .int(max(nodeHead ?? 0, newHead.seq)), .int(recordedAt)])
-            return receipt
+            return EventStore.Receipt.make(known: held.count, stored: fresh.count, head: newHead)
         }
+        // After the court's transaction committed (its row lock released): the tree. The push is
+        // answered only once its leaves are in the tree, under a checkpoint that includes them.
+        if receipt.stored > 0 || checkpointSigner != nil {
+            let tree = try integrate(signer: checkpointSigner, at: recordedAt, through: events.last.map { (court: court, seq: $0.seq) })
+            receipt.treeSize = tree.size
+            receipt.checkpoint = tree.checkpoint
+        }
+        return receipt
     }
 
     public func pushReports() throws -> [String: (nodeHead: Int64, at: Int64)] {

@@ -47,8 +47,8 @@ extension PostgresHubStore: HubRegistry {
             if let (court, seq) = requiringHead, case let now = try Self.head(s, court, lock: true).seq, now != seq {
                 throw StoreError("court \(court)'s log at the hub moved from seq \(seq) to \(now) while the rotation was being recorded: nothing was written; run the command again")
             }
-            // The tree's row first: key-log records and pushes take their leaves in one order.
-            _ = try s.query("SELECT size FROM tlog_state WHERE id = 1 FOR UPDATE")
+            // The tree's lock first: key-log records and pushes take their leaves in one order.
+            try Self.lockTree(s)
             var next = (try s.query("SELECT COALESCE(MAX(n), 0) FROM keylog")[0].int(0)) + 1
             for r in records {
                 guard r.n == next else {

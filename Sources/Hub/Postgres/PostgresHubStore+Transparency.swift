@@ -6,18 +6,49 @@ import TransparencyLog
 
 /// The transparency log in PostgreSQL: `tlog_entry` (leaves in acceptance order), `tlog_node`
 /// (every full subtree's hash, leaves included as level 0), signed checkpoints and cosignatures.
-/// Leaf indexes are allocated under the `tlog_state` row, locked until the push commits.
+/// Both big tables are range-partitioned by leaf, 2^20 leaves a partition. A push commits its
+/// leaves to `tlog_pending`; the sequencer (``appendToTree``, under the tree's advisory lock)
+/// gives every pending leaf its index, writes the subtree hashes and signs one checkpoint for
+/// all of them, so N pushes waiting at once pay one tree transaction and one signature.
 extension PostgresHubStore: HubTransparency {
-    /// Appends `leaves` at the tree's end with the subtree hashes they complete, and signs a
-    /// checkpoint of the new size when given a signer. Locks the tree's row until commit.
-    static func appendToTree(_ s: PostgresSession, _ leaves: [EventStore.ExtraLeaf], signer: NoteSigner?, at: Int64) throws -> (size: Int64, checkpoint: String?) {
-        let start = try s.query("SELECT size FROM tlog_state WHERE id = 1 FOR UPDATE")[0].int(0)
+    /// Leaves a partition of `tlog_entry` and `tlog_node` holds (a node goes with its first leaf).
+    static let leavesPerPartition: Int64 = 1 << 20
+
+    /// The tree's lock: an advisory lock held until commit. Every writer of the tree takes it (a
+    /// push's sequencer, key-log records), never while waiting for a court's row after it.
+    /// Taking it writes nothing, so a push that finds its leaves already integrated commits
+    /// without a WAL flush.
+    static func lockTree(_ s: PostgresSession) throws {
+        try s.execute("SELECT pg_advisory_xact_lock(410800, 16)")
+    }
+
+    /// Puts every committed pending leaf (in the order pushes committed them), then `extra`, at
+    /// the tree's end with the subtree hashes they complete, and signs a checkpoint of the new
+    /// size when given a signer (or returns the stored one of that size). Takes the tree's lock.
+    static func appendToTree(_ s: PostgresSession, _ extra: [EventStore.ExtraLeaf], signer: NoteSigner?, at: Int64) throws -> (size: Int64, checkpoint: String?) {
+        try lockTree(s)
+        let start = try size(s)
+        // The pending leaves in commit order, as one row: their ids and leaf hashes (RFC 9162,
+        // SHA-256(0x00 ‖ entry), computed by PostgreSQL); the entries never leave the database.
+        let pending = try s.query("""
+            SELECT COALESCE(array_agg(id ORDER BY id), '{}'), COALESCE(string_agg(encode(sha256('\\x00'::bytea || entry), 'hex'), '' ORDER BY id), '')
+            FROM tlog_pending
+            """)[0]
+        let pendingIDs = try pending[0].decode([Int64].self)
+        let pendingHex = Array(try pending.text(1).utf8)
+        let pendingHashes = try stride(from: 0, to: pendingHex.count, by: 64).map { i -> [UInt8] in
+            guard let h = Hex.decode(String(decoding: pendingHex[i..<min(i + 64, pendingHex.count)], as: UTF8.self), count: 32) else {
+                throw StoreError("PostgreSQL returned a damaged leaf hash for a pending leaf: check the hub's database")
+            }
+            return h
+        }
+        let count = pendingIDs.count + extra.count
         var known: [TreeNodeID: [UInt8]] = [:]
         // The right edge of the tree: all that appending (and the new root) needs of what is stored.
         let edge = (0..<63).filter { (start >> Int64($0)) & 1 == 1 }.map { TreeNodeID(level: $0, index: (start >> Int64($0)) - 1) }
         if !edge.isEmpty {
-            for row in try s.query("SELECT level, idx, hash FROM tlog_node WHERE (level, idx) IN (SELECT * FROM unnest($1::int[], $2::bigint[]))",
-                                   [.ints(edge.map { Int64($0.level) }), .ints(edge.map(\.index))]) {
+            for row in try s.query("SELECT level, idx, hash FROM tlog_node WHERE (level, leaf) IN (SELECT * FROM unnest($1::int[], $2::bigint[]))",
+                                   [.ints(edge.map { Int64($0.level) }), .ints(edge.map(\.firstLeaf))]) {
                 known[TreeNodeID(level: Int(try row.int(0)), index: try row.int(1))] = try row.bytes(2)
             }
         }
@@ -26,19 +57,34 @@ extension PostgresHubStore: HubTransparency {
             return try Self.node(s, level: level, index: index)
         }
         var size = start
-        if !leaves.isEmpty {
-            let hashes = leaves.map { MerkleTree.leafHash($0.entry) }
+        if count > 0 {
+            guard pendingHashes.count == pendingIDs.count else {
+                throw StoreError("PostgreSQL returned \(pendingHashes.count) leaf hashes for \(pendingIDs.count) pending leaves: check the hub's database")
+            }
+            let hashes = pendingHashes + extra.map { MerkleTree.leafHash($0.entry) }
             let made = try MerkleTree.appendedNodes(start: start, leafHashes: hashes, node: fetch)
             for (i, h) in hashes.enumerated() { known[TreeNodeID(level: 0, index: start + Int64(i))] = h }
             for n in made { known[TreeNodeID(level: n.level, index: n.index)] = n.hash }
-            let indexes = leaves.indices.map { start + Int64($0) }
-            try s.execute("""
-                INSERT INTO tlog_entry (idx, court, seq, entry) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bytea[])
-                """, [.ints(indexes), .texts(leaves.map(\.node)), .ints(leaves.map(\.seq)), .bytesArray(leaves.map(\.entry))])
-            let levels = Array(repeating: Int64(0), count: hashes.count) + made.map { Int64($0.level) }
-            try s.execute("INSERT INTO tlog_node (level, idx, hash) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bytea[])",
-                          [.ints(levels), .ints(indexes + made.map(\.index)), .bytesArray(hashes + made.map(\.hash))])
-            size = start + Int64(leaves.count)
+            size = start + Int64(count)
+            try makePartitions(s, from: start, through: size)
+            let indexes = (0..<count).map { start + Int64($0) }
+            if !pendingIDs.isEmpty {
+                try s.execute("""
+                    INSERT INTO tlog_entry (idx, court, seq, entry)
+                    SELECT $1::bigint + row_number() OVER (ORDER BY id) - 1, court, seq, entry FROM tlog_pending WHERE id = ANY($2)
+                    """, [.int(start), .ints(pendingIDs)])
+            }
+            if !extra.isEmpty {
+                try s.execute("""
+                    INSERT INTO tlog_entry (idx, court, seq, entry) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bytea[])
+                    """, [.ints(Array(indexes[pendingIDs.count...])), .texts(extra.map(\.node)), .ints(extra.map(\.seq)), .bytesArray(extra.map(\.entry))])
+            }
+            let levels = Array(repeating: 0, count: hashes.count) + made.map(\.level)
+            let nodeIndexes = indexes + made.map(\.index)
+            try s.execute("INSERT INTO tlog_node (level, idx, leaf, hash) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::bytea[])",
+                          [.ints(levels.map { Int64($0) }), .ints(nodeIndexes),
+                           .ints(zip(levels, nodeIndexes).map { TreeNodeID(level: $0, index: $1).firstLeaf }), .bytesArray(hashes + made.map(\.hash))])
+            if !pendingIDs.isEmpty { try s.execute("DELETE FROM tlog_pending WHERE id = ANY($1)", [.ints(pendingIDs)]) }
             try s.execute("UPDATE tlog_state SET size = $1 WHERE id = 1", [.int(size)])
         }
         guard let signer else { return (size, nil) }
@@ -54,10 +100,66 @@ extension PostgresHubStore: HubTransparency {
         return (size, note)
     }
 
-    struct TreeNodeID: Hashable { let level: Int; let index: Int64 }
+    /// Gives the pending leaves their place in the tree and returns a checkpoint including
+    /// `through` (the last leaf a push committed): the one another push's sequencer signed if it
+    /// already took this push's leaves in, else one this call signs for everything pending.
+    func integrate(signer: NoteSigner?, at: Int64, through leaf: (court: String, seq: Int64)?) throws -> (size: Int64, checkpoint: String?) {
+        if let leaf, let signer, let done = try pool.read({ s in try Self.checkpointIncluding(s, leaf, signer: signer) }) {
+            return done
+        }
+        return try pool.transaction { s in
+            try Self.lockTree(s)
+            // Waited for another push's sequencer: it may have taken this push's leaves in.
+            if let leaf, let signer, let done = try Self.checkpointIncluding(s, leaf, signer: signer) { return done }
+            return try Self.appendToTree(s, [], signer: signer, at: at)
+        }
+    }
+
+    /// The latest checkpoint, if it holds `leaf`'s entry and is signed by `signer`'s key.
+    static func checkpointIncluding(_ s: PostgresSession, _ leaf: (court: String, seq: Int64), signer: NoteSigner) throws -> (size: Int64, checkpoint: String?)? {
+        guard let index = try s.query("SELECT idx FROM tlog_entry WHERE court = $1 AND seq = $2", [.text(leaf.court), .int(leaf.seq)]).first.map({ try $0.int(0) }),
+              let latest = try s.query("SELECT size, note FROM tlog_checkpoint ORDER BY size DESC LIMIT 1").first,
+              case let size = try latest.int(0), size > index,
+              case let note = try latest.text(1), (try? signer.verifier.verifyCheckpoint(note)) != nil else { return nil }
+        return (size, note)
+    }
+
+    /// Makes the partitions of `tlog_entry` and `tlog_node` for the leaves up to half a partition
+    /// past `end`, when the tree crosses into a new half (or on a tree's first leaf): a partition
+    /// exists before the tree needs it, and the check costs nothing on other appends.
+    static func makePartitions(_ s: PostgresSession, from start: Int64, through end: Int64) throws {
+        let ahead = leavesPerPartition / 2
+        let first = start / leavesPerPartition, last = (end + ahead) / leavesPerPartition
+        guard start == 0 || (start + ahead) / leavesPerPartition != last else { return }
+        for k in first...last {
+            let name = String(format: "%06lld", k)
+            let low = k * leavesPerPartition, high = (k + 1) * leavesPerPartition
+            try s.execute("CREATE TABLE IF NOT EXISTS tlog_entry_p\(name) PARTITION OF tlog_entry FOR VALUES FROM (\(low)) TO (\(high))")
+            try s.execute("CREATE TABLE IF NOT EXISTS tlog_node_p\(name) PARTITION OF tlog_node FOR VALUES FROM (\(low)) TO (\(high))")
+        }
+    }
+
+    /// Migration `pg2-tree-partitions`: the partitions an existing tree needs, its rows moved
+    /// into them (each node with its first leaf), and the unpartitioned tables dropped.
+    static func movePartitionedTree(_ s: PostgresSession) throws {
+        let size = try Self.size(s)
+        try makePartitions(s, from: 0, through: size)
+        try s.execute("INSERT INTO tlog_entry (idx, court, seq, entry) SELECT idx, court, seq, entry FROM tlog_entry_unpartitioned")
+        try s.execute("INSERT INTO tlog_node (level, idx, leaf, hash) SELECT level, idx, idx << level, hash FROM tlog_node_unpartitioned")
+        try s.execute("DROP TABLE tlog_entry_unpartitioned")
+        try s.execute("DROP TABLE tlog_node_unpartitioned")
+    }
+
+    struct TreeNodeID: Hashable {
+        let level: Int
+        let index: Int64
+        /// The first leaf under the node: what `tlog_node` is keyed and partitioned by.
+        var firstLeaf: Int64 { index << Int64(level) }
+    }
 
     static func node(_ s: PostgresSession, level: Int, index: Int64) throws -> [UInt8] {
-        guard let row = try s.query("SELECT hash FROM tlog_node WHERE level = $1 AND idx = $2", [.int(Int64(level)), .int(index)]).first else {
+        let leaf = TreeNodeID(level: level, index: index).firstLeaf
+        guard let row = try s.query("SELECT hash FROM tlog_node WHERE level = $1 AND leaf = $2", [.int(Int64(level)), .int(leaf)]).first else {
             throw StoreError("the transparency log has no node \(level)/\(index): its tables in PostgreSQL were damaged; restore the hub's database from a backup")
         }
         return try row.bytes(0)
@@ -68,15 +170,15 @@ extension PostgresHubStore: HubTransparency {
     public func updateTransparencyLog(signer: NoteSigner, at: Int64) throws -> (size: Int64, checkpoint: String) {
         let current = try pool.read { s -> (size: Int64, checkpoint: String)? in
             let size = try Self.size(s)
-            guard let note = try s.query("SELECT note FROM tlog_checkpoint WHERE size = $1", [.int(size)]).first.map({ try $0.text(0) }),
+            // A push that committed and died before its leaves were integrated leaves them pending.
+            guard try s.query("SELECT 1 FROM tlog_pending LIMIT 1").isEmpty,
+                  let note = try s.query("SELECT note FROM tlog_checkpoint WHERE size = $1", [.int(size)]).first.map({ try $0.text(0) }),
                   (try? signer.verifier.verifyCheckpoint(note)) != nil else { return nil }
             return (size, note)
         }
         if let current { return current }
-        return try pool.transaction { s in
-            let tree = try Self.appendToTree(s, [], signer: signer, at: at)
-            return (tree.size, tree.checkpoint ?? "")
-        }
+        let tree = try integrate(signer: signer, at: at, through: nil)
+        return (tree.size, tree.checkpoint ?? "")
     }
 
     public func latestCheckpoint() throws -> (size: Int64, checkpoint: String)? {
@@ -140,8 +242,10 @@ extension PostgresHubStore: HubTransparency {
             guard width >= 1, width <= TilePath.width(level: level, index: index, size: size) else { return nil }
             let first = index * TilePath.width
             var out: [UInt8] = []
-            for row in try s.query("SELECT hash FROM tlog_node WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",
-                                   [.int(Int64(level * TilePath.height)), .int(first), .int(first + width)]) {
+            let nodeLevel = level * TilePath.height
+            for row in try s.query("SELECT hash FROM tlog_node WHERE level = $1 AND leaf >= $2 AND leaf < $3 ORDER BY leaf",
+                                   [.int(Int64(nodeLevel)), .int(TreeNodeID(level: nodeLevel, index: first).firstLeaf),
+                                    .int(TreeNodeID(level: nodeLevel, index: first + width).firstLeaf)]) {
                 out += try row.bytes(0)
             }
             return out.count == Int(width) * 32 ? out : nil

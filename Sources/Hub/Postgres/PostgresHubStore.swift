@@ -9,9 +9,12 @@ import PostgresNIO
 ///
 /// Concurrency is the database's: a push locks its court's row in `court_log` (`FOR UPDATE`)
 /// for the whole transaction, so two replicas racing on one court serialize and the second sees
-/// the first's events (known, or a gap); leaf indexes and checkpoints are allocated under the
-/// single `tlog_state` row, locked last, so the tree stays one sequence. Lock order is always
-/// court, then tree: no deadlock between pushes of different courts.
+/// the first's events (known, or a gap). The push commits its new leaves as pending; the tree's
+/// sequencer (``integrate(signer:at:through:)``, one transaction at a time under the tree's
+/// advisory lock) then gives every pending leaf of every court its index in one go and signs
+/// one checkpoint for them all, so concurrent pushes share one tree transaction instead of
+/// queueing on the tree for the whole of theirs. No transaction holds the tree's lock and then
+/// waits for a court's: no deadlock between pushes.
 public final class PostgresHubStore: Sendable {
     let pool: PostgresPool
     public var url: DatabaseURL { pool.url }
@@ -54,6 +57,27 @@ public final class PostgresHubStore: Sendable {
             CREATE TABLE hub_witness (name TEXT PRIMARY KEY, url TEXT NOT NULL, verifier_key TEXT NOT NULL, ca_pem TEXT,
                                       size BIGINT NOT NULL DEFAULT 0, added_at BIGINT NOT NULL);
             """),
+        // The tree's two big tables range-partitioned by leaf (2^20 leaves a partition, made ahead
+        // as the tree grows; ``movePartitionedTree`` moves an existing tree's rows in), and the
+        // leaves a push committed that the sequencer has not yet put in the tree.
+        ("pg2-tree-partitions", """
+            ALTER TABLE tlog_entry RENAME TO tlog_entry_unpartitioned;
+            ALTER TABLE tlog_node RENAME TO tlog_node_unpartitioned;
+            ALTER TABLE tlog_entry_unpartitioned RENAME CONSTRAINT tlog_entry_pkey TO tlog_entry_unpartitioned_pkey;
+            ALTER TABLE tlog_entry_unpartitioned RENAME CONSTRAINT tlog_entry_court_seq_key TO tlog_entry_unpartitioned_court_seq_key;
+            ALTER TABLE tlog_node_unpartitioned RENAME CONSTRAINT tlog_node_pkey TO tlog_node_unpartitioned_pkey;
+            CREATE TABLE tlog_entry (idx BIGINT NOT NULL, court TEXT NOT NULL, seq BIGINT NOT NULL, entry BYTEA NOT NULL,
+                                     PRIMARY KEY (idx)) PARTITION BY RANGE (idx);
+            CREATE INDEX tlog_entry_court_seq ON tlog_entry (court, seq);
+            CREATE TABLE tlog_node (level INTEGER NOT NULL, idx BIGINT NOT NULL, leaf BIGINT NOT NULL, hash BYTEA NOT NULL,
+                                    PRIMARY KEY (level, leaf)) PARTITION BY RANGE (leaf);
+            CREATE TABLE tlog_pending (id BIGSERIAL PRIMARY KEY, court TEXT NOT NULL, seq BIGINT NOT NULL, entry BYTEA NOT NULL, UNIQUE (court, seq));
+            """),
+    ]
+
+    /// Steps of a migration that SQL alone cannot take (partitions named by the data), run right after its SQL.
+    static let migrationSteps: [String: @Sendable (PostgresSession) throws -> Void] = [
+        "pg2-tree-partitions": { s in try movePartitionedTree(s) },
     ]
 
     func migrate() throws {
@@ -68,6 +92,7 @@ public final class PostgresHubStore: Sendable {
             }
             for m in Self.migrations where !applied.contains(m.name) {
                 try s.script(m.sql)
+                try Self.migrationSteps[m.name]?(s)
                 try s.execute("INSERT INTO courtsync_migration (name, applied_at) VALUES ($1, $2)", [.text(m.name), .int(Int64(Date().timeIntervalSince1970))])
             }
         }
@@ -86,7 +111,7 @@ public final class PostgresHubStore: Sendable {
     func erase() throws {
         try pool.transaction { s in
             try s.execute("""
-                TRUNCATE court_log, event, tlog_entry, tlog_node, tlog_checkpoint, tlog_cosignature, keylog, hub_node, hub_revoked_key,
+                TRUNCATE court_log, event, tlog_entry, tlog_node, tlog_pending, tlog_checkpoint, tlog_cosignature, keylog, hub_node, hub_revoked_key,
                          hub_auditor, hub_alarm, hub_push, hub_witness
                 """)
             try s.execute("UPDATE tlog_state SET size = 0 WHERE id = 1")
