@@ -43,10 +43,15 @@ public enum Spreadsheet {
     }
 
     static func sharedStrings(_ bytes: [UInt8]) throws(OfficeFileError) -> [String] {
-        var out: [String] = []
         var scanner = XMLScanner(bytes)
+        return try sharedStrings { () throws(OfficeFileError) in try scanner.next() }
+    }
+
+    /// The shared-strings table from its XML tokens (whole, or streamed out of the zip).
+    static func sharedStrings(tokens next: () throws(OfficeFileError) -> XMLScanner.Token?) throws(OfficeFileError) -> [String] {
+        var out: [String] = []
         var current = "", inT = false, phonetic = 0
-        while let t = try scanner.next() {
+        while let t = try next() {
             switch t {
             case .start("si", _, _): current = ""
             case .end("si"): out.append(current)
