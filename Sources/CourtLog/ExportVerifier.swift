@@ -42,8 +42,8 @@ public struct ExportVerifier {
     /// they do: a caller streams the export through it in the same memory. The check for an id
     /// repeated across windows ends only with the export, so a caller that keeps what `each`
     /// was handed must discard it when this throws.
-    public func verify(_ lines: JSONLines, keep: Bool = false, each: ([SignedEvent]) throws(EventError) -> Void = { _ in },
-                       progress: (Int64, Int64) -> Void = { _, _ in }) throws(EventError)
+    public func verify(_ lines: JSONLines, keep: Bool = false, progress: (Int64, Int64) -> Void = { _, _ in },
+                       each: ([SignedEvent]) throws(EventError) -> Void = { _ in }) throws(EventError)
         -> (events: Int64, head: LogHead, kept: [SignedEvent]) {
         guard lines.endsWithNewline else {
             if lines.byteCount == 0 { throw EventError("the export holds no events") }

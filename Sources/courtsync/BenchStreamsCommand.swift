@@ -87,6 +87,7 @@ struct BenchStreamsCommand: ParsableCommand {
             return 1 / (1 / sign + 1 / insert)
         }
         var runs: [Run] = []
+        var heads: [String] = []
         for size in logSizes {
             let input = "\(work)/records-\(size).jsonl"
             try Self.writeRecords(size, to: input)
@@ -100,13 +101,18 @@ struct BenchStreamsCommand: ParsableCommand {
             try Self.writeCSVRecords(size, to: csv)
             _ = try NodeDirectory.create(at: csvDir, court: Plan.shipped.court("410802"))
             runs.append(try measure("node import CSV", size, ["node", "import", "--dir", csvDir, csv], work: work, limitNow: try combinedLimitNow()))
-            for path in [csv, csvDir] { try? FileManager.default.removeItem(atPath: path) }
-            // And as an .xlsx workbook (inline strings, as courtsync writes them).
+            try? FileManager.default.removeItem(atPath: csv)
+            // And as an .xlsx workbook (inline strings, as courtsync writes them): the same
+            // records must end at the same head as the CSV's.
             let xlsx = "\(work)/records-\(size).xlsx", xlsxDir = "\(work)/node-xlsx-\(size)"
             try Self.writeXLSXRecords(size, to: xlsx)
             _ = try NodeDirectory.create(at: xlsxDir, court: Plan.shipped.court("410802"))
             runs.append(try measure("node import .xlsx", size, ["node", "import", "--dir", xlsxDir, xlsx], work: work, limitNow: try combinedLimitNow()))
-            for path in [xlsx, xlsxDir] { try? FileManager.default.removeItem(atPath: path) }
+            let sheetHead = try NodeDirectory.open(at: xlsxDir).store.head(of: "410802")
+            let csvHead = try NodeDirectory.open(at: csvDir).store.head(of: "410802")
+            heads.append("node import .xlsx of \(size) rows: head seq \(sheetHead.seq) \(sheetHead.hash.hex.prefix(16))…, "
+                         + (sheetHead == csvHead && sheetHead.seq == Int64(size) ? "the same as the CSV's" : "DIFFERENT from the CSV's (seq \(csvHead.seq) \(csvHead.hash.hex.prefix(16))…)"))
+            for path in [xlsx, xlsxDir, csvDir] { try? FileManager.default.removeItem(atPath: path) }
             runs.append(try measure("node export", size, ["node", "export", "--dir", dir, "--out", export], work: work))
             runs.append(try measure("audit verify --dir", size, ["audit", "verify", "--dir", dir], work: work, limitNow: verifyLimitNow()))
             runs.append(try measure("audit verify FILE", size, ["audit", "verify", "--public-key", node.key.publicKey.hex, export], work: work, limitNow: verifyLimitNow()))
@@ -139,6 +145,7 @@ struct BenchStreamsCommand: ParsableCommand {
                 "cores": .int(Int64(cores)), "load_average": .string(load),
                 "sign_limit_per_s": .int(Int64(signRate)), "verify_limit_per_s": .int(Int64(verifyRate)),
                 "insert_limit_per_s": .int(Int64(insertRate)), "combined_limit_per_s": .int(Int64(combined)),
+                "xlsx_heads": .array(heads.map { .string($0) }),
                 "runs": .array(runs.map { r in
                     var o: [String: JSONValue] = ["command": .string(r.what), "events": .int(Int64(r.events)),
                                                   "per_s": .int(Int64(r.rate)), "peak_kib": .int(Int64(r.peakKiB))]
@@ -163,6 +170,7 @@ struct BenchStreamsCommand: ParsableCommand {
             print("  " + pad(r.what, 18) + String(format: " %9d %11.2f %13.0f   ", r.events, r.seconds, r.rate) + pad(ratio, 16)
                   + String(format: " %8.1f MB", Double(r.peakKiB) / 1024) + now)
         }
+        for line in heads { print("  " + line) }
         for what in Set(runs.map(\.what)).sorted() {
             let peaks = runs.filter { $0.what == what }
             guard let small = peaks.first, let large = peaks.last, large.events > small.events else { continue }
