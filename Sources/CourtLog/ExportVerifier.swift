@@ -37,7 +37,13 @@ public struct ExportVerifier {
     /// Checks an export read a window at a time (from a file of any length in the same memory,
     /// unless `keep` asks for the events). `progress` gets bytes read and the input's length.
     /// The first fault by line is reported, as the reference verifier does.
-    public func verify(_ lines: JSONLines, keep: Bool = false, progress: (Int64, Int64) -> Void = { _, _ in }) throws(EventError)
+    ///
+    /// `each` is handed every window whose links and signatures verified, in order, as soon as
+    /// they do: a caller streams the export through it in the same memory. The check for an id
+    /// repeated across windows ends only with the export, so a caller that keeps what `each`
+    /// was handed must discard it when this throws.
+    public func verify(_ lines: JSONLines, keep: Bool = false, progress: (Int64, Int64) -> Void = { _, _ in },
+                       each: ([SignedEvent]) throws(EventError) -> Void = { _ in }) throws(EventError)
         -> (events: Int64, head: LogHead, kept: [SignedEvent]) {
         guard lines.endsWithNewline else {
             if lines.byteCount == 0 { throw EventError("the export holds no events") }
@@ -78,7 +84,10 @@ public struct ExportVerifier {
             do { try verifier.verify(good) } catch {
                 fault = error.at(line: first + Int((error.seq ?? good[0].seq) - good[0].seq))
             }
-            if keep && fault == nil { kept += good }
+            if fault == nil {
+                if keep { kept += good }
+                try each(good)
+            }
             progress(lines.bytesRead, lines.byteCount)
         }
         if let repeated = try firstRepeatedID(maybeRepeated, before: fault?.line ?? Int.max, in: lines) {

@@ -71,8 +71,9 @@ public struct LogVerifier: Sendable {
         }
     }
 
-    /// The index in `history` of the key that signed `event`, trying `hint` first; nil when none did.
-    static func signer(of event: SignedEvent, in history: [CourtKey], hint: Int) -> Int? {
+    /// The index in `history` of the key that signed `event`, trying `hint` first (``keyHint``);
+    /// nil when none did.
+    public static func signer(of event: SignedEvent, in history: [CourtKey], hint: Int) -> Int? {
         if history[hint].key.verifies(signature: event.sig, of: event.hash) { return hint }
         return history.indices.first { $0 != hint && history[$0].key.verifies(signature: event.sig, of: event.hash) }
     }
@@ -128,13 +129,24 @@ public struct LogVerifier: Sendable {
         history.isEmpty ? nil : signer(of: event, in: history, hint: history.count - 1)
     }
 
+    /// The index in `history` of the newest key that has signed so far: where a search for the
+    /// next events' signers starts.
+    public var keyHint: Int { keyInUse }
+
     /// Checks a batch: links in order, then every signature on all cores. The first fault, by
     /// seq, is reported.
     public mutating func verify(_ events: [SignedEvent]) throws(EventError) {
-        var linked = self
-        for e in events { try linked.link(e) }
         let history = history, hint = keyInUse
         let signers = Parallel.map(events) { e in Self.signer(of: e, in: history, hint: hint) }
+        try verify(events, signedBy: signers)
+    }
+
+    /// Checks a batch whose signers were found beforehand (``signer(of:in:hint:)`` from
+    /// ``keyHint``, e.g. on all cores while each event was read): links in order, then the
+    /// key-history rule of protocol §10 for each signer.
+    public mutating func verify(_ events: [SignedEvent], signedBy signers: [Int?]) throws(EventError) {
+        var linked = self
+        for e in events { try linked.link(e) }
         for (event, signer) in zip(events, signers) { try linked.accept(event, signedBy: signer) }
         self = linked
     }

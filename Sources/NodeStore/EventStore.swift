@@ -188,20 +188,48 @@ public final class EventStore: Sendable {
     /// length is read in the same memory. Returns the number of events read.
     @discardableResult
     public func forEachWindow(of node: String, from seq: Int64 = 1, _ body: ([SignedEvent]) throws -> Void) throws -> Int64 {
-        var next = seq
         var count: Int64 = 0
-        while true {
-            let rows = try read { db in try StoredRow.fetch(db, node: node, from: next, limit: Self.verifyWindow) }
-            guard let last = rows.last else { break }
+        try forEachRowWindow(of: node, from: seq) { rows in
             let checked = Parallel.map(rows) { row in Result { () throws(EventError) in try row.event() } }
             var events: [SignedEvent] = []
             events.reserveCapacity(checked.count)
             for result in checked { events.append(try result.get()) }
             try body(events)
             count += Int64(events.count)
-            next = last.seq + 1
         }
         return count
+    }
+
+    /// Stored rows of `node` from `seq` on, a window at a time, in order. The next window is
+    /// read from SQLite on another thread while `body` handles this one (reading a window is
+    /// sequential; checking it runs on all cores, so the two overlap): never more than two
+    /// windows are held, whatever the log's length.
+    func forEachRowWindow(of node: String, from seq: Int64, _ body: ([StoredRow]) throws -> Void) throws {
+        let window = Self.verifyWindow
+        let fetch = { @Sendable [self] (from: Int64) -> Result<[StoredRow], any Error> in
+            Result { try self.read { db in try StoredRow.fetch(db, node: node, from: from, limit: window) } }
+        }
+        var current = fetch(seq)
+        while true {
+            let rows = try current.get()
+            guard let last = rows.last else { return }
+            guard rows.count == window else { return try body(rows) }
+            let ahead = ReadAhead()
+            let group = DispatchGroup()
+            DispatchQueue.global().async(group: group) { ahead.result = fetch(last.seq + 1) }
+            // Whatever `body` does, the read ahead ends before this returns: no thread is left
+            // reading a store its caller may close.
+            defer { group.wait() }
+            try body(rows)
+            group.wait()
+            current = ahead.result ?? .success([])
+        }
+    }
+
+    /// The one window read ahead, handed from the reading thread to the caller's after
+    /// `DispatchGroup.wait()` (which orders the two).
+    final class ReadAhead: @unchecked Sendable {
+        var result: Result<[StoredRow], any Error>?
     }
 
     /// Rows checked at once by ``verify(node:history:progress:)``: enough to keep every core
@@ -396,10 +424,26 @@ extension EventStore {
         let total = try read { db in try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE node = ?", arguments: [node]) ?? 0 }
         var verifier = LogVerifier(node: node, history: history)
         var count: Int64 = 0
-        // A window at a time, whatever the log's length: rows checked against their signed
-        // bodies, then their signatures, on all cores.
-        try forEachWindow(of: node) { events in
-            try verifier.verify(events)
+        // A window at a time, whatever the log's length, the next read while this one is
+        // checked: each row re-read from its signed body, checked against its columns and its
+        // signer found in one pass on all cores; then linked in order.
+        try forEachRowWindow(of: node, from: 1) { rows in
+            let hint = verifier.keyHint
+            let checked = Parallel.map(rows) { row in
+                Result { () throws(EventError) -> (SignedEvent, Int?) in
+                    let event = try row.event()
+                    return (event, LogVerifier.signer(of: event, in: history, hint: hint))
+                }
+            }
+            var events: [SignedEvent] = [], signers: [Int?] = []
+            events.reserveCapacity(checked.count)
+            signers.reserveCapacity(checked.count)
+            for result in checked {
+                let (event, signer) = try result.get()
+                events.append(event)
+                signers.append(signer)
+            }
+            try verifier.verify(events, signedBy: signers)
             count += Int64(events.count)
             progress(count, total)
         }

@@ -10,26 +10,28 @@ public enum Spreadsheet {
         public let cells: [String]
     }
 
-    /// Reads the first worksheet of an .xlsx file.
+    /// Reads the first worksheet of an .xlsx file held in memory (``SheetRowStream`` reads one
+    /// from its file a row at a time).
     public static func readFirstSheet(_ bytes: [UInt8]) throws(OfficeFileError) -> [Row] {
         let zip: ZipArchive
         do { zip = try ZipArchive(reading: bytes) } catch { throw OfficeFileError("it is not an .xlsx workbook: \(error.description)") }
-        guard zip.entries["xl/workbook.xml"] != nil else {
-            throw OfficeFileError("it is a zip file but not an .xlsx workbook (no xl/workbook.xml): save it from Excel or WPS as .xlsx")
-        }
-        let sheetPath = try firstSheetPath(zip)
+        guard let workbook = zip.entries["xl/workbook.xml"] else { throw notAWorkbook }
+        let sheetPath = try firstSheetPath(workbook: workbook, relationships: zip.entries["xl/_rels/workbook.xml.rels"])
         guard let sheet = zip.entries[sheetPath] else { throw OfficeFileError("its first worksheet (\(sheetPath)) is missing") }
         let shared = try sharedStrings(zip.entries["xl/sharedStrings.xml"] ?? [])
         return try rows(sheet, shared: shared)
     }
 
-    static func firstSheetPath(_ zip: ZipArchive) throws(OfficeFileError) -> String {
-        var scanner = XMLScanner(zip.entries["xl/workbook.xml"]!)
+    static let notAWorkbook = OfficeFileError("it is a zip file but not an .xlsx workbook (no xl/workbook.xml): save it from Excel or WPS as .xlsx")
+
+    /// The path in the zip of the workbook's first sheet, from the workbook part and its relationships.
+    static func firstSheetPath(workbook: [UInt8], relationships: [UInt8]?) throws(OfficeFileError) -> String {
+        var scanner = XMLScanner(workbook)
         var rid: String?
         while let t = try scanner.next() {
             if case .start("sheet", let a, _) = t { rid = a["id"]; break }
         }
-        if let rid, let rels = zip.entries["xl/_rels/workbook.xml.rels"] {
+        if let rid, let rels = relationships {
             var r = XMLScanner(rels)
             while let t = try r.next() {
                 if case .start("Relationship", let a, _) = t, a["Id"] == rid, let target = a["Target"] {
@@ -41,10 +43,15 @@ public enum Spreadsheet {
     }
 
     static func sharedStrings(_ bytes: [UInt8]) throws(OfficeFileError) -> [String] {
-        var out: [String] = []
         var scanner = XMLScanner(bytes)
+        return try sharedStrings { () throws(OfficeFileError) in try scanner.next() }
+    }
+
+    /// The shared-strings table from its XML tokens (whole, or streamed out of the zip).
+    static func sharedStrings(tokens next: () throws(OfficeFileError) -> XMLScanner.Token?) throws(OfficeFileError) -> [String] {
+        var out: [String] = []
         var current = "", inT = false, phonetic = 0
-        while let t = try scanner.next() {
+        while let t = try next() {
             switch t {
             case .start("si", _, _): current = ""
             case .end("si"): out.append(current)
@@ -72,37 +79,9 @@ public enum Spreadsheet {
     static func rows(_ bytes: [UInt8], shared: [String]) throws(OfficeFileError) -> [Row] {
         var out: [Row] = []
         var scanner = XMLScanner(bytes)
-        var rowNumber = 0, cells: [String] = []
-        var cellType = "n", cellColumn = 0, value = "", inValue = false, inCell = false
+        var builder = SheetRowBuilder(shared: shared)
         while let t = try scanner.next() {
-            switch t {
-            case .start("row", let a, let closing):
-                rowNumber = a["r"].flatMap { Int($0) } ?? rowNumber + 1
-                cells = []
-                if closing { out.append(Row(number: rowNumber, cells: [])) }
-            case .end("row"):
-                out.append(Row(number: rowNumber, cells: cells))
-            case .start("c", let a, let closing):
-                cellType = a["t"] ?? "n"
-                cellColumn = a["r"].flatMap(column) ?? cells.count
-                value = ""; inCell = !closing
-            case .end("c"):
-                inCell = false
-                var text = value
-                if cellType == "s" {
-                    guard let i = Int(value), i >= 0, i < shared.count else { throw OfficeFileError("row \(rowNumber) refers to a shared string that does not exist") }
-                    text = shared[i]
-                } else if cellType == "b" {
-                    text = value == "1" ? "true" : "false"
-                }
-                guard cellColumn < 16_384 else { throw OfficeFileError("row \(rowNumber) has a cell beyond column XFD") }
-                while cells.count <= cellColumn { cells.append("") }
-                cells[cellColumn] = text.trimmingSpaces
-            case .start("v", _, let closing), .start("t", _, let closing): inValue = inCell && !closing
-            case .end("v"), .end("t"): inValue = false
-            case .text(let s): if inValue { value += s }
-            default: break
-            }
+            if let row = try builder.take(t) { out.append(row) }
         }
         return out
     }

@@ -1,6 +1,10 @@
 /// A small pull scanner for the XML inside Office files: start tags (with attributes), end tags
 /// and text, namespace prefixes dropped. Enough for sheet, shared-string and workbook parts;
 /// not a general XML parser (no DTDs).
+///
+/// It reads a whole part, or a part handed over a chunk at a time (``feed(_:final:)``): until
+/// the last chunk, a token that may go on past the bytes held (text not yet ended by `<`, a tag
+/// without its `>`) is not returned, and ``next()`` returns nil to ask for more.
 struct XMLScanner {
     enum Token {
         case start(name: String, attributes: [String: String], selfClosing: Bool)
@@ -8,10 +12,25 @@ struct XMLScanner {
         case text(String)
     }
 
-    let b: [UInt8]
+    var b: [UInt8]
     var i = 0
+    /// Whether `b` holds the rest of the part (false while chunks are still to come).
+    private(set) var isFinal = true
 
     init(_ bytes: [UInt8]) { b = bytes }
+
+    /// A scanner for a part handed over a chunk at a time.
+    init(streaming: ()) { b = []; isFinal = false }
+
+    /// Hands over the next chunk (`final`: the last one), dropping the bytes already scanned.
+    mutating func feed(_ more: [UInt8], final: Bool) {
+        if i > 0 { b.removeSubrange(0..<i); i = 0 }
+        b.append(contentsOf: more)
+        isFinal = final
+    }
+
+    /// Bytes held and not yet scanned: a token this long has not ended.
+    var unscanned: Int { b.count - i }
 
     static func local(_ name: String) -> String {
         if let colon = name.lastIndex(of: ":") { return String(name[name.index(after: colon)...]) }
@@ -21,22 +40,36 @@ struct XMLScanner {
     mutating func next() throws(OfficeFileError) -> Token? {
         guard i < b.count else { return nil }
         if b[i] != UInt8(ascii: "<") {
+            var end = i
+            while end < b.count, b[end] != UInt8(ascii: "<") { end += 1 }
+            if end == b.count && !isFinal { return nil }
             let start = i
-            while i < b.count, b[i] != UInt8(ascii: "<") { i += 1 }
-            return .text(Self.unescape(String(decoding: b[start..<i], as: UTF8.self)))
+            i = end
+            return .text(Self.unescape(String(decoding: b[start..<end], as: UTF8.self)))
         }
+        // Too few bytes to tell `<![CDATA[` from a tag: wait for the next chunk.
+        if !isFinal && b.count - i < 9 { return nil }
         if starts("<![CDATA[") {
             let start = i + 9
-            guard let end = find("]]>", from: start) else { throw OfficeFileError("its XML has an unclosed CDATA section") }
+            guard let end = find("]]>", from: start) else {
+                if !isFinal { return nil }
+                throw OfficeFileError("its XML has an unclosed CDATA section")
+            }
             i = end + 3
             return .text(String(decoding: b[start..<end], as: UTF8.self))
         }
         if starts("<?") || starts("<!") {
-            guard let end = find(">", from: i) else { throw OfficeFileError("its XML is truncated") }
+            guard let end = find(">", from: i) else {
+                if !isFinal { return nil }
+                throw OfficeFileError("its XML is truncated")
+            }
             i = end + 1
             return try next()
         }
-        guard let end = findTagEnd(from: i) else { throw OfficeFileError("its XML is truncated") }
+        guard let end = findTagEnd(from: i) else {
+            if !isFinal { return nil }
+            throw OfficeFileError("its XML is truncated")
+        }
         let inner = Array(b[(i + 1)..<end])
         i = end + 1
         if inner.first == UInt8(ascii: "/") {

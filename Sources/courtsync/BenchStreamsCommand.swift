@@ -5,9 +5,11 @@ import CourtLog
 import CourtPlan
 import Foundation
 import NodeStore
+import OfficeFiles
 
-/// `courtsync bench streams`: the commands that read or write a whole log (node import, node
-/// export, audit verify of a directory and of an export file, audit replay), each run as its own
+/// `courtsync bench streams`: the commands that read or write a whole log (node import of JSON
+/// Lines, CSV and .xlsx, node export, audit verify of a directory and of an export file, audit
+/// replay of a directory and of an export file), each run as its own
 /// process at two log lengths, timed against the limits measured in the same run, with each
 /// process's peak memory: a figure that does not grow with the log shows constant memory.
 struct BenchStreamsCommand: ParsableCommand {
@@ -85,6 +87,7 @@ struct BenchStreamsCommand: ParsableCommand {
             return 1 / (1 / sign + 1 / insert)
         }
         var runs: [Run] = []
+        var heads: [String] = []
         for size in logSizes {
             let input = "\(work)/records-\(size).jsonl"
             try Self.writeRecords(size, to: input)
@@ -98,10 +101,27 @@ struct BenchStreamsCommand: ParsableCommand {
             try Self.writeCSVRecords(size, to: csv)
             _ = try NodeDirectory.create(at: csvDir, court: Plan.shipped.court("410802"))
             runs.append(try measure("node import CSV", size, ["node", "import", "--dir", csvDir, csv], work: work, limitNow: try combinedLimitNow()))
-            for path in [csv, csvDir] { try? FileManager.default.removeItem(atPath: path) }
+            try? FileManager.default.removeItem(atPath: csv)
+            // And as an .xlsx workbook (inline strings, as courtsync writes them): the same
+            // records must end at the same head as the CSV's.
+            let xlsx = "\(work)/records-\(size).xlsx", xlsxDir = "\(work)/node-xlsx-\(size)"
+            try Self.writeXLSXRecords(size, to: xlsx)
+            _ = try NodeDirectory.create(at: xlsxDir, court: Plan.shipped.court("410802"))
+            runs.append(try measure("node import .xlsx", size, ["node", "import", "--dir", xlsxDir, xlsx], work: work, limitNow: try combinedLimitNow()))
+            let sheetHead = try NodeDirectory.open(at: xlsxDir).store.head(of: "410802")
+            let csvHead = try NodeDirectory.open(at: csvDir).store.head(of: "410802")
+            heads.append("node import .xlsx of \(size) rows: head seq \(sheetHead.seq) \(sheetHead.hash.hex.prefix(16))…, "
+                         + (sheetHead == csvHead && sheetHead.seq == Int64(size) ? "the same as the CSV's" : "DIFFERENT from the CSV's (seq \(csvHead.seq) \(csvHead.hash.hex.prefix(16))…)"))
+            for path in [xlsx, xlsxDir, csvDir] { try? FileManager.default.removeItem(atPath: path) }
             runs.append(try measure("node export", size, ["node", "export", "--dir", dir, "--out", export], work: work))
             runs.append(try measure("audit verify --dir", size, ["audit", "verify", "--dir", dir], work: work, limitNow: verifyLimitNow()))
             runs.append(try measure("audit verify FILE", size, ["audit", "verify", "--public-key", node.key.publicKey.hex, export], work: work, limitNow: verifyLimitNow()))
+            // The export replayed as an auditor does, under a registry naming the court's key.
+            let registry = "\(work)/registry-\(size)"
+            try FileManager.default.createDirectory(atPath: registry, withIntermediateDirectories: true)
+            try Data(CanonicalEncoder.encode(["public_key": .string(node.key.publicKey.hex)])).write(to: URL(fileURLWithPath: "\(registry)/410802.json"))
+            runs.append(try measure("audit replay FILE", size, ["audit", "replay", "--registry", registry, export], work: work))
+            try? FileManager.default.removeItem(atPath: registry)
             for path in [input, export] { try? FileManager.default.removeItem(atPath: path) }
         }
         for size in replayLengths {
@@ -115,7 +135,7 @@ struct BenchStreamsCommand: ParsableCommand {
 
         func limit(of what: String) -> (String, Double)? {
             switch what {
-            case "node import", "node import CSV": return ("combined", combined)
+            case "node import", "node import CSV", "node import .xlsx": return ("combined", combined)
             case "audit verify --dir", "audit verify FILE": return ("verification", verifyRate)
             default: return nil
             }
@@ -125,6 +145,7 @@ struct BenchStreamsCommand: ParsableCommand {
                 "cores": .int(Int64(cores)), "load_average": .string(load),
                 "sign_limit_per_s": .int(Int64(signRate)), "verify_limit_per_s": .int(Int64(verifyRate)),
                 "insert_limit_per_s": .int(Int64(insertRate)), "combined_limit_per_s": .int(Int64(combined)),
+                "xlsx_heads": .array(heads.map { .string($0) }),
                 "runs": .array(runs.map { r in
                     var o: [String: JSONValue] = ["command": .string(r.what), "events": .int(Int64(r.events)),
                                                   "per_s": .int(Int64(r.rate)), "peak_kib": .int(Int64(r.peakKiB))]
@@ -149,6 +170,7 @@ struct BenchStreamsCommand: ParsableCommand {
             print("  " + pad(r.what, 18) + String(format: " %9d %11.2f %13.0f   ", r.events, r.seconds, r.rate) + pad(ratio, 16)
                   + String(format: " %8.1f MB", Double(r.peakKiB) / 1024) + now)
         }
+        for line in heads { print("  " + line) }
         for what in Set(runs.map(\.what)).sorted() {
             let peaks = runs.filter { $0.what == what }
             guard let small = peaks.first, let large = peaks.last, large.events > small.events else { continue }
@@ -233,6 +255,29 @@ struct BenchStreamsCommand: ParsableCommand {
             out.write(Data(text.utf8))
             start += drafts.count
         }
+    }
+
+    /// The records of ``writeRecords(_:to:)`` as an .xlsx workbook (built in this process;
+    /// only the import that reads it is measured).
+    static func writeXLSXRecords(_ count: Int, to path: String) throws {
+        let fields = ["case_no", "channel", "method", "mode", "streamed", "qualified"]
+        var rows: [[String]] = [["id", "type", "at", "dept"] + fields]
+        rows.reserveCapacity(count + 1)
+        func cell(_ v: JSONValue?) -> String {
+            switch v {
+            case .string(let s)?: return s
+            case .bool(let b)?: return b ? "true" : "false"
+            case .int(let i)?: return String(i)
+            default: return ""
+            }
+        }
+        var start = 0
+        while start < count {
+            let drafts = try BenchCommand.syntheticDrafts(min(10_000, count - start), idPrefix: "rec-\(start)")
+            for d in drafts { rows.append([d.id, d.type, d.at.text, d.dept ?? ""] + fields.map { cell(d.data[$0]) }) }
+            start += drafts.count
+        }
+        try Data(Spreadsheet.xlsx(sheetName: "records", rows: rows)).write(to: URL(fileURLWithPath: path))
     }
 
     /// The 1-, 5- and 15-minute load averages, as `uptime` prints them.

@@ -66,6 +66,25 @@ struct OfficeImportTests {
         #expect(log.contains(#""at":"2022-08-01T09:30:00+08:00""#) && log.contains(#""mode":"online""#) && log.contains(#""streamed":true"#) && log.contains(#""streamed":false"#), "\(log)")
     }
 
+    /// A workbook is read a row at a time, in one transaction like a CSV: the same records as
+    /// CSV end at the same head hash (the hash covers the court, the records and the chain,
+    /// not the node's key).
+    @Test func aWorkbookImportsToTheSameHeadAsTheSameRecordsAsCSV() throws {
+        let s = try Scratch(); defer { s.remove() }
+        let rows = [["type", "at", "dept", "case_no", "channel"]]
+            + (0..<3000).map { ["case.filed", "2022-08-\(String(format: "%02d", 1 + $0 / 200)) 09:\(String(format: "%02d", $0 % 60))", $0 % 2 == 0 ? "立案庭" : "", "(2022)豫0811民初\($0)号", $0 % 3 == 0 ? "网上" : "线下"] }
+        let xlsx = s.file("立案.xlsx")
+        try Data(Spreadsheet.xlsx(sheetName: "立案", rows: rows)).write(to: URL(fileURLWithPath: xlsx))
+        let csv = try s.write("立案.csv", rows.map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n")
+        let fromSheet = try CLI.run(["node", "import", "--dir", try makeNode(s), "--batch", "700", xlsx])
+        let csvDir = s.file("node-410811-csv")
+        #expect(try CLI.run(["node", "init", "--dir", csvDir, "--court", "410811"]).status == 0)
+        let fromCSV = try CLI.run(["node", "import", "--dir", csvDir, csv])
+        #expect(fromSheet.status == 0 && fromSheet.stdout.contains("imported 3000 events (0 already recorded)"), "\(fromSheet.output)")
+        let head = { (r: CLI.Result) in r.stdout.split(separator: " ").drop { $0 != "hash" }.dropFirst().first.map(String.init) }
+        #expect(head(fromSheet) != nil && head(fromSheet) == head(fromCSV), "\(fromSheet.stdout) vs \(fromCSV.stdout)")
+    }
+
     /// A workbook as a spreadsheet program writes it (shared strings, real date and percent
     /// cells, a second sheet), made with Python's openpyxl when it is installed (.ci/run does).
     @Test func aWorkbookWrittenByASpreadsheetProgramIsRead() throws {

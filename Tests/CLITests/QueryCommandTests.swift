@@ -114,6 +114,17 @@ struct QueryCommandTests {
         let files = try CLI.run(["audit", "replay", "--registry", registry, s.file("410800.jsonl"), s.file("410802.jsonl")])
         #expect(files.status == 0, "\(files.output)")
         #expect(files.stdout.contains("projection digest  \(digest)"))
+        // Each export streams through verification into the replay: a changed line anywhere
+        // stops it with the file and the line, and no digest is printed.
+        let text = try String(contentsOfFile: s.file("410802.jsonl"), encoding: .utf8)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Line 3's signature with its first hex digit changed.
+        let sig = try #require(lines[2].range(of: #""sig":""#)?.upperBound)
+        lines[2].replaceSubrange(sig...sig, with: lines[2][sig] == "0" ? "1" : "0")
+        _ = try s.write("410802-changed.jsonl", lines.joined(separator: "\n"))
+        let changed = try CLI.run(["audit", "replay", "--registry", registry, s.file("410802-changed.jsonl"), s.file("410800.jsonl")])
+        expectOneLineError(changed, contains: "410802-changed.jsonl does not verify: line 3")
+        #expect(!changed.stdout.contains("projection digest"))
     }
 
     @Test func theIntermediateCourtsLogStartsWithTheSignedPlanAndAssignmentsFollowIt() throws {

@@ -48,6 +48,25 @@ struct EventStoreTests {
         }
     }
 
+    /// The next window is read while this one is checked: a log of exactly two windows ends
+    /// on an empty read ahead, and a bad signature on the first row of the second is found.
+    @Test func aLogOfExactlyTwoWindowsVerifiesAndABadSignatureAtTheSecondsFirstRowIsFound() throws {
+        let path = tempDir(); defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let n = try node(path)
+            _ = try n.store.append(drafts(2 * EventStore.verifyWindow), sealer: n.sealer, recordedAt: 1)
+            let v = try n.store.verify(node: "410802", publicKey: n.key.publicKey)
+            #expect(v.events == 8_192 && v.head.seq == 8_192)
+        }
+        try tamper(path, "UPDATE event SET sig = zeroblob(64) WHERE seq = 4097")
+        let n = try NodeDirectory.open(at: path)
+        #expect {
+            try n.store.verify(node: "410802", publicKey: n.key.publicKey)
+        } throws: { error in
+            (error as? EventError)?.seq == 4_097 && (error as? EventError)?.reason.hasPrefix("bad signature") == true
+        }
+    }
+
     @Test func appendChainsGaplessSeqsAndVerifies() throws {
         let path = tempDir(); defer { try? FileManager.default.removeItem(atPath: path) }
         let n = try node(path)

@@ -36,10 +36,16 @@ struct AuditReplay: ParsableCommand {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("courtsync-replay-\(getpid()).sqlite").path
             scratch = path
             store = try EventStore(path: path)
+            // Each export streams: a window verified, then stored, then the next read, so an
+            // export of any length replays in the same memory. A file that does not verify
+            // stops the replay, and the scratch store is removed with what it held.
             for file in files {
-                let (events, code) = try ExportFile.readVerified(file, registry: registry)
-                try store.store(verified: events, recordedAt: 0)
-                printError("verified \(events.count) events of node \(code) from \(file)")
+                let (count, code) = try ExportFile.streamVerified(file, registry: registry) { events throws(EventError) in
+                    do { try store.store(verified: events, recordedAt: 0) } catch let error as EventError { throw error } catch {
+                        throw EventError("cannot write the scratch store \(scratch ?? ""): \(error) (check the free space in the temporary directory)")
+                    }
+                }
+                printError("verified \(count) events of node \(code) from \(file)")
             }
         }
         defer { if let scratch { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: scratch + suffix) } } }

@@ -32,7 +32,7 @@ struct NodeImport: ParsableCommand {
     @Option(help: "CSV text encoding: utf-8, gb18030 or gbk (default: UTF-8 if the first lines that are not plain ASCII are valid UTF-8, else GB18030).")
     var encoding: String?
 
-    @Option(help: "Events per transaction for .xlsx; a CSV or JSON Lines file is stored in one transaction, this many at a time.")
+    @Option(help: "The file is stored in one transaction, handed to the store this many events at a time.")
     var batch: Int = 1000
 
     @Argument(help: "The file to import.")
@@ -45,62 +45,37 @@ struct NodeImport: ParsableCommand {
     }
 
     func run() throws {
-        switch try inputKind() {
-        case "jsonl":
-            return try importStreaming(RecordImport(reader: EventRecordReader(now: nowSeconds), lines: try JSONLines(path: file)))
-        case "csv":
-            return try importStreaming(RecordImport(try CSVRecords(path: file, reader: EventRecordReader(now: nowSeconds), encoding: encoding.flatMap(TextEncoding.init(name:)))))
-        default:
-            break
-        }
-        // An .xlsx workbook is read whole (a zip's parts are not streamed).
-        guard let bytes = FileManager.default.contents(atPath: file) else {
-            throw EventError("cannot read \(file): check the path and its permissions")
-        }
+        let (kind, head) = try inputKind()
         let reader = EventRecordReader(now: nowSeconds)
-        let drafts: [EventDraft]
-        do {
-            drafts = try OfficeInput.read(Array(bytes), name: file, format: format, encoding: encoding.flatMap(TextEncoding.init(name:))) { kind, content throws(EventError) in
-                switch content {
-                case .table(let rows): try reader.readTable(rows, what: kind, sheet: kind == "sheet")
-                case .jsonLines(let b): try reader.readJSONLines(b)
-                }
+        switch kind {
+        case "jsonl":
+            return try importStreaming(RecordImport(reader: reader, lines: try JSONLines(path: file)))
+        case "csv":
+            return try importStreaming(RecordImport(try CSVRecords(path: file, reader: reader, encoding: encoding.flatMap(TextEncoding.init(name:)))))
+        default:
+            if file.lowercased().hasSuffix(".xls") || head.starts(with: [0xD0, 0xCF, 0x11, 0xE0]) {
+                throw EventError("\(file): this is an old Excel .xls file: save it as .xlsx (Excel 工作簿) or CSV and import that (nothing was imported)")
             }
-        } catch let error as EventError {
-            if !error.records.isEmpty { throw EventError("\(file): nothing was imported; \(error.description)") }
-            throw EventError("\(file): \(error.description) (nothing was imported)")
+            let sheet: SheetRecords
+            do { sheet = try SheetRecords(path: file, reader: reader) } catch {
+                throw EventError("\(file): \(error.description) (nothing was imported)")
+            }
+            return try importStreaming(RecordImport(sheet))
         }
-        // Open the node only after the file is known good: a bad file touches nothing.
-        let dir = try NodeDirectory.open(at: node.dir)
-        var progress = Progress("importing")
-        var appended = 0, existing = 0
-        var head = try dir.store.head(of: dir.court.code)
-        var start = 0
-        while start < drafts.count {
-            let chunk = Array(drafts[start..<min(start + batch, drafts.count)])
-            let outcome = try dir.append(chunk, recordedAt: nowSeconds)
-            appended += outcome.appended.count
-            existing += outcome.alreadyStored.count
-            head = outcome.head
-            start += chunk.count
-            progress.update(Int64(start), of: Int64(drafts.count))
-        }
-        progress.finish()
-        print("imported \(appended) events (\(existing) already recorded) from \(file) in \(progress.elapsedText); head seq \(head.seq) hash \(head.hash.hex)")
     }
 
-    /// csv, xlsx or jsonl: by --format, else the file's extension, else its first bytes.
-    func inputKind() throws -> String {
-        if let format { return format }
+    /// csv, xlsx or jsonl: by --format, else the file's extension, else its first bytes; and
+    /// those first bytes.
+    func inputKind() throws -> (String, [UInt8]) {
         guard let handle = FileHandle(forReadingAtPath: file) else {
             throw EventError("cannot read \(file): check the path and its permissions")
         }
         defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 4096)).flatMap { $0 } ?? Data()
-        return OfficeInput.kind(of: Array(head), name: file)
+        let head = Array((try? handle.read(upToCount: 4096)).flatMap { $0 } ?? Data())
+        return (format ?? OfficeInput.kind(of: head, name: file), head)
     }
 
-    /// JSON Lines or CSV in the same memory whatever the file's length: every record checked
+    /// JSON Lines, CSV or .xlsx in the same memory whatever the file's length: every record checked
     /// first (a bad one anywhere: nothing written), then all stored in one transaction, handed
     /// to the store `batch` at a time. A kill leaves the log as it was; importing again stores it.
     func importStreaming(_ records: RecordImport) throws {

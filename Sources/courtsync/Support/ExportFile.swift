@@ -22,6 +22,24 @@ enum ExportFile {
         }
     }
 
+    /// Verifies an export of one court's full log a window at a time, handing each verified
+    /// window to `each` (an export of any length in the same memory); returns the number of
+    /// events and the court's code. When it throws, what `each` was handed must be discarded.
+    static func streamVerified(_ path: String, registry: String, each: ([SignedEvent]) throws(EventError) -> Void) throws -> (events: Int64, court: String) {
+        let lines = try JSONLines(path: path)
+        let firstLine = try lines.next().map(Array.init) ?? []
+        try lines.rewind()
+        guard let code = (try? StrictJSONParser.parse(firstLine))?["node"]?.stringValue else {
+            throw EventError("\(path): the first line is not an event envelope: is this a `courtsync node export` file?")
+        }
+        let history = try registryHistory(for: code, registry: registry)
+        do {
+            return (try ExportVerifier(node: code, history: history).verify(lines, each: each).events, code)
+        } catch {
+            throw EventError("\(path) does not verify: \(error.description)")
+        }
+    }
+
     /// The key history of `code` from a registry directory (`keys`, oldest first, protocol
     /// §16.10), or its one `public_key` when the file predates key histories.
     static func registryHistory(for code: String, registry: String, keyOption: Bool = false) throws -> [CourtKey] {
