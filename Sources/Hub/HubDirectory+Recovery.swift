@@ -87,7 +87,10 @@ extension HubDirectory {
 
     /// The store a recovery rebuilds and `hub status` asks what is owed: the hub's log, in
     /// PostgreSQL when `hub.json` names a database, else the directory's SQLite.
-    public var recoveryTarget: any HubRecoveryTarget { postgres ?? store }
+    public var recoveryTarget: any HubRecoveryTarget {
+        if let postgres { return postgres }
+        return store
+    }
 
     /// The mirror's checkpoint, of this hub's origin and signed by its checkpoint key.
     static func mirrorCheckpoint(_ note: String, file: String, verifier: NoteVerifier) throws -> Checkpoint {
@@ -163,7 +166,7 @@ extension HubDirectory {
         var witnesses: [CosignatureVerifier] = log.courts.compactMap { court, c in
             (try? NodePublicKey(hex: c.publicKey)).map { CosignatureVerifier(name: CosignatureVerifier.nodeWitnessName(court: court), publicKey: $0.raw) }
         }
-        witnesses += try log.witnesses().compactMap { try? CosignatureVerifier(encoded: $0.verifierKey) }
+        witnesses += try self.log.witnesses().compactMap { try? CosignatureVerifier(encoded: $0.verifierKey) }
         var cosignatures: [(witness: String, line: String)] = []
         var earliest = now
         var hubLine: Substring?
