@@ -30,8 +30,9 @@ extension HubDirectory {
     /// `policyEvents` (410800's log, any range) that the recovered tree expects. Every check comes
     /// before the one transaction that writes; a refusal changes nothing.
     public func recover(mirror mirrorPath: String, policyEvents: [SignedEvent]? = nil, now: Date = Date()) throws -> Recovery {
-        if let postgres {
-            throw StoreError("hub recover rebuilds the tree of a hub on SQLite; this hub's log is in PostgreSQL (\(postgres.url.redacted)), whose recovery from a mirror is not built yet: restore the database to its latest state with PostgreSQL's point-in-time recovery (WAL archive) instead")
+        let target = recoveryTarget
+        if let postgres, policyEvents != nil {
+            throw StoreError("--policy-from is for a hub on SQLite: on PostgreSQL (\(postgres.url.redacted)) 410800's own events come back from this hub directory's own log when `hub serve` starts; run `hub recover` without it")
         }
         let mirror = TileMirror(path: mirrorPath)
         guard let note = mirror.checkpointNote else {
@@ -41,17 +42,20 @@ extension HubDirectory {
         let checkpoint = try Self.mirrorCheckpoint(note, file: mirror.file(TileMirror.checkpointFile), verifier: verifier)
         let tree: TreeLevels
         do { tree = try mirror.verify(checkpoint) } catch { throw StoreError("\(mirrorPath): \(error)") }
-        let held = try store.treeEntries()
+        let held = try target.treeEntries()
         let heldSize = Int64(held.count)
         guard heldSize <= checkpoint.size else {
             throw StoreError("the hub's tree holds \(heldSize) entries, more than the mirror's checkpoint of \(checkpoint.size): nothing to recover from this mirror; bring it up to date with `courtsync audit mirror`")
         }
         if let differs = held.indices.first(where: { held[$0] != tree.entries[$0] }) {
+            if let postgres {
+                throw StoreError("the database \(postgres.url.redacted) already holds a tree that differs from the mirror's at entry \(differs) (a hub was started on it after it was emptied, or it is another hub's, or a split view): nothing was changed; give an empty database (dropdb, createdb) or one restored from this hub's backup")
+            }
             throw StoreError("the hub's tree differs from the mirror's at entry \(differs): the restored hub is not a prefix of the log its witnesses cosigned (a split view); nothing was changed; report it to the auditors")
         }
         // And as any verifier would see it: the hub's own latest checkpoint is consistent with
         // the mirror's (RFC 9162 proof from the mirror's tree).
-        if let latest = try store.latestCheckpoint(), let own = try? verifier.verifyCheckpoint(latest.checkpoint), own.size == heldSize, heldSize > 0 {
+        if let latest = try target.latestCheckpoint(), let own = try? verifier.verifyCheckpoint(latest.checkpoint), own.size == heldSize, heldSize > 0 {
             let proof = try MerkleTree.consistencyProof(old: heldSize, new: checkpoint.size, node: tree.node)
             guard MerkleTree.verifyConsistency(old: heldSize, new: checkpoint.size, oldRoot: own.root, newRoot: checkpoint.root, proof: proof) else {
                 throw StoreError("the hub's own checkpoint of size \(heldSize) is not consistent with the mirror's of size \(checkpoint.size): a split view or a damaged tree; nothing was changed; report it to the auditors")
@@ -69,13 +73,23 @@ extension HubDirectory {
                 witnessedSize = witnessed.size
                 if witnessed.size == checkpoint.size { checkpoints = [witnessed] } else { checkpoints.append(witnessed) }
             }
-            try store.restoreTree(heldSize: heldSize, leaves: leaves, root: checkpoint.root, checkpoints: checkpoints, at: at)
+            try target.restoreTree(heldSize: heldSize, leaves: leaves, root: checkpoint.root, checkpoints: checkpoints, at: at)
+            // On PostgreSQL, 410800's own events are in this directory's log: published back now,
+            // each at the leaf the tree holds for it.
+            if let postgres { try publishOwnEvents(to: postgres, at: at) }
             try? writeRegistry(to: "\(path)/nodes")
         }
         var restoredPolicy = 0
         if let policyEvents { restoredPolicy = try restorePolicy(policyEvents, now: now) }
         return Recovery(heldSize: heldSize, size: checkpoint.size, restoredEvents: restoredEvents, restoredKeyLogRecords: restoredRecords,
-                        witnessedSize: witnessedSize, restoredPolicyEvents: restoredPolicy, owed: try store.owedEvents())
+                        witnessedSize: witnessedSize, restoredPolicyEvents: restoredPolicy, owed: try target.owedEvents())
+    }
+
+    /// The store a recovery rebuilds and `hub status` asks what is owed: the hub's log, in
+    /// PostgreSQL when `hub.json` names a database, else the directory's SQLite.
+    public var recoveryTarget: any HubRecoveryTarget {
+        if let postgres { return postgres }
+        return store
     }
 
     /// The mirror's checkpoint, of this hub's origin and signed by its checkpoint key.
@@ -121,6 +135,9 @@ extension HubDirectory {
                 }
                 let change: EventStore.RegistryChange
                 switch record.action {
+                case .enroll where record.n == 1 && record.court == PolicyAuthority.intermediateCourt:
+                    // Record 1 names 410800's own key and checkpoint key: no registry row, as when the hub wrote it.
+                    change = .none
                 case .enroll: change = .enroll(court: record.court, publicKey: record.publicKey, tlsSerial: EventStore.restoredEnrollmentSerial)
                 case .rotate: change = .rotate(court: record.court, oldPublicKey: record.body["old_public_key"]?.stringValue ?? "",
                                                publicKey: record.publicKey, tlsSerial: EventStore.restoredEnrollmentSerial)
@@ -149,7 +166,7 @@ extension HubDirectory {
         var witnesses: [CosignatureVerifier] = log.courts.compactMap { court, c in
             (try? NodePublicKey(hex: c.publicKey)).map { CosignatureVerifier(name: CosignatureVerifier.nodeWitnessName(court: court), publicKey: $0.raw) }
         }
-        witnesses += try store.witnesses().compactMap { try? CosignatureVerifier(encoded: $0.verifierKey) }
+        witnesses += try self.log.witnesses().compactMap { try? CosignatureVerifier(encoded: $0.verifierKey) }
         var cosignatures: [(witness: String, line: String)] = []
         var earliest = now
         var hubLine: Substring?

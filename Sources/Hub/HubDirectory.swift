@@ -27,8 +27,12 @@ public struct HubDirectory: Sendable {
     public var store: EventStore { node.store }
 
     /// The projections, caught up with every event the hub had accepted when the call began.
+    /// On PostgreSQL after a recovery from a mirror, refused (``IncompleteAfterRecovery``) while
+    /// a court still owes events the tree holds, as the SQLite hub's queries are.
     public func projectionStore() throws -> EventStore {
-        guard let follower else { return store }
+        guard let follower, let postgres else { return store }
+        let owed = try postgres.owedEvents()
+        guard owed.isEmpty else { throw IncompleteAfterRecovery(owed: owed) }
         try follower.catchUp()
         return follower.projection
     }
@@ -122,7 +126,9 @@ public struct HubDirectory: Sendable {
         }
     }
 
-    public static func open(at path: String) throws -> HubDirectory {
+    /// Opens the hub at `path`. A hub whose database holds no key log yet gets its record 1
+    /// written here, unless `recovering`: `hub recover` rebuilds the key log from a mirror instead.
+    public static func open(at path: String, recovering: Bool = false) throws -> HubDirectory {
         guard let data = FileManager.default.contents(atPath: "\(path)/hub.json") else {
             throw StoreError("\(path) is not a hub directory (no hub.json): run `courtsync hub init --dir \(path)` first")
         }
@@ -143,7 +149,7 @@ public struct HubDirectory: Sendable {
         } else {
             hub = HubDirectory(path: path, node: node, url: url, port: Int(port), log: node.store, postgres: nil, follower: nil)
         }
-        try hub.ensureKeyLog()
+        if !recovering { try hub.ensureKeyLog() }
         return hub
     }
 

@@ -84,3 +84,21 @@ public protocol HubTransparency: AnyObject, Sendable {
 
 /// The embedded SQLite hub: the merged log, registry and tree in the hub directory's database.
 extension EventStore: HubCourtLogs, HubRegistry, HubTransparency {}
+
+/// What a recovery from a mirror (protocol §16.13) needs of the hub's store beyond the log: its
+/// tree's entries, the events courts owe after one, and the one transaction that rebuilds the
+/// tree. ``HubDirectory/recover(mirror:policyEvents:now:)`` checks the mirror once, whichever
+/// store (SQLite or PostgreSQL) it then writes to.
+public protocol HubRecoveryTarget: HubLogStore {
+    /// Every entry of the tree, in order.
+    func treeEntries() throws -> [[UInt8]]
+    /// Each court whose events the tree holds beyond the store's head of that court.
+    func owedEvents() throws -> [EventStore.OwedEvents]
+    /// Appends checked leaves after the `heldSize` entries held, with their key-log records and
+    /// registry changes and the checkpoints given, in one transaction; nothing is written unless
+    /// the tree so made has `root`.
+    func restoreTree(heldSize: Int64, leaves: [EventStore.RestoredLeaf], root: [UInt8],
+                     checkpoints: [EventStore.RestoredCheckpoint], at: Int64) throws
+}
+
+extension EventStore: HubRecoveryTarget {}

@@ -24,6 +24,11 @@ extension EventStore {
         public let court: String
         public let fromSeq: Int64
         public let toSeq: Int64
+        public init(court: String, fromSeq: Int64, toSeq: Int64) {
+            self.court = court
+            self.fromSeq = fromSeq
+            self.toSeq = toSeq
+        }
     }
 
     /// The greatest seq of `node` in the tree (0 when none, or in a court's database, which has no tree).
@@ -187,6 +192,8 @@ extension EventStore {
 /// "ask again later" (503) rather than a fault.
 public struct IncompleteAfterRecovery: Error, Sendable, CustomStringConvertible {
     public let owed: [EventStore.OwedEvents]
+
+    public init(owed: [EventStore.OwedEvents]) { self.owed = owed }
 
     public var description: String {
         let list = owed.prefix(5).map { "\($0.court) seq \($0.fromSeq)…\($0.toSeq)" }.joined(separator: ", ") + (owed.count > 5 ? ", …" : "")

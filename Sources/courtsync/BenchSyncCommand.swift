@@ -23,6 +23,9 @@ struct BenchSyncCommand: AsyncParsableCommand {
     @Option(help: "Pushes the node keeps in flight.")
     var inFlight: Int = ApiPaths.pushesInFlight
 
+    @Option(help: "Bench a hub on PostgreSQL instead of SQLite: an empty database, postgres://USER@HOST:PORT/DATABASE (its tables are made and filled). The hub runs as a `hub serve --database` process; the per-stage timings and proof rates, which time the SQLite store in this process, are not printed.")
+    var database: String?
+
     func validate() throws {
         guard backlog >= 10_000 else { throw ValidationError("--backlog must be at least 10000") }
         guard (1...10_000).contains(batch) else { throw ValidationError("--batch must be 1 to 10000") }
@@ -34,8 +37,9 @@ struct BenchSyncCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
         let port = 20_000 + Int(getpid() % 20_000)
+        let url = try database.map { try DatabaseURL($0) }
         let hub = try HubDirectory.create(at: "\(work)/hub", hosts: ["localhost"], ips: ["127.0.0.1"], port: port,
-                                          operatorCertificate: nil, operatorKey: nil, operatorCA: nil)
+                                          operatorCertificate: nil, operatorKey: nil, operatorCA: nil, database: url)
         let node = try NodeDirectory.create(at: "\(work)/node", court: Plan.shipped.court("410802"))
         let request = try NodeEnrollment.request(node)
         _ = try NodeEnrollment.join(node, bundleJSON: try hub.enroll(requestJSON: request.json).bundle.json)
@@ -56,6 +60,10 @@ struct BenchSyncCommand: AsyncParsableCommand {
         let verifyRate = Double(backlog) / Date().timeIntervalSince(t0)
         let verifyCPU = (CPUTime.ofThisProcess() - cpu0) / Double(backlog)
         guard ok.allSatisfy({ $0 }) else { throw EventError("bench: a signature failed to verify") }
+        if let postgres = hub.postgres {
+            try await runOnPostgres(hub: hub, postgres: postgres, node: node, work: work, verifyRate: verifyRate, verifyCPU: verifyCPU)
+            return
+        }
         let stages = try measureStages(work: work, node: node, backlog: backlog)
         // The hub as its own process, as in production.
         let server = Process()

@@ -28,8 +28,9 @@ struct ProvinceCensus {
         var last: [String: Int64] = [:]
         var leaf: Int64 = 0
         while leaf < census.treeSize {
-            let (events, next) = try postgres.acceptedEvents(fromLeaf: leaf, limit: 5_000)
-            for (event, _) in events {
+            // The leaves a replica's follower reads: a leaf whose event is missing ends the page early.
+            let leaves = try postgres.acceptedLeaves(fromLeaf: leaf, limit: 5_000)
+            for event in leaves.compactMap(\.event) {
                 let expected = (last[event.node] ?? 0) + 1
                 if event.seq != expected, census.problems.count < 5 {
                     census.problems.append("the tree holds \(event.node) seq \(event.seq) where seq \(expected) was due (lost or stored twice)")
@@ -37,7 +38,10 @@ struct ProvinceCensus {
                 last[event.node] = event.seq
                 census.eventLeaves += 1
             }
-            guard next > leaf else { break }
+            guard let next = leaves.last.map({ $0.index + 1 }), next > leaf else {
+                census.problems.append("the tree's leaf \(leaf) names an event the hub's database does not hold (lost)")
+                break
+            }
             leaf = next
         }
         let heads = try postgres.courtHeads()

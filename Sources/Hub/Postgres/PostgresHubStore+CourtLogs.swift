@@ -83,11 +83,12 @@ extension PostgresHubStore: HubCourtLogs {
             }
             let newHead = fresh.last.map { LogHead(seq: $0.seq, hash: $0.hash) } ?? head
             // The new leaves wait in `tlog_pending` for the tree's sequencer, in the order of
-            // commit (the court's row keeps one court's pushes in seq order).
-            if !fresh.isEmpty {
+            // commit (the court's row keeps one court's pushes in seq order). None for events a
+            // recovered tree already holds (protocol §16.13): they keep their leaf.
+            let leaves = try Self.newLeaves(s, court: court, fresh)
+            if !leaves.isEmpty {
                 try s.execute("INSERT INTO tlog_pending (court, seq, entry) SELECT $1, u.seq, u.entry FROM unnest($2::bigint[], $3::bytea[]) AS u(seq, entry)",
-                              [.text(court), .ints(fresh.map(\.seq)),
-                               .bytesArray(fresh.map { LogEntry(court: court, seq: $0.seq, eventHash: $0.hash.bytes).bytes })])
+                              [.text(court), .ints(leaves.map(\.seq)), .bytesArray(leaves.map(\.entry))])
             }
             try s.execute("""
                 INSERT INTO hub_push (court, node_head, at) VALUES ($1, $2, $3)
@@ -103,6 +104,26 @@ extension PostgresHubStore: HubCourtLogs {
             receipt.checkpoint = tree.checkpoint
         }
         return receipt
+    }
+
+    /// The leaves `fresh` events take: none for those the tree already holds, events a recovery
+    /// from a mirror expects back (protocol §16.13), which must be the very events its entries
+    /// name. One index look per push; empty except after a recovery.
+    static func newLeaves(_ s: PostgresSession, court: String, _ fresh: [SignedEvent]) throws -> [EventStore.ExtraLeaf] {
+        let leaves = fresh.map { EventStore.ExtraLeaf(node: court, seq: $0.seq, entry: LogEntry(court: court, seq: $0.seq, eventHash: $0.hash.bytes).bytes) }
+        guard let first = fresh.first, let last = fresh.last else { return leaves }
+        var expected: [Int64: [UInt8]] = [:]
+        for row in try s.query("SELECT seq, entry FROM tlog_entry WHERE court = $1 AND seq >= $2 AND seq <= $3", [.text(court), .int(first.seq), .int(last.seq)]) {
+            expected[try row.int(0)] = try row.bytes(1)
+        }
+        guard !expected.isEmpty else { return leaves }
+        return try leaves.filter { leaf in
+            guard let held = expected[leaf.seq] else { return true }
+            guard held == leaf.entry else {
+                throw StoreError("\(court) seq \(leaf.seq) differs from the entry the hub's recovered tree holds there: nothing was stored; that court's log is not the one the witnesses cosigned; report it to the auditors")
+            }
+            return false
+        }
     }
 
     public func pushReports() throws -> [String: (nodeHead: Int64, at: Int64)] {
@@ -126,27 +147,6 @@ extension PostgresHubStore: HubCourtLogs {
                 EventStore.Alarm.make(court: try $0.text(0), seq: try $0.optionalInt(1), kind: try $0.text(2), detail: try $0.text(3),
                                  evidence: try $0.optionalText(4), at: try $0.int(5))
             }
-        }
-    }
-
-    /// The events the tree holds from leaf `from` on (at most `limit` leaves), in tree order, with
-    /// when the hub recorded them; key-log leaves are skipped. What a projection follower tails.
-    public func acceptedEvents(fromLeaf from: Int64, limit: Int) throws -> (events: [(event: SignedEvent, recordedAt: Int64)], next: Int64) {
-        try pool.read { s in
-            let rows = try s.query("""
-                SELECT t.idx, t.court, e.seq, e.hash, e.line, e.recorded_at FROM tlog_entry t
-                LEFT JOIN event e ON e.court = t.court AND e.seq = t.seq
-                WHERE t.idx >= $1 ORDER BY t.idx LIMIT $2
-                """, [.int(from), .int(Int64(limit))])
-            var out: [(event: SignedEvent, recordedAt: Int64)] = []
-            var next = from
-            for row in rows {
-                next = try row.int(0) + 1
-                let court = try row.text(1)
-                guard court != "keylog" else { continue }
-                out.append((event: try Self.event(seq: try row.int(2), hash: try row.bytes(3), line: try row.bytes(4), court: court), recordedAt: try row.int(5)))
-            }
-            return (out, next)
         }
     }
 }

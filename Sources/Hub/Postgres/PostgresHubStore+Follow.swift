@@ -15,7 +15,10 @@ extension PostgresHubStore {
         public let recordedAt: Int64
     }
 
-    /// The leaves from `from` on (at most `limit`), in tree order, each with its event.
+    /// The leaves from `from` on (at most `limit`), in tree order, each with its event. After a
+    /// recovery from a mirror (protocol §16.13) the tree may hold an event its court has not
+    /// re-pushed yet: the leaves stop before the first such one, so a follower never folds past
+    /// a gap.
     public func acceptedLeaves(fromLeaf from: Int64, limit: Int) throws -> [AcceptedLeaf] {
         try pool.read { s in
             let rows = try s.query("""
@@ -23,13 +26,19 @@ extension PostgresHubStore {
                 LEFT JOIN event e ON e.court = t.court AND e.seq = t.seq
                 WHERE t.idx >= $1 ORDER BY t.idx LIMIT $2
                 """, [.int(from), .int(Int64(limit))])
-            return try rows.map { row in
+            var out: [AcceptedLeaf] = []
+            for row in rows {
                 let court = try row.text(1), seq = try row.int(2)
                 let leaf = EventStore.ExtraLeaf(node: court, seq: seq, entry: try row.bytes(3))
-                guard court != "keylog" else { return AcceptedLeaf(index: try row.int(0), leaf: leaf, event: nil, recordedAt: 0) }
+                guard court != "keylog" else {
+                    out.append(AcceptedLeaf(index: try row.int(0), leaf: leaf, event: nil, recordedAt: 0))
+                    continue
+                }
+                guard let recordedAt = try row.optionalInt(6) else { break }
                 let event = try Self.event(seq: seq, hash: try row.bytes(4), line: try row.bytes(5), court: court)
-                return AcceptedLeaf(index: try row.int(0), leaf: leaf, event: event, recordedAt: try row.int(6))
+                out.append(AcceptedLeaf(index: try row.int(0), leaf: leaf, event: event, recordedAt: recordedAt))
             }
+            return out
         }
     }
 

@@ -201,9 +201,8 @@ extension PostgresHubStore: HubTransparency {
         }
     }
 
-    /// From the hub's own `tlog_entry`. A PostgreSQL hub is never rebuilt from a mirror (`hub
-    /// recover` is for the SQLite hub), so its tree holds no entry past a court's head and this
-    /// answers "none expected" there; it is asked all the same, so that a tree that did would be obeyed.
+    /// From the hub's own `tlog_entry`: past a court's head, only after `hub recover` rebuilt the
+    /// tree from a mirror (PostgresHubStore+Recovery.swift); otherwise "none expected".
     public func expectedEntries(court: String, from: Int64, to: Int64) throws -> [Int64: [UInt8]] {
         try pool.read { s in
             var out: [Int64: [UInt8]] = [:]

@@ -120,3 +120,16 @@ public final class PostgresHubStore: Sendable {
 
     static func tokenDigest(_ token: String) -> String { Hex.encode(Array(SHA256.hash(data: Array(token.utf8)))) }
 }
+
+extension PostgresHubStore {
+    /// The process id of the PostgreSQL server (the postmaster) when it runs on this machine:
+    /// the parent of this connection's backend. What `bench sync --database` counts CPU time of.
+    public func serverProcess() throws -> Int32 {
+        let backend = try pool.read { s in Int32(try s.query("SELECT pg_backend_pid()::bigint")[0].int(0)) }
+        guard let text = try? String(contentsOfFile: "/proc/\(backend)/stat", encoding: .utf8), let close = text.lastIndex(of: ")"),
+              case let fields = text[text.index(after: close)...].split(separator: " "), fields.count > 1, let parent = Int32(fields[1]) else {
+            throw StoreError("the PostgreSQL server at \(url.redacted) does not run on this machine (no process \(backend)): bench it with the database on this machine")
+        }
+        return parent
+    }
+}

@@ -221,7 +221,7 @@ struct HubStatus: ParsableCommand {
                 "public_key": .string(hubDir.node.key.publicKey.hex), "origin": .string(hubDir.origin),
                 "checkpoint_verifier_key": .string(try hubDir.checkpointVerifierKey), "tree_size": .int(size), "checkpoint": .string(note),
                 "key_log_records": .int(try hubDir.keyLog().count),
-                "owed": .array(try (hubDir.postgres == nil ? hubDir.store.owedEvents() : []).map { ["court": .string($0.court), "from_seq": .int($0.fromSeq), "to_seq": .int($0.toSeq)] }),
+                "owed": .array(try hubDir.recoveryTarget.owedEvents().map { ["court": .string($0.court), "from_seq": .int($0.fromSeq), "to_seq": .int($0.toSeq)] }),
                 "witnesses": .array(try store.witnesses().map { ["name": .string($0.name), "url": .string($0.url), "verifier_key": .string($0.verifierKey), "cosigned_size": .int($0.size)] }),
                 "alarms": .array(alarms.map { a in
                     var o: [String: JSONValue] = ["court": .string(a.court), "kind": .string(a.kind), "detail": .string(a.detail), "at": .string(EventTime(beijing: a.at).text)]

@@ -9,7 +9,7 @@ import NodeStore
 struct HubRecover: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recover",
-        abstract: "从镜像恢复 recover — After restoring the hub from an old backup: rebuild its tree, entry for entry, from a mirror of its tiles (`audit mirror`), so that nodes and witnesses continue; courts re-push their events at their next sync. Stop `hub serve` first.")
+        abstract: "从镜像恢复 recover — After restoring the hub from an old backup: rebuild its tree, entry for entry, from a mirror of its tiles (`audit mirror`), so that nodes and witnesses continue; courts re-push their events at their next sync. On PostgreSQL, into the database hub.json names (empty, or restored from an older backup). Stop every `hub serve` first.")
     @OptionGroup var hub: HubOptions
     @Option(help: "The mirror directory (kept by `courtsync audit mirror --out`).")
     var mirror: String
@@ -17,7 +17,7 @@ struct HubRecover: ParsableCommand {
     var policyFrom: String?
 
     func run() throws {
-        let hubDir = try HubDirectory.open(at: hub.dir)
+        let hubDir = try HubDirectory.open(at: hub.dir, recovering: true)
         let policy = try policyFrom.map(Self.policyEvents)
         let r = try hubDir.recover(mirror: mirror, policyEvents: policy)
         if r.size == r.heldSize {
@@ -31,7 +31,9 @@ struct HubRecover: ParsableCommand {
             print("every event of the tree is back: the hub is complete")
         } else {
             for o in r.owed {
-                let how = o.court == "410800" ? "restore with `hub recover --dir \(hub.dir) --mirror \(mirror) --policy-from NODE_DIR`" : "its node re-pushes them at its next sync"
+                let how = o.court != "410800" ? "its node re-pushes them at its next sync"
+                    : hubDir.postgres == nil ? "restore with `hub recover --dir \(hub.dir) --mirror \(mirror) --policy-from NODE_DIR`"
+                    : "this hub directory's own log lacks them: restore the directory from a backup that holds them, then run `hub recover` again"
                 print("  \(o.court) owes seq \(o.fromSeq)…\(o.toSeq) (\(how))")
             }
             print("until then queries and reports at this hub are refused (`hub status` shows what is owed); start `hub serve` now")

@@ -14,10 +14,8 @@ extension HubStatus {
         print("  checkpoint verifier key  \(try hubDir.checkpointVerifierKey)")
         print("  latest checkpoint root   \(note.split(separator: "\n").dropFirst(2).first ?? "")")
         print("  key log                  \(try hubDir.keyLog().count) records (protocol §16.10; `courtsync audit keys` checks them)")
-        if hubDir.postgres == nil {
-            for o in try hubDir.store.owedEvents() {
-                print("  owed since a recovery    \(o.court) seq \(o.fromSeq)…\(o.toSeq): in the tree, not yet back at the hub (queries and reports are refused until every court's are)")
-            }
+        for o in try hubDir.recoveryTarget.owedEvents() {
+            print("  owed since a recovery    \(o.court) seq \(o.fromSeq)…\(o.toSeq): in the tree, not yet back at the hub (queries and reports are refused until every court's are)")
         }
         for w in try hubDir.log.witnesses() {
             print("  witness                  \(w.name) at \(w.url), last cosigned size \(w.size)")
