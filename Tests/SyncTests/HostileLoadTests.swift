@@ -73,7 +73,20 @@ struct HostileLoadTests {
     /// The hub's side of each connection to `port` in the kernel's table (/proc/net/tcp), by the
     /// peer's port: its state in hex ("03" SYN_RECV: not yet handed to the hub; "01" established).
     static func serverSides(port: Int) -> [Int: String] {
-        guard let text = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return [:] }
+        // Read to the end with read(2): Foundation's String(contentsOfFile:) stops after the first
+        // page of a /proc file (26 sockets), and a suite with thousands of sockets in TIME_WAIT
+        // lists far more.
+        let fd = open("/proc/net/tcp", O_RDONLY)
+        guard fd >= 0 else { return [:] }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = read(fd, &chunk, chunk.count)
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
         var sides: [Int: String] = [:]
         for line in text.split(separator: "\n").dropFirst() {
             let f = line.split(separator: " ")
