@@ -230,39 +230,12 @@ struct BenchStreamsCommand: ParsableCommand {
         }
     }
 
-    /// The records of ``writeRecords(_:to:)`` as CSV, the columns every synthetic type uses.
-    static func writeCSVRecords(_ count: Int, to path: String) throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
-        guard let out = FileHandle(forWritingAtPath: path) else { throw EventError("bench: cannot write \(path)") }
-        defer { try? out.close() }
+    /// The records of ``writeRecords(_:to:)`` as table rows, the header first, then one row per
+    /// record in the columns every synthetic type uses (cells as they read, unquoted), handed to
+    /// `row` 10,000 records at a time so that a writer can stream them.
+    static func forEachRecordRow(_ count: Int, _ row: ([String]) throws -> Void) throws {
         let fields = ["case_no", "channel", "method", "mode", "streamed", "qualified"]
-        out.write(Data((["id", "type", "at", "dept"] + fields).joined(separator: ",").utf8 + [0x0D, 0x0A]))
-        func cell(_ v: JSONValue?) -> String {
-            switch v {
-            case .string(let s)?: return s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-            case .bool(let b)?: return b ? "true" : "false"
-            case .int(let i)?: return String(i)
-            default: return ""
-            }
-        }
-        var start = 0
-        while start < count {
-            let drafts = try BenchCommand.syntheticDrafts(min(10_000, count - start), idPrefix: "rec-\(start)")
-            var text = ""
-            for d in drafts {
-                text += ([d.id, d.type, d.at.text, d.dept ?? ""] + fields.map { cell(d.data[$0]) }).joined(separator: ",") + "\r\n"
-            }
-            out.write(Data(text.utf8))
-            start += drafts.count
-        }
-    }
-
-    /// The records of ``writeRecords(_:to:)`` as an .xlsx workbook (built in this process;
-    /// only the import that reads it is measured).
-    static func writeXLSXRecords(_ count: Int, to path: String) throws {
-        let fields = ["case_no", "channel", "method", "mode", "streamed", "qualified"]
-        var rows: [[String]] = [["id", "type", "at", "dept"] + fields]
-        rows.reserveCapacity(count + 1)
+        try row(["id", "type", "at", "dept"] + fields)
         func cell(_ v: JSONValue?) -> String {
             switch v {
             case .string(let s)?: return s
@@ -274,9 +247,37 @@ struct BenchStreamsCommand: ParsableCommand {
         var start = 0
         while start < count {
             let drafts = try BenchCommand.syntheticDrafts(min(10_000, count - start), idPrefix: "rec-\(start)")
-            for d in drafts { rows.append([d.id, d.type, d.at.text, d.dept ?? ""] + fields.map { cell(d.data[$0]) }) }
+            for d in drafts { try row([d.id, d.type, d.at.text, d.dept ?? ""] + fields.map { cell(d.data[$0]) }) }
             start += drafts.count
         }
+    }
+
+    /// The records of ``writeRecords(_:to:)`` as CSV (CRLF, cells with a comma, quote or line
+    /// break quoted).
+    static func writeCSVRecords(_ count: Int, to path: String) throws {
+        FileManager.default.createFile(atPath: path, contents: nil)
+        guard let out = FileHandle(forWritingAtPath: path) else { throw EventError("bench: cannot write \(path)") }
+        defer { try? out.close() }
+        func quoted(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        var text = ""
+        try forEachRecordRow(count) { row in
+            text += row.map(quoted).joined(separator: ",") + "\r\n"
+            if text.utf8.count >= 1 << 20 {
+                out.write(Data(text.utf8))
+                text = ""
+            }
+        }
+        out.write(Data(text.utf8))
+    }
+
+    /// The records of ``writeRecords(_:to:)`` as an .xlsx workbook (built in this process;
+    /// only the import that reads it is measured).
+    static func writeXLSXRecords(_ count: Int, to path: String) throws {
+        var rows: [[String]] = []
+        rows.reserveCapacity(count + 1)
+        try forEachRecordRow(count) { rows.append($0) }
         try Data(Spreadsheet.xlsx(sheetName: "records", rows: rows)).write(to: URL(fileURLWithPath: path))
     }
 
