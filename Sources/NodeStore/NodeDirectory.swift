@@ -101,7 +101,12 @@ public struct NodeDirectory: Sendable {
         guard fm.fileExists(atPath: "\(path)/\(logName)") else {
             throw StoreError("\(path)/\(logName) is missing: restore it from a backup (a new empty log would fork the chain)")
         }
-        let store = try EventStore(path: "\(path)/\(logName)", role: role)
+        var store = try EventStore(path: "\(path)/\(logName)", role: role)
+        // A grassroots court's database made before the schema split sheds the hub's empty
+        // tables (the intermediate court's directory is the hub's, whatever role it is opened with).
+        if role == .court, court.code != PolicyAuthority.intermediateCourt, store.holdsHubTables, try store.dropEmptyHubTables() {
+            store = try EventStore(path: "\(path)/\(logName)", role: .court)
+        }
         return NodeDirectory(path: path, court: court, key: key, store: store, plan: plan)
     }
 

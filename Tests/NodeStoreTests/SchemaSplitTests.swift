@@ -9,7 +9,7 @@ import TransparencyLog
 
 /// A court's database holds its log and projections only; the hub's tables (registry, key log,
 /// transparency log, witnesses) are made in the hub's database alone (issue 13, design decision 9).
-/// A database made before the split, with every table, keeps working either way.
+/// A court's database made before the split sheds the hub's tables, which it never used.
 @Suite("a court's database without the hub's tables")
 struct SchemaSplitTests {
     func temp(_ name: String) -> String {
@@ -92,39 +92,68 @@ struct SchemaSplitTests {
         #expect(try reopened.store.head(of: "410802").seq == 2)
     }
 
-    /// A database an earlier build made (every migration, v1 to v11, in one sequence, so a court's
-    /// has the hub's tables, empty) opens under the split migrators without a migration run
-    /// twice or refused: as a court's, it appends and verifies; as the hub's, the hub's tables it
-    /// already has are used as they are.
-    @Test func aDatabaseMadeBeforeTheSplitOpensAsACourtsAndAsTheHubs() throws {
-        let path = temp("old"); defer { try? FileManager.default.removeItem(atPath: path) }
-        let court = try Plan.shipped.court("410802")
-        do {
-            // A court node's files, then its database remade from nothing the way the earlier build did.
-            _ = try NodeDirectory.create(at: path, court: court)
-        }
+    /// A database an earlier build made: every migration, v1 to v11, in one sequence, so a
+    /// court's has the hub's tables, empty.
+    func preSplitCourt(_ path: String, court code: String = "410802") throws {
+        _ = try NodeDirectory.create(at: path, court: Plan.shipped.court(code))
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: "\(path)/log.sqlite\(suffix)") }
-        do {
-            let pool = try DatabasePool(path: "\(path)/log.sqlite")
-            try EventStore.preSplitMigrator.migrate(pool)
-            try pool.close()
-        }
-        let before = try schema("\(path)/log.sqlite")
-        #expect(before.tables == Self.courtTables.union(Self.hubTables))
-        #expect(before.migrations == Self.courtMigrations.union(Self.hubMigrations))
+        let pool = try DatabasePool(path: "\(path)/log.sqlite")
+        try EventStore.preSplitMigrator.migrate(pool)
+        try pool.close()
+        let made = try schema("\(path)/log.sqlite")
+        #expect(made.tables == Self.courtTables.union(Self.hubTables))
+        #expect(made.migrations == Self.courtMigrations.union(Self.hubMigrations))
+    }
+
+    /// Opened as a court's, such a database sheds the hub's empty tables and forgets their
+    /// migrations: it then looks like one `node init` makes today, and keeps working. Opened as
+    /// the hub's afterwards, it gets the hub's tables made again.
+    @Test func aCourtsDatabaseMadeBeforeTheSplitShedsTheHubsEmptyTables() throws {
+        let path = temp("old"); defer { try? FileManager.default.removeItem(atPath: path) }
+        try preSplitCourt(path)
 
         let node = try NodeDirectory.open(at: path)
-        #expect(node.store.holdsHubTables)
+        #expect(!node.store.holdsHubTables)
+        #expect(try schema("\(path)/log.sqlite") == (Self.courtTables, Self.courtMigrations), "the same tables and migrations as a new court's")
         _ = try node.append(try filings(1...3), recordedAt: 1_672_000_000)
         #expect(try node.store.verify(node: "410802", publicKey: node.key.publicKey).events == 3)
         #expect(try node.store.owedEvents().isEmpty)
         try node.store.updateProjections()
         #expect(try node.store.storedDigest() == node.store.replay().digest)
-        #expect(try schema("\(path)/log.sqlite") == before, "no table made or dropped, no migration recorded")
 
-        // Opened as the hub's: the hub's migrations are found applied and not run again.
+        // Opened again as a court's: nothing more to drop, nothing made.
+        let again = try NodeDirectory.open(at: path)
+        #expect(try again.store.head(of: "410802").seq == 3)
+        #expect(try schema("\(path)/log.sqlite") == (Self.courtTables, Self.courtMigrations))
+
+        // Opened as the hub's: the hub's migrations run again and make its tables, new.
         let asHub = try EventStore(path: "\(path)/log.sqlite", role: .hub)
+        #expect(asHub.holdsHubTables)
         #expect(try asHub.head(of: "410802").seq == 3)
-        #expect(try schema("\(path)/log.sqlite") == before)
+        #expect(try schema("\(path)/log.sqlite") == (Self.courtTables.union(Self.hubTables), Self.courtMigrations.union(Self.hubMigrations)))
+    }
+
+    /// A hub's table that holds anything keeps every one of them: nothing is dropped from a
+    /// database that was used as the hub's, and the intermediate court's directory (the hub's)
+    /// keeps them even when all are empty.
+    @Test func hubTablesThatHoldAnythingOrAreTheHubsAreKept() throws {
+        let used = temp("used"); defer { try? FileManager.default.removeItem(atPath: used) }
+        try preSplitCourt(used)
+        do {
+            let pool = try DatabasePool(path: "\(used)/log.sqlite")
+            try pool.write { db in try db.execute(sql: "INSERT INTO hub_push (court, node_head, at) VALUES ('410802', 7, 1672000000)") }
+            try pool.close()
+        }
+        let before = try schema("\(used)/log.sqlite")
+        let node = try NodeDirectory.open(at: used)
+        #expect(node.store.holdsHubTables)
+        #expect(try schema("\(used)/log.sqlite") == before, "no table dropped, no migration forgotten")
+
+        let hub = temp("hub"); defer { try? FileManager.default.removeItem(atPath: hub) }
+        try preSplitCourt(hub, court: "410800")
+        let hubBefore = try schema("\(hub)/log.sqlite")
+        let opened = try NodeDirectory.open(at: hub)
+        #expect(opened.store.holdsHubTables)
+        #expect(try schema("\(hub)/log.sqlite") == hubBefore)
     }
 }

@@ -5,7 +5,7 @@ import Testing
 
 /// Courts' databases without the hub's tables, end to end (issue 13): `node init` makes a log
 /// and its projections only, `hub init` makes the hub's tables too, and a node whose database
-/// an earlier build made (with the hub's tables, empty) syncs as before.
+/// an earlier build made (with the hub's tables, empty) syncs as before and sheds them.
 @Suite("court databases without the hub's tables, over HTTPS")
 struct SchemaSplitSyncTests {
     static func tables(_ path: String) throws -> Set<String> {
@@ -47,6 +47,7 @@ struct SchemaSplitSyncTests {
         }
         #expect(try h.hubSeq("410802") == 6 && h.hubSeq("410803") == 4)
         #expect(try Self.tables("\(fresh)/log.sqlite") == freshTables, "syncing made no hub table in the court's database")
+        #expect(try Self.tables("\(old)/log.sqlite") == freshTables, "the earlier build's court database shed the hub's empty tables when first opened")
         let verify = try h.run(["audit", "verify", "--dir", old])
         #expect(verify.status == 0, "audit verify of the old node: \(verify.output)")
     }
