@@ -27,8 +27,11 @@ public final class EventStore: Sendable {
     public let holdsHubTables: Bool
 
     /// Opens (creating if needed) the log at `path` and brings its schema up to date: the log's
-    /// migrations always, the hub's too when `role` is `.hub`.
-    public init(path: String, role: Role = .court) throws {
+    /// migrations always, the hub's too when `role` is `.hub`. `writerCacheMiB` is the writing
+    /// connection's page cache: a log that keeps growing wants the default; a scratch store
+    /// written once and read back (`audit replay FILE`) does as well with a few MiB, and its
+    /// process then stays that much smaller.
+    public init(path: String, role: Role = .court, writerCacheMiB: Int = 32) throws {
         self.path = path
         var config = Configuration()
         config.prepareDatabase { db in
@@ -36,7 +39,7 @@ public final class EventStore: Sendable {
             // The writer's larger page cache keeps the id index's pages hot while appending.
             // Readers scan in seq order (verify, export, replay): SQLite's default 2 MB cache
             // does as well there, and keeps a reader's memory the same whatever the log's length.
-            if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -32768") }
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -\(writerCacheMiB * 1024)") }
         }
         config.busyMode = .timeout(10)
         do {
