@@ -7,9 +7,20 @@
 /// without its `>`) is not returned, and ``next()`` returns nil to ask for more.
 struct XMLScanner {
     enum Token {
-        case start(name: String, attributes: [String: String], selfClosing: Bool)
+        case start(name: String, attributes: Attributes, selfClosing: Bool)
         case end(name: String)
         case text(String)
+    }
+
+    /// A start tag's attributes by local name, in the order written (a tag has a few: a list
+    /// searched in place costs less than a dictionary's hashing, millions of times per sheet).
+    /// A name written twice reads as its last value.
+    struct Attributes {
+        var pairs: [(name: String, value: String)] = []
+
+        subscript(_ name: String) -> String? {
+            pairs.last(where: { $0.name == name })?.value
+        }
     }
 
     var b: [UInt8]
@@ -32,11 +43,24 @@ struct XMLScanner {
     /// Bytes held and not yet scanned: a token this long has not ended.
     var unscanned: Int { b.count - i }
 
-    static func local(_ name: String) -> String {
-        if let colon = name.lastIndex(of: ":") { return String(name[name.index(after: colon)...]) }
-        return name
+    /// The name in `b[from..<to]` without its namespace prefix, decoded once.
+    func localName(_ from: Int, _ to: Int) -> String {
+        var start = from
+        for k in stride(from: to - 1, through: from, by: -1) where b[k] == UInt8(ascii: ":") {
+            start = k + 1
+            break
+        }
+        return String(decoding: b[start..<to], as: UTF8.self)
     }
 
+    /// Text or an attribute's value in `b[from..<to]`, its entities replaced.
+    func content(_ from: Int, _ to: Int) -> String {
+        let text = String(decoding: b[from..<to], as: UTF8.self)
+        return b[from..<to].contains(UInt8(ascii: "&")) ? Self.unescape(text) : text
+    }
+
+    // The scan works on indices into `b`: a tag's name, attributes and text are decoded straight
+    // from the bytes held, with no copy of the tag (a sheet of 200,000 rows has millions of tags).
     mutating func next() throws(OfficeFileError) -> Token? {
         guard i < b.count else { return nil }
         if b[i] != UInt8(ascii: "<") {
@@ -45,21 +69,21 @@ struct XMLScanner {
             if end == b.count && !isFinal { return nil }
             let start = i
             i = end
-            return .text(Self.unescape(String(decoding: b[start..<end], as: UTF8.self)))
+            return .text(content(start, end))
         }
         // Too few bytes to tell `<![CDATA[` from a tag: wait for the next chunk.
         if !isFinal && b.count - i < 9 { return nil }
-        if starts("<![CDATA[") {
+        if starts(Self.cdataOpen) {
             let start = i + 9
-            guard let end = find("]]>", from: start) else {
+            guard let end = find(Self.cdataClose, from: start) else {
                 if !isFinal { return nil }
                 throw OfficeFileError("its XML has an unclosed CDATA section")
             }
             i = end + 3
             return .text(String(decoding: b[start..<end], as: UTF8.self))
         }
-        if starts("<?") || starts("<!") {
-            guard let end = find(">", from: i) else {
+        if i + 1 < b.count, b[i + 1] == UInt8(ascii: "?") || b[i + 1] == UInt8(ascii: "!") {
+            guard let end = find(Self.tagClose, from: i) else {
                 if !isFinal { return nil }
                 throw OfficeFileError("its XML is truncated")
             }
@@ -70,45 +94,53 @@ struct XMLScanner {
             if !isFinal { return nil }
             throw OfficeFileError("its XML is truncated")
         }
-        let inner = Array(b[(i + 1)..<end])
+        let open = i + 1
         i = end + 1
-        if inner.first == UInt8(ascii: "/") {
-            return .end(name: Self.local(String(decoding: inner.dropFirst(), as: UTF8.self).trimmingSpaces))
+        if open < end, b[open] == UInt8(ascii: "/") {
+            var from = open + 1, to = end
+            while from < to, Self.isSpace(b[from]) { from += 1 }
+            while to > from, Self.isSpace(b[to - 1]) { to -= 1 }
+            return .end(name: localName(from, to))
         }
-        let selfClosing = inner.last == UInt8(ascii: "/")
-        let body = selfClosing ? Array(inner.dropLast()) : inner
-        var j = 0
-        while j < body.count, !Self.isSpace(body[j]) { j += 1 }
-        let name = Self.local(String(decoding: body[0..<j], as: UTF8.self))
-        var attributes: [String: String] = [:]
-        while j < body.count {
-            while j < body.count, Self.isSpace(body[j]) { j += 1 }
+        let selfClosing = open < end && b[end - 1] == UInt8(ascii: "/")
+        let bodyEnd = selfClosing ? end - 1 : end
+        var j = open
+        while j < bodyEnd, !Self.isSpace(b[j]) { j += 1 }
+        let name = localName(open, j)
+        var attributes = Attributes()
+        while j < bodyEnd {
+            while j < bodyEnd, Self.isSpace(b[j]) { j += 1 }
             let ns = j
-            while j < body.count, body[j] != UInt8(ascii: "="), !Self.isSpace(body[j]) { j += 1 }
-            let key = String(decoding: body[ns..<j], as: UTF8.self)
-            while j < body.count, body[j] != UInt8(ascii: "\""), body[j] != UInt8(ascii: "'") { j += 1 }
-            guard j < body.count else { break }
-            let quote = body[j]
+            while j < bodyEnd, b[j] != UInt8(ascii: "="), !Self.isSpace(b[j]) { j += 1 }
+            let keyEnd = j
+            while j < bodyEnd, b[j] != UInt8(ascii: "\""), b[j] != UInt8(ascii: "'") { j += 1 }
+            guard j < bodyEnd else { break }
+            let quote = b[j]
             j += 1
             let vs = j
-            while j < body.count, body[j] != quote { j += 1 }
-            attributes[Self.local(key)] = Self.unescape(String(decoding: body[vs..<min(j, body.count)], as: UTF8.self))
+            while j < bodyEnd, b[j] != quote { j += 1 }
+            attributes.pairs.append((localName(ns, keyEnd), content(vs, min(j, bodyEnd))))
             j += 1
         }
         return .start(name: name, attributes: attributes, selfClosing: selfClosing)
     }
 
-    func starts(_ s: String) -> Bool {
-        let p = Array(s.utf8)
-        return i + p.count <= b.count && Array(b[i..<(i + p.count)]) == p
+    static let cdataOpen = Array("<![CDATA[".utf8), cdataClose = Array("]]>".utf8), tagClose = Array(">".utf8)
+
+    func starts(_ p: [UInt8]) -> Bool {
+        guard i + p.count <= b.count else { return false }
+        for k in 0..<p.count where b[i + k] != p[k] { return false }
+        return true
     }
 
-    func find(_ s: String, from: Int) -> Int? {
-        let p = Array(s.utf8)
+    func find(_ p: [UInt8], from: Int) -> Int? {
         var k = from
-        while k + p.count <= b.count {
-            if b[k] == p[0] && Array(b[k..<(k + p.count)]) == p { return k }
-            k += 1
+        outer: while k + p.count <= b.count {
+            for m in 0..<p.count where b[k + m] != p[m] {
+                k += 1
+                continue outer
+            }
+            return k
         }
         return nil
     }
@@ -127,7 +159,7 @@ struct XMLScanner {
     static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
 
     static func unescape(_ s: String) -> String {
-        guard s.contains("&") else { return s }
+        guard s.utf8.contains(UInt8(ascii: "&")) else { return s }
         var out = ""
         var rest = Substring(s)
         while let amp = rest.firstIndex(of: "&") {
