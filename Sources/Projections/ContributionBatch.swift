@@ -1,4 +1,5 @@
 import CourtLog
+import Foundation
 
 /// A batch of facts' contributions gathered in memory before a store writes them: each counter
 /// once with its sum, each distinct counter's subjects once, the rosters in order. The same
@@ -55,7 +56,14 @@ public struct ContributionBatch: Sendable {
     public struct Subject: Hashable, Sendable {
         public let text: String
 
-        public static func == (a: Subject, b: Subject) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+        public static func == (a: Subject, b: Subject) -> Bool {
+            // The bytes compared at once (a generic `elementsEqual` went byte by byte through
+            // the UTF-8 view).
+            var x = a.text, y = b.text
+            return x.withUTF8 { p in
+                y.withUTF8 { q in p.count == q.count && (p.isEmpty || memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0) }
+            }
+        }
 
         public func hash(into hasher: inout Hasher) {
             var text = text
