@@ -20,7 +20,7 @@ extension Parallel {
         let first = [A](unsafeUninitializedCapacity: n) { a, aMade in
             second = [B](unsafeUninitializedCapacity: n) { b, bMade in
                 let slotsA = Slots(base: a.baseAddress!), slotsB = Slots(base: b.baseAddress!)
-                func run(_ lo: Int, _ hi: Int) {
+                @Sendable func run(_ lo: Int, _ hi: Int) {
                     for i in lo..<hi {
                         do throws(E) {
                             let (x, y) = try transform(i)
