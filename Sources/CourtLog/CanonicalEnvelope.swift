@@ -89,18 +89,24 @@ enum CanonicalEnvelope {
     static func hex(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, count: Int) -> [UInt8]? {
         guard range.count == count * 2 else { return nil }
         var valid = true
-        let out = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            var i = range.lowerBound
-            for k in 0..<count {
-                let hi = nibble(bytes[i]), lo = nibble(bytes[i + 1])
-                if hi > 15 || lo > 15 { valid = false; break }
-                buffer[k] = hi << 4 | lo
-                i += 2
+        let out = nibbles.withUnsafeBufferPointer { table in
+            [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                var i = range.lowerBound
+                for k in 0..<count {
+                    let hi = table[Int(bytes[i])], lo = table[Int(bytes[i + 1])]
+                    if hi > 15 || lo > 15 { valid = false; break }
+                    buffer[k] = hi << 4 | lo
+                    i += 2
+                }
+                initialized = valid ? count : 0
             }
-            initialized = valid ? count : 0
         }
         return valid ? out : nil
     }
+
+    /// Each byte's value as a lowercase hex digit; 255 for anything else. A table: the hub
+    /// reads 256 hex digits per event.
+    static let nibbles: [UInt8] = (0..<256).map { nibble(UInt8($0)) }
 
     /// The value of a lowercase hex digit; 255 for anything else.
     @inline(__always)

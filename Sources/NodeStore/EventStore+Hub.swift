@@ -137,10 +137,10 @@ extension EventStore {
                     receipt.checkpoint = tree.checkpoint
                 }
                 // The stored events are the batch's last `stored` (those past the head it held).
+                // Read through the array, not from a copy of each event (a retain per member).
                 let fresh = (events.count - receipt.stored..<events.count).map { i in
-                    let e = events[i]
-                    return Fact(node: e.node, seq: e.seq, type: e.type, month: e.at.beijingMonth, atUTC: e.at.utcSeconds, dept: e.dept,
-                                columns: drafts[i].columns, recordedAt: recordedAt)
+                    Fact(node: events[i].node, seq: events[i].seq, type: events[i].type, month: events[i].at.beijingMonth,
+                         atUTC: events[i].at.utcSeconds, dept: events[i].dept, columns: drafts[i].columns, recordedAt: recordedAt)
                 }
                 _ = try Self.foldNewEvents(db, fresh: fresh)
                 if let court = events.first?.node {

@@ -89,26 +89,38 @@ extension EventStore {
     @discardableResult
     static func extendTree(_ db: Database, signer: NoteSigner, at: Int64, extra: [ExtraLeaf] = [], extraFirst: Bool = false) throws -> (size: Int64, checkpoint: String) {
         let state = try treeState(db)
-        let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT rowid, node, seq, hash FROM event WHERE rowid > ? ORDER BY rowid"),
-                                    arguments: [state.covered])
         var size = state.size
         if extraFirst { size = try appendLeaves(db, extra, at: size) }
-        if let last = rows.last {
+        // The rows not yet in the tree, read with SQLite's C API (no GRDB `Row` per event):
+        // rowid, node, seq and hash, each entry built straight from the columns.
+        let select = try db.cachedStatement(sql: "SELECT rowid, node, seq, hash FROM event WHERE rowid > ? ORDER BY rowid")
+        var rows: [ExtraLeaf] = []
+        var lastRow: Int64?
+        try SQLiteBinding.rows(select, binding: { sqlite3_bind_int64($0, 1, state.covered) }) { s in
+            lastRow = sqlite3_column_int64(s, 0)
+            let node = SQLiteBinding.columnText(s, 1), seq = sqlite3_column_int64(s, 2)
+            rows.append(ExtraLeaf(node: node, seq: seq, entry: LogEntry.bytes(court: node, seq: seq, eventHash: SQLiteBinding.columnBlob(s, 3))))
+        }
+        if let last = lastRow {
             // After a recovery the tree may already hold a court's next events (expected ones):
             // one look per court and batch at how far the tree holds it.
             var treeHeads: [String: Int64] = [:]
-            let events = try rows.compactMap { row -> ExtraLeaf? in
-                let hash: Data = row[3]
-                let leaf = ExtraLeaf(node: row[1], seq: row[2], entry: LogEntry(court: row[1], seq: row[2], eventHash: Array(hash)).bytes)
-                let treeHead: Int64
-                if let known = treeHeads[leaf.node] { treeHead = known } else {
-                    treeHead = try Self.treeHead(db, leaf.node)
-                    treeHeads[leaf.node] = treeHead
+            var court = "", courtTreeHead: Int64 = 0
+            var events: [ExtraLeaf] = []
+            events.reserveCapacity(rows.count)
+            for leaf in rows {
+                if leaf.node != court {
+                    if let known = treeHeads[leaf.node] { courtTreeHead = known } else {
+                        courtTreeHead = try Self.treeHead(db, leaf.node)
+                        treeHeads[leaf.node] = courtTreeHead
+                    }
+                    court = leaf.node
                 }
-                return try leaf.seq <= treeHead && isExpected(db, leaf) ? nil : leaf
+                if try leaf.seq <= courtTreeHead && isExpected(db, leaf) { continue }
+                events.append(leaf)
             }
             size = try appendLeaves(db, events, at: size)
-            try db.execute(sql: "UPDATE tlog_state SET covered_rowid = ? WHERE id = 1", arguments: [last[0] as Int64])
+            try db.execute(sql: "UPDATE tlog_state SET covered_rowid = ? WHERE id = 1", arguments: [last])
         }
         if !extraFirst { size = try appendLeaves(db, extra, at: size) }
         try db.execute(sql: "UPDATE tlog_state SET size = ? WHERE id = 1", arguments: [size])

@@ -400,8 +400,8 @@ public final class EventStore: Sendable {
         guard let last = events.last else { return }
         let insert = try insertStatement(db)
         let drafts = prepared ?? Parallel.map(events) { PreparedDraft($0.draft, node: $0.node) }
-        for (i, e) in events.enumerated() {
-            try EventRowBinding.insert(e, digest: drafts[i].contentDigest, columns: drafts[i].columns, recordedAt: recordedAt, with: insert)
+        for i in events.indices {
+            try EventRowBinding.insert(events[i], digest: drafts[i].contentDigest, columns: drafts[i].columns, recordedAt: recordedAt, with: insert)
         }
         try setHead(db, node: last.node, seq: last.seq, hash: last.hash)
     }
@@ -491,26 +491,29 @@ extension EventStore {
 
             let head = try Self.head(db, first.node)
             let lookup = try db.cachedStatement(sql: "SELECT hash FROM event WHERE node = ? AND seq = ?")
-            var fresh: [SignedEvent] = []
-            var freshPrepared: [PreparedDraft] = []
-            for (i, e) in events.enumerated() {
-                if e.seq <= head.seq {
+            // The events past the head are the batch's tail; when that is the whole batch (as
+            // nearly always) the arrays are passed on as they are, not copied event by event.
+            var fresh = events
+            var freshPrepared = prepared
+            if events.indices.contains(where: { events[$0].seq <= head.seq }) {
+                for i in events.indices where events[i].seq <= head.seq {
+                    let e = events[i]
                     guard let stored = try Data.fetchOne(lookup, arguments: [e.node, e.seq]) else {
                         throw EventError("seq \(e.seq) of node \(e.node) is missing from this store: its log here is damaged; verify it with `courtsync audit verify`", seq: e.seq)
                     }
                     guard Array(stored) == e.hash.bytes else {
                         throw ForkError(node: e.node, seq: e.seq, held: EventHash(raw: Array(stored)) ?? .genesis, offered: e.hash)
                     }
-                } else {
-                    fresh.append(e)
-                    if let prepared { freshPrepared.append(prepared[i]) }
                 }
+                let past = events.indices.filter { events[$0].seq > head.seq }
+                fresh = past.map { events[$0] }
+                freshPrepared = prepared.map { drafts in past.map { drafts[$0] } }
             }
             if let next = fresh.first {
                 guard next.seq == head.seq + 1, next.prev == head.hash else {
                     throw EventError("expected seq \(head.seq + 1) of node \(next.node) next, but the events start at \(next.seq): send the log from seq \(head.seq + 1)", seq: next.seq)
                 }
-                try Self.insert(db, fresh, prepared: prepared == nil ? nil : freshPrepared, recordedAt: recordedAt)
+                try Self.insert(db, fresh, prepared: freshPrepared, recordedAt: recordedAt)
             }
             let newHead = fresh.last.map { LogHead(seq: $0.seq, hash: $0.hash) } ?? head
             return Receipt(known: events.count - fresh.count, stored: fresh.count, head: newHead)

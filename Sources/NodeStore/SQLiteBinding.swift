@@ -32,6 +32,37 @@ enum SQLiteBinding {
         sqlite3_bind_int64(s, i, value)
     }
 
+    /// Binds with `binding`, then calls `row` for each row the statement returns (read its
+    /// columns with `sqlite3_column_*`, ``columnText(_:_:)`` or ``columnBlob(_:_:)``), and
+    /// resets it; SQLite's error as GRDB's `DatabaseError`.
+    static func rows(_ statement: Statement, binding: (OpaquePointer) -> Void, _ row: (OpaquePointer) throws -> Void) throws {
+        let s = statement.sqliteStatement
+        sqlite3_reset(s)
+        binding(s)
+        defer { sqlite3_reset(s) }
+        while true {
+            let code = sqlite3_step(s)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else {
+                let message = sqlite3_errmsg(sqlite3_db_handle(s)).map { String(cString: $0) }
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
+            }
+            try row(s)
+        }
+    }
+
+    /// A text column of the current row ("" for NULL).
+    static func columnText(_ s: OpaquePointer, _ i: Int32) -> String {
+        guard let text = sqlite3_column_text(s, i) else { return "" }
+        return String(decoding: UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(s, i))), as: UTF8.self)
+    }
+
+    /// A blob column of the current row (empty for NULL).
+    static func columnBlob(_ s: OpaquePointer, _ i: Int32) -> [UInt8] {
+        guard let blob = sqlite3_column_blob(s, i) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: blob, count: Int(sqlite3_column_bytes(s, i))))
+    }
+
     /// Runs the statement as bound (it must return no row) and resets it; SQLite's error as
     /// GRDB's `DatabaseError` otherwise.
     static func step(_ statement: Statement) throws {

@@ -1,4 +1,5 @@
 import CourtLog
+import Foundation
 
 /// A batch of facts' contributions gathered in memory before a store writes them: each counter
 /// once with its sum, each distinct counter's subjects once, the rosters in order. The same
@@ -55,9 +56,20 @@ public struct ContributionBatch: Sendable {
     public struct Subject: Hashable, Sendable {
         public let text: String
 
-        public static func == (a: Subject, b: Subject) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+        public static func == (a: Subject, b: Subject) -> Bool {
+            // The bytes compared at once, in place (a generic `elementsEqual` went byte by byte
+            // through the UTF-8 view).
+            let same = a.text.utf8.withContiguousStorageIfAvailable { p in
+                b.text.utf8.withContiguousStorageIfAvailable { q in
+                    p.count == q.count && (p.isEmpty || memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0)
+                }
+            }
+            return (same ?? nil) ?? a.text.utf8.elementsEqual(b.text.utf8)
+        }
 
         public func hash(into hasher: inout Hasher) {
+            // In place when the text is contiguous (always, for text read from a line): no copy.
+            if text.utf8.withContiguousStorageIfAvailable({ hasher.combine(bytes: UnsafeRawBufferPointer($0)) }) != nil { return }
             var text = text
             text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
         }

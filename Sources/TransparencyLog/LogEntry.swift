@@ -14,11 +14,17 @@ public struct LogEntry: Sendable, Equatable {
         self.eventHash = eventHash
     }
 
-    public var bytes: [UInt8] {
-        var out: [UInt8] = [Self.eventKind]
-        out += Array(court.utf8)
+    public var bytes: [UInt8] { Self.bytes(court: court, seq: seq, eventHash: eventHash) }
+
+    /// The entry's bytes without making the entry: kind, court, seq (8 bytes, big-endian), hash.
+    public static func bytes(court: String, seq: Int64, eventHash: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(1 + court.utf8.count + 8 + eventHash.count)
+        out.append(eventKind)
+        out.append(contentsOf: court.utf8)
         for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: UInt64(seq) >> UInt64(shift))) }
-        return out + eventHash
+        out.append(contentsOf: eventHash)
+        return out
     }
 
     public init(bytes: [UInt8]) throws(TransparencyError) {

@@ -133,13 +133,17 @@ public enum MerkleTree {
     /// order (level, index, hash), given the stored right edge via `node`. Levels ≥ 1 only;
     /// the leaves themselves are level 0. Each leaf costs on average one fetch and one hash.
     public static func appendedNodes(start: Int64, leafHashes: [Hash], node: NodeFetcher) throws -> [(level: Int, index: Int64, hash: Hash)] {
-        var made: [Int: [Int64: Hash]] = [:]
+        // Only a node with an even index is ever a left sibling, and nodes of a level are made
+        // left to right: the left sibling a new node needs, when this call made it, is the last
+        // even-indexed node made at its level. One slot per level, no dictionary.
+        var lastMade: [(index: Int64, hash: Hash)?] = []
         var out: [(level: Int, index: Int64, hash: Hash)] = []
+        out.reserveCapacity(leafHashes.count)
         func fetch(_ level: Int, _ index: Int64) throws -> Hash {
             if level == 0 {
                 let i = index - start
                 if i >= 0 { return leafHashes[Int(i)] }
-            } else if let h = made[level]?[index] { return h }
+            } else if level < lastMade.count, let made = lastMade[level], made.index == index { return made.hash }
             return try node(level, index)
         }
         for (offset, leaf) in leafHashes.enumerated() {
@@ -151,7 +155,10 @@ public enum MerkleTree {
                 h = nodeHash(left, h)
                 index >>= 1
                 level += 1
-                made[level, default: [:]][index] = h
+                if index & 1 == 0 {
+                    while lastMade.count <= level { lastMade.append(nil) }
+                    lastMade[level] = (index: index, hash: h)
+                }
                 out.append((level: level, index: index, hash: h))
             }
         }

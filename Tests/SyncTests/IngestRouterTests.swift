@@ -259,6 +259,32 @@ struct IngestRouterTests {
         #expect(LogText.escape(String(repeating: "x", count: 1000)).count == LogText.limit + 1)
     }
 
+    @Test func pushedLinesAreTheNonEmptyLinesASplitFinds() {
+        // The ingest finds lines with memchr; it must number them as the byte split it replaced:
+        // empty lines left out, a last line without a newline kept.
+        for text in ["", "\n", "\n\n", "a", "a\n", "a\n\nb\n", "\n\nab\ncd", "ab\n\n\ncd\n\n"] {
+            let body = Array(text.utf8)
+            let split = body.split(separator: 0x0A).map { $0.startIndex..<$0.endIndex }
+            #expect(IngestService.lines(of: body) == split, "\(text.debugDescription)")
+        }
+    }
+
+    @Test func aBadLineAfterAnEmptyOneIsNumberedAmongTheEventLinesOnlyAndNothingIsStored() async throws {
+        let h = try Hub(count: 3); defer { h.remove() }
+        // event 1, an empty line, event 2 with its id changed (its hash no longer matches), event 3
+        var lines = try h.events().map { String(decoding: $0.exportLine, as: UTF8.self) }
+        #expect(lines[1].contains(#""id":"f2""#))
+        lines[1] = lines[1].replacingOccurrences(of: #""id":"f2""#, with: #""id":"g2""#)
+        let body = ByteBuffer(string: lines[0] + "\n\n" + lines[1] + "\n" + lines[2] + "\n")
+        try await h.app().test(.router) { client in
+            try await client.execute(uri: Self.pushPath, method: .post, headers: Self.asNode, body: body) { r in
+                #expect(Self.refusal(r)?.reason == .malformed(line: 2, seq: 2) || Self.refusal(r)?.reason == .malformed(line: 2, seq: nil))
+                #expect(Self.refusal(r)?.message.contains("line 2") == true)
+            }
+        }
+        #expect(try h.hub.store.head(of: "410802").seq == 0)
+    }
+
     @Test func plausibleNodeHeadIsNeverBelowTheHubNorFarBeyondIt() {
         // Hub holds 100: a report of 50 is raised to 100; 2,000 stays; 10^12 is cut to 100 + 1,000,000.
         #expect(IngestService.plausibleNodeHead(50, hubHead: 100) == 100)
