@@ -41,6 +41,102 @@ struct PostgresRecoveryTests {
         return r.stdout.split(separator: "\n").first { $0.hasPrefix("projection digest") }.map(String.init) ?? "none"
     }
 
+    /// Polls `condition` until it holds, for at most 60 s.
+    func waitUntil(_ what: String, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if try condition() { return }
+            usleep(50_000)
+        }
+        Issue.record("waited 60 s for \(what)")
+        throw PostgresCluster.ClusterError(description: "timed out waiting for \(what)")
+    }
+
+    /// `hub recover` killed with SIGKILL inside its one transaction, after it wrote the tree's
+    /// entries and nodes and before it stored the checkpoint: nothing of it stays, and running it
+    /// again ends with the tree and the projections the hub had.
+    @Test func aRecoveryKilledWhileItRebuildsLeavesTheDatabaseEmptyAndRunsAgainToTheSameTree() throws {
+        let database = try PostgresCluster.database()
+        var h = try SyncHarness(database: database); defer { h.remove() }
+        try h.startHub()
+        let key = try #require(try status(h, h.hub)["checkpoint_verifier_key"] as? String)
+        let jf = try h.enrolledNode("410802")
+        try h.record(jf, court: "410802", count: 40, online: 25)
+        #expect(try h.run(["node", "sync", "--dir", jf]).status == 0)
+        let mirror = h.path("mirror")
+        let mirrored = try h.run(["audit", "mirror", "--hub", "https://localhost:\(h.port)", "--ca", "\(h.hub)/tls/ca.pem", "--out", mirror, "--key", key])
+        #expect(mirrored.status == 0, "mirror: \(mirrored.output)")
+        h.stopHub()
+        let before = try status(h, h.hub)
+        let size = try #require(before["tree_size"] as? Int)
+        let root = try #require((before["checkpoint"] as? String)?.split(separator: "\n")[2])
+        let original = try contents(database)
+        let originalDigest = try digest(h)
+
+        try remake(database)
+        // A recovery refused before it writes (no mirror there) makes the tables, and nothing else.
+        oneLineRefusal(try h.run(["hub", "recover", "--dir", h.hub, "--mirror", h.path("no-mirror")]), "holds no checkpoint")
+        let empty = "SELECT (SELECT size FROM tlog_state), (SELECT COUNT(*) FROM tlog_entry), (SELECT COUNT(*) FROM tlog_node), "
+            + "(SELECT COUNT(*) FROM tlog_checkpoint), (SELECT COUNT(*) FROM keylog), (SELECT COUNT(*) FROM court_log), (SELECT COUNT(*) FROM event)"
+        #expect(try PostgresCluster.psql(database, empty) == "0|0|0|0|0|0|0")
+
+        // Another session holds tlog_checkpoint, so the recovery stops at its last step, the
+        // checkpoint's row, with the tree written in its open transaction.
+        let blocker = Process(), input = Pipe()
+        blocker.executableURL = URL(fileURLWithPath: PostgresCluster.psqlBinary)
+        blocker.arguments = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database]
+        blocker.standardInput = input
+        blocker.standardOutput = FileHandle.nullDevice
+        blocker.standardError = FileHandle.nullDevice
+        try blocker.run()
+        defer { if blocker.isRunning { kill(blocker.processIdentifier, SIGKILL); blocker.waitUntilExit() } }
+        input.fileHandleForWriting.write(Data("BEGIN;\nLOCK TABLE tlog_checkpoint IN EXCLUSIVE MODE;\n".utf8))
+        try waitUntil("the other session's lock on tlog_checkpoint") {
+            try PostgresCluster.psql(database, "SELECT COUNT(*) FROM pg_locks WHERE relation = 'tlog_checkpoint'::regclass AND mode = 'ExclusiveLock' AND granted") == "1"
+        }
+        let recovering = Process()
+        recovering.executableURL = URL(fileURLWithPath: SyncHarness.binary)
+        recovering.arguments = ["hub", "recover", "--dir", h.hub, "--mirror", mirror]
+        recovering.currentDirectoryURL = URL(fileURLWithPath: h.root)
+        recovering.standardInput = FileHandle.nullDevice
+        recovering.standardOutput = FileHandle.nullDevice
+        recovering.standardError = FileHandle.nullDevice
+        try recovering.run()
+        // Its backend has written (it has a transaction id) and waits for tlog_checkpoint.
+        try waitUntil("hub recover's transaction, its tree written, waiting to store the checkpoint") {
+            try PostgresCluster.psql(database, """
+                SELECT COUNT(*) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
+                WHERE l.relation = 'tlog_checkpoint'::regclass AND NOT l.granted AND a.backend_xid IS NOT NULL AND a.state = 'active'
+                """) == "1"
+        }
+        kill(recovering.processIdentifier, SIGKILL)
+        recovering.waitUntilExit()
+        #expect(recovering.terminationReason == .uncaughtSignal)
+        input.fileHandleForWriting.write(Data("COMMIT;\n".utf8))
+        try input.fileHandleForWriting.close()
+        blocker.waitUntilExit()
+        // The server ends the dead client's backend, rolling its transaction back.
+        try waitUntil("the killed recovery's backend to end") {
+            try PostgresCluster.psql(database, "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()") == "0"
+        }
+        #expect(try PostgresCluster.psql(database, empty) == "0|0|0|0|0|0|0", "nothing of the killed recovery stays")
+
+        // Run again: the same tree; the court re-pushes; the same database and projections.
+        let recovered = try h.run(["hub", "recover", "--dir", h.hub, "--mirror", mirror])
+        #expect(recovered.status == 0 && recovered.stdout.contains("recovered the tree from 0 to \(size) entries"), "\(recovered.output)")
+        #expect(recovered.stdout.contains("410802 owes seq 1…40"), "\(recovered.output)")
+        let owing = try status(h, h.hub)
+        #expect(owing["tree_size"] as? Int == size && (owing["checkpoint"] as? String)?.split(separator: "\n")[2] == root, "the same tree as before the loss")
+        let refused = try h.run(["query", "compliance", "--dir", h.hub, "--period", "2022-09", "--format", "json"])
+        #expect(refused.status != 0 && refused.output.contains("incomplete"), "queries refuse while events are owed: \(refused.output)")
+        try h.startHub()
+        let synced = try h.run(["node", "sync", "--dir", jf])
+        #expect(synced.status == 0 && synced.stdout.contains("lag 0"), "\(synced.output)")
+        h.stopHub()
+        #expect(try contents(database) == original, "the database holds the same events and the same tree as before the loss")
+        #expect(try digest(h) == originalDigest, "the same projections as before the loss")
+    }
+
     @Test func aHubWhoseDatabaseWasLostRecoversFromAMirrorToTheSameTreeAndProjections() throws {
         let database = try PostgresCluster.database()
         var h = try SyncHarness(database: database); defer { h.remove() }

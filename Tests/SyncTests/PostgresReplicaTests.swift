@@ -70,6 +70,89 @@ struct PostgresReplicaTests {
         try h.pointNode(jf, at: h.port)
         #expect(try h.run(["node", "sync", "--dir", jf]).status == 0)
     }
+
+    /// Pushes racing through both replicas while another holder has the tree's lock: each waits
+    /// for that holder's commit without queueing for the lock (a shared wait, never the exclusive
+    /// queue), then one of them integrates every pending leaf under one checkpoint and the rest
+    /// answer from it, none taking the lock after its leaves are in.
+    @Test func pushesWaitingForTheSequencerDoNotQueueForTheTreeLockAndShareOneCheckpoint() throws {
+        let database = try PostgresCluster.database()
+        var h = try SyncHarness(database: database); defer { h.remove() }
+        try h.startHub()
+        let port2 = SyncHarness.freePort()
+        let second = try h.startReplica(port: port2, projection: h.path("replica2.sqlite"))
+        defer { kill(second.processIdentifier, SIGKILL); second.waitUntilExit() }
+        let courts = ["410802", "410803", "410804", "410811"]
+        var batches: [(court: String, node: String, file: String)] = []
+        for court in courts {
+            let node = try h.enrolledNode(court)
+            try h.record(node, court: court, count: 25, online: 10)
+            let file = h.path("batch-\(court).jsonl")
+            let export = try h.run(["node", "export", "--dir", node])
+            #expect(export.stdout.split(separator: "\n").count == 25)
+            try export.stdout.write(toFile: file, atomically: true, encoding: .utf8)
+            batches.append((court, node, file))
+        }
+        let sizeBefore = Int(try PostgresCluster.psql(database, "SELECT size FROM tlog_state")) ?? -1
+        #expect(sizeBefore > 0)
+
+        // Another session holds the tree's lock as a long sequencer step would.
+        let holder = Process(), input = Pipe()
+        holder.executableURL = URL(fileURLWithPath: PostgresCluster.psqlBinary)
+        holder.arguments = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database]
+        holder.standardInput = input
+        holder.standardOutput = FileHandle.nullDevice
+        holder.standardError = FileHandle.nullDevice
+        try holder.run()
+        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() } }
+        input.fileHandleForWriting.write(Data("SELECT pg_advisory_lock(410800, 16);\n".utf8))
+        let locks = "SELECT COALESCE(string_agg(mode, ',' ORDER BY mode), '') FROM pg_locks WHERE locktype = 'advisory' AND classid = 410800 AND objid = 16"
+        func waitUntil(_ what: String, _ condition: () throws -> Bool) throws {
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, !(try condition()) { usleep(50_000) }
+            try #require(try condition(), "waited 60 s for \(what)")
+        }
+        try waitUntil("the holder's lock") { try PostgresCluster.psql(database, locks + " AND granted") == "ExclusiveLock" }
+
+        let answers = Locked<[Int]>([])
+        let harness = h, ports = [h.port, port2]
+        let pushing = DispatchGroup()
+        for (i, b) in batches.enumerated() {
+            DispatchQueue.global().async(group: pushing) {
+                let status = (try? harness.curl("/v1/nodes/\(b.court)/events", node: b.node, method: "POST", bodyFile: b.file, port: ports[i % 2]).0) ?? 0
+                answers.update { $0.append(status) }
+            }
+        }
+        // Every push committed its events and pending leaves, and waits for the holder: in the
+        // shared mode, so none is queued for the lock itself.
+        // (A replica's background fold may wait there too, so the pending leaves are counted.)
+        try waitUntil("four pushes committed and waiting for the tree's sequencer") {
+            try PostgresCluster.psql(database, "SELECT COUNT(*) FROM tlog_pending") == "100"   // 4 courts × 25
+                && PostgresCluster.psql(database, locks + " AND NOT granted").split(separator: ",").count >= 4
+        }
+        let waiting = try PostgresCluster.psql(database, locks + " AND NOT granted")
+        #expect(!waiting.contains("Exclusive"), "pushes wait in the shared mode, not queued for the lock: \(waiting)")
+        #expect(try PostgresCluster.psql(database, "SELECT COUNT(*) FROM tlog_checkpoint WHERE size > \(sizeBefore)") == "0")
+
+        try input.fileHandleForWriting.close()   // psql ends its session: the lock is released
+        holder.waitUntilExit()
+        #expect(pushing.wait(timeout: .now() + 60) == .success)
+        #expect(answers.value == [200, 200, 200, 200], "\(answers.value)")
+        // One sequencer step took all 100 leaves in and signed one checkpoint for the four pushes.
+        let signed = try PostgresCluster.psql(database, "SELECT COUNT(*), MIN(size) FROM tlog_checkpoint WHERE size > \(sizeBefore)")
+        #expect(signed == "1|\(sizeBefore + 100)", "checkpoints signed after the holder: \(signed)")
+        #expect(try PostgresCluster.psql(database, "SELECT size FROM tlog_state") == "\(sizeBefore + 100)")
+        #expect(try PostgresCluster.psql(database, "SELECT COUNT(*) FROM tlog_pending") == "0")
+        #expect(try PostgresCluster.psql(database, """
+            SELECT COUNT(*) = 100 AND COUNT(DISTINCT (court, seq)) = 100 FROM tlog_entry WHERE idx >= \(sizeBefore)
+            """) == "t")
+        // Each node checks its receipt's checkpoint and proofs at its next sync: nothing to push, lag 0.
+        for (i, b) in batches.enumerated() {
+            try h.pointNode(b.node, at: ports[i % 2])
+            let r = try h.run(["node", "sync", "--dir", b.node])
+            #expect(r.status == 0 && r.stdout.contains("lag 0"), "\(b.court): \(r.output)")
+        }
+    }
 }
 
 /// `hub init --database` and `hub serve` from the command line, when the database is not there.

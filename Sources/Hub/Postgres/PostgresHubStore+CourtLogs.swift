@@ -44,7 +44,7 @@ extension PostgresHubStore: HubCourtLogs {
     public func ingest(_ events: [SignedEvent], nodeHead: Int64?, recordedAt: Int64, checkpointSigner: NoteSigner?) throws -> EventStore.Receipt {
         guard let first = events.first else { throw EventError("nothing to receive: the batch is empty") }
         let court = first.node
-        var receipt = try pool.transaction { s in
+        let committed = try pool.transaction { s -> (receipt: EventStore.Receipt, stored: [SignedEvent]) in
             // The court's row, created the first time, then locked until commit: another replica's
             // push of the same court waits here and then sees what this one stored.
             try s.execute("INSERT INTO court_log (court, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (court) DO NOTHING",
@@ -77,7 +77,7 @@ extension PostgresHubStore: HubCourtLogs {
                          AS u(seq, id, type, at_utc, hash, prev, line)
                     """, [.text(court), .int(recordedAt), .ints(fresh.map(\.seq)), .texts(fresh.map(\.id)), .texts(fresh.map(\.type)),
                           .ints(fresh.map(\.at.utcSeconds)), .bytesArray(fresh.map(\.hash.bytes)), .bytesArray(fresh.map(\.prev.bytes)),
-                          .bytesArray(fresh.map(\.exportLine))])
+                          .bytesArray(fresh.map(Self.storedLine))])
                 let last = fresh.last!
                 try s.execute("UPDATE court_log SET seq = $2, hash = $3 WHERE court = $1", [.text(court), .int(last.seq), .bytes(last.hash.bytes)])
             }
@@ -94,8 +94,10 @@ extension PostgresHubStore: HubCourtLogs {
                 INSERT INTO hub_push (court, node_head, at) VALUES ($1, $2, $3)
                 ON CONFLICT (court) DO UPDATE SET node_head = excluded.node_head, at = excluded.at
                 """, [.text(court), .int(max(nodeHead ?? 0, newHead.seq)), .int(recordedAt)])
-            return EventStore.Receipt.make(known: held.count, stored: fresh.count, head: newHead)
+            return (EventStore.Receipt.make(known: held.count, stored: fresh.count, head: newHead), fresh)
         }
+        justStored.keep(committed.stored)
+        var receipt = committed.receipt
         // After the court's transaction committed (its row lock released): the tree. The push is
         // answered only once its leaves are in the tree, under a checkpoint that includes them.
         if receipt.stored > 0 || checkpointSigner != nil {
@@ -104,6 +106,13 @@ extension PostgresHubStore: HubCourtLogs {
             receipt.checkpoint = tree.checkpoint
         }
         return receipt
+    }
+
+    /// The line stored for an event: its canonical body with the hash and signature spliced in
+    /// (``SignedEvent/exportLine(body:hash:sig:)``, the bytes the node pushed), not the envelope
+    /// encoded again as a JSON tree (1.8 µs an event of the hub's CPU, measured with perf).
+    static func storedLine(_ e: SignedEvent) -> [UInt8] {
+        SignedEvent.exportLine(body: e.body, hash: e.hash.bytes, sig: e.sig) ?? e.exportLine
     }
 
     /// The leaves `fresh` events take: none for those the tree already holds, events a recovery

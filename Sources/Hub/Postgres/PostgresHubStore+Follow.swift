@@ -35,7 +35,8 @@ extension PostgresHubStore {
                     continue
                 }
                 guard let recordedAt = try row.optionalInt(6) else { break }
-                let event = try Self.event(seq: seq, hash: try row.bytes(4), line: try row.bytes(5), court: court)
+                let hash = try row.bytes(4)
+                let event = try justStored.take(court: court, seq: seq, hash: hash) ?? Self.event(seq: seq, hash: hash, line: try row.bytes(5), court: court)
                 out.append(AcceptedLeaf(index: try row.int(0), leaf: leaf, event: event, recordedAt: recordedAt))
             }
             return out

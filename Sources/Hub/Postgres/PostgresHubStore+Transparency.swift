@@ -103,16 +103,49 @@ extension PostgresHubStore: HubTransparency {
     /// Gives the pending leaves their place in the tree and returns a checkpoint including
     /// `through` (the last leaf a push committed): the one another push's sequencer signed if it
     /// already took this push's leaves in, else one this call signs for everything pending.
+    ///
+    /// A push never queues for the tree's lock behind other pushes: it tries the lock, and when
+    /// another push's sequencer holds it, waits (``waitForSequencer``) only until that one
+    /// commits, then looks again, without the lock, whether its leaves are now in a signed
+    /// checkpoint. So of N pushes waiting at once, those whose leaves the running sequencer took
+    /// in answer as soon as it commits, and one of the rest becomes the next sequencer.
     func integrate(signer: NoteSigner?, at: Int64, through leaf: (court: String, seq: Int64)?) throws -> (size: Int64, checkpoint: String?) {
-        if let leaf, let signer, let done = try pool.read({ s in try Self.checkpointIncluding(s, leaf, signer: signer) }) {
-            return done
+        for _ in 0..<Self.lockTries {
+            if let leaf, let signer, let done = try pool.read({ s in try Self.checkpointIncluding(s, leaf, signer: signer) }) {
+                return done
+            }
+            let sequenced = try pool.transaction { s -> (size: Int64, checkpoint: String?)? in
+                guard try Self.tryLockTree(s) else { return nil }
+                // Between the look and the lock another sequencer may have taken these leaves in.
+                if let leaf, let signer, let done = try Self.checkpointIncluding(s, leaf, signer: signer) { return done }
+                return try Self.appendToTree(s, [], signer: signer, at: at)
+            }
+            if let sequenced { return sequenced }
+            try pool.read { s in try Self.waitForSequencer(s) }
         }
+        // Many sequencers in a row took the lock first (or waiters kept the try from succeeding):
+        // queue for it like any other writer of the tree.
         return try pool.transaction { s in
             try Self.lockTree(s)
-            // Waited for another push's sequencer: it may have taken this push's leaves in.
             if let leaf, let signer, let done = try Self.checkpointIncluding(s, leaf, signer: signer) { return done }
             return try Self.appendToTree(s, [], signer: signer, at: at)
         }
+    }
+
+    /// How often a push tries the tree's lock and waits for another sequencer before it queues.
+    static let lockTries = 16
+
+    /// Takes the tree's lock if no one holds it (false at once otherwise); held until commit.
+    static func tryLockTree(_ s: PostgresSession) throws -> Bool {
+        try s.query("SELECT pg_try_advisory_xact_lock(410800, 16)")[0][0].decode(Bool.self)
+    }
+
+    /// Returns when the sequencer holding the tree's lock has committed (at once if none does):
+    /// the shared form of the lock waits for the exclusive holder and is released at once (this
+    /// statement is its own transaction). Pushes only try the exclusive lock, so a waiter here
+    /// is not queued behind the next sequencer; it writes nothing.
+    static func waitForSequencer(_ s: PostgresSession) throws {
+        try s.execute("SELECT pg_advisory_xact_lock_shared(410800, 16)")
     }
 
     /// The latest checkpoint, if it holds `leaf`'s entry and is signed by `signer`'s key.

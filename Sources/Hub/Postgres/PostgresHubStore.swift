@@ -17,6 +17,8 @@ import PostgresNIO
 /// waits for a court's: no deadlock between pushes.
 public final class PostgresHubStore: Sendable {
     let pool: PostgresPool
+    /// What this replica's pushes stored, for its follower to fold without parsing again.
+    let justStored = StoredEventCache()
     public var url: DatabaseURL { pool.url }
 
     /// Connects and brings the schema up to date (versioned migrations, under an advisory lock
