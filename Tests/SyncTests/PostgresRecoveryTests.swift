@@ -6,16 +6,6 @@ import Testing
 /// courts re-push, and the hub ends as it was. Real processes on loopback and a private cluster.
 @Suite("hub recovery from a mirror on PostgreSQL", .serialized)
 struct PostgresRecoveryTests {
-    func json(_ text: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not JSON: \(text)")
-    }
-
-    func status(_ h: SyncHarness, _ dir: String) throws -> [String: Any] {
-        let r = try h.run(["hub", "status", "--dir", dir, "--format", "json"])
-        #expect(r.status == 0, "hub status: \(r.output)")
-        return try json(r.stdout)
-    }
-
     func oneLineRefusal(_ r: SyncHarness.Result, _ expected: String) {
         #expect(r.status != 0 && r.output.contains(expected), "expected a refusal naming '\(expected)': \(r.output)")
         #expect(r.output.split(separator: "\n").filter { !$0.isEmpty }.count == 1, "one line: \(r.output)")
@@ -59,7 +49,7 @@ struct PostgresRecoveryTests {
         let database = try PostgresCluster.database()
         var h = try SyncHarness(database: database); defer { h.remove() }
         try h.startHub()
-        let key = try #require(try status(h, h.hub)["checkpoint_verifier_key"] as? String)
+        let key = try #require(try h.hubStatus(h.hub)["checkpoint_verifier_key"] as? String)
         let jf = try h.enrolledNode("410802")
         try h.record(jf, court: "410802", count: 40, online: 25)
         #expect(try h.run(["node", "sync", "--dir", jf]).status == 0)
@@ -67,7 +57,7 @@ struct PostgresRecoveryTests {
         let mirrored = try h.run(["audit", "mirror", "--hub", "https://localhost:\(h.port)", "--ca", "\(h.hub)/tls/ca.pem", "--out", mirror, "--key", key])
         #expect(mirrored.status == 0, "mirror: \(mirrored.output)")
         h.stopHub()
-        let before = try status(h, h.hub)
+        let before = try h.hubStatus(h.hub)
         let size = try #require(before["tree_size"] as? Int)
         let root = try #require((before["checkpoint"] as? String)?.split(separator: "\n")[2])
         let original = try contents(database)
@@ -125,7 +115,7 @@ struct PostgresRecoveryTests {
         let recovered = try h.run(["hub", "recover", "--dir", h.hub, "--mirror", mirror])
         #expect(recovered.status == 0 && recovered.stdout.contains("recovered the tree from 0 to \(size) entries"), "\(recovered.output)")
         #expect(recovered.stdout.contains("410802 owes seq 1…40"), "\(recovered.output)")
-        let owing = try status(h, h.hub)
+        let owing = try h.hubStatus(h.hub)
         #expect(owing["tree_size"] as? Int == size && (owing["checkpoint"] as? String)?.split(separator: "\n")[2] == root, "the same tree as before the loss")
         let refused = try h.run(["query", "compliance", "--dir", h.hub, "--period", "2022-09", "--format", "json"])
         #expect(refused.status != 0 && refused.output.contains("incomplete"), "queries refuse while events are owed: \(refused.output)")
@@ -141,7 +131,7 @@ struct PostgresRecoveryTests {
         let database = try PostgresCluster.database()
         var h = try SyncHarness(database: database); defer { h.remove() }
         try h.startHub()
-        let key = try #require(try status(h, h.hub)["checkpoint_verifier_key"] as? String)
+        let key = try #require(try h.hubStatus(h.hub)["checkpoint_verifier_key"] as? String)
         let jf = try h.enrolledNode("410802"), zz = try h.enrolledNode("410803")
         try h.record(jf, court: "410802", count: 30, online: 20)
         try h.record(zz, court: "410803", count: 12, online: 5)
@@ -159,7 +149,7 @@ struct PostgresRecoveryTests {
         let originalAnswer = try compliance("alice.json", port: h.port)
         #expect(originalAnswer.status == 0 && originalAnswer.stdout.contains("410802"), "\(originalAnswer.output)")
         h.stopHub()
-        let before = try status(h, h.hub)
+        let before = try h.hubStatus(h.hub)
         let size = try #require(before["tree_size"] as? Int)
         let root = try #require((before["checkpoint"] as? String)?.split(separator: "\n")[2])
         let original = try contents(database)
@@ -185,7 +175,7 @@ struct PostgresRecoveryTests {
         let other = h.path("other-hub")
         #expect(try h.run(["hub", "init", "--dir", other, "--host", "other.example"]).status == 0)
         let otherHub = try wrongMirror("mirror-other") { dir in
-            try (try status(h, other)["checkpoint"] as? String ?? "").write(toFile: "\(dir)/checkpoint", atomically: true, encoding: .utf8)
+            try (try h.hubStatus(other)["checkpoint"] as? String ?? "").write(toFile: "\(dir)/checkpoint", atomically: true, encoding: .utf8)
         }
         oneLineRefusal(try h.run(["hub", "recover", "--dir", h.hub, "--mirror", otherHub]), "not of this hub's")
         try unchanged("another hub's mirror")
@@ -203,7 +193,7 @@ struct PostgresRecoveryTests {
 
         // A hub opened on the emptied database starts a new log there (a new key-log record 1,
         // the plan again): that database is not empty any more, and is refused.
-        _ = try status(h, h.hub)
+        _ = try h.hubStatus(h.hub)
         let started = try PostgresCluster.psql(database, "SELECT size FROM tlog_state")
         #expect(started != "0")
         oneLineRefusal(try h.run(["hub", "recover", "--dir", h.hub, "--mirror", mirror]), "already holds a tree that differs from the mirror's at entry 0")
@@ -216,7 +206,7 @@ struct PostgresRecoveryTests {
         #expect(recovered.status == 0 && recovered.stdout.contains("recovered the tree from 0 to \(size) entries"), "\(recovered.output)")
         #expect(recovered.stdout.contains("410802 owes seq 1…30") && recovered.stdout.contains("410803 owes seq 1…12"), "\(recovered.output)")
         #expect(!recovered.stdout.contains("410800 owes"), "410800's own come back from the hub directory: \(recovered.output)")
-        let owing = try status(h, h.hub)
+        let owing = try h.hubStatus(h.hub)
         #expect((owing["owed"] as? [[String: Any]])?.compactMap { $0["court"] as? String } == ["410802", "410803"], "\(owing["owed"] ?? "")")
         #expect(owing["tree_size"] as? Int == size && (owing["checkpoint"] as? String)?.split(separator: "\n")[2] == root, "the same tree as before the loss")
         let refused = try h.run(query)
@@ -229,7 +219,7 @@ struct PostgresRecoveryTests {
             let r = try h.run(["node", "sync", "--dir", dir])
             #expect(r.status == 0 && r.stdout.contains("lag 0"), "sync \(dir): \(r.output)")
         }
-        let complete = try status(h, h.hub)
+        let complete = try h.hubStatus(h.hub)
         #expect((complete["owed"] as? [Any])?.isEmpty == true, "\(complete["owed"] ?? "")")
         #expect(complete["tree_size"] as? Int == size, "no event took a second leaf")
         #expect(try contents(database) == original, "the database holds the same events and the same tree as before the loss")
@@ -251,6 +241,6 @@ struct PostgresRecoveryTests {
         try h.startHub()
         try h.record(jf, court: "410802", count: 1, online: 1, from: 31)
         #expect(try h.run(["node", "sync", "--dir", jf]).status == 0)
-        #expect(try status(h, h.hub)["tree_size"] as? Int == size + 1)
+        #expect(try h.hubStatus(h.hub)["tree_size"] as? Int == size + 1)
     }
 }

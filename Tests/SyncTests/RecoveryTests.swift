@@ -11,16 +11,6 @@ struct RecoveryTests {
         try FileManager.default.copyItem(atPath: from, toPath: to)
     }
 
-    func json(_ text: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not JSON: \(text)")
-    }
-
-    func status(_ h: SyncHarness, _ dir: String) throws -> [String: Any] {
-        let r = try h.run(["hub", "status", "--dir", dir, "--format", "json"])
-        #expect(r.status == 0, "hub status: \(r.output)")
-        return try json(r.stdout)
-    }
-
     /// Every node syncs twice: the second round has each cosign the same latest checkpoint.
     func syncAll(_ h: SyncHarness, _ nodes: [String]) throws {
         for _ in 0..<2 {
@@ -46,7 +36,7 @@ struct RecoveryTests {
     @Test func aHubRestoredFromBackupRecoversFromAMirrorToTheWitnessedTree() throws {
         var h = try SyncHarness(); defer { h.remove() }
         try h.startHub()
-        let key = try #require(try status(h, h.hub)["checkpoint_verifier_key"] as? String)
+        let key = try #require(try h.hubStatus(h.hub)["checkpoint_verifier_key"] as? String)
         let jf = try h.enrolledNode("410802"), zz = try h.enrolledNode("410803"), mc = try h.enrolledNode("410804")
         try h.record(jf, court: "410802", count: 3, online: 3)
         try h.record(zz, court: "410803", count: 2, online: 1)
@@ -94,7 +84,7 @@ struct RecoveryTests {
         let refused = try h.run(["node", "sync", "--dir", jf])
         #expect(refused.status != 0 && refused.output.contains("refusing the hub"), "\(refused.output)")
         h.stopHub()
-        let heldSize = try #require(try status(h, h.hub)["tree_size"] as? Int)
+        let heldSize = try #require(try h.hubStatus(h.hub)["tree_size"] as? Int)
 
         // Wrong mirrors are refused in one line, and change nothing.
         let other = h.path("other-hub"), twin = h.path("twin-hub")
@@ -107,11 +97,11 @@ struct RecoveryTests {
             return dir
         }
         let otherOrigin = try wrongMirror("mirror-other") { dir in
-            try (try status(h, other)["checkpoint"] as? String ?? "").write(toFile: "\(dir)/checkpoint", atomically: true, encoding: .utf8)
+            try (try h.hubStatus(other)["checkpoint"] as? String ?? "").write(toFile: "\(dir)/checkpoint", atomically: true, encoding: .utf8)
         }
         oneLineRefusal(try h.run(["hub", "recover", "--dir", h.hub, "--mirror", otherOrigin]), "not of this hub's")
         let otherKey = try wrongMirror("mirror-twin") { dir in
-            try (try status(h, twin)["checkpoint"] as? String ?? "").write(toFile: "\(dir)/checkpoint", atomically: true, encoding: .utf8)
+            try (try h.hubStatus(twin)["checkpoint"] as? String ?? "").write(toFile: "\(dir)/checkpoint", atomically: true, encoding: .utf8)
         }
         oneLineRefusal(try h.run(["hub", "recover", "--dir", h.hub, "--mirror", otherKey]), "not signed by this hub's checkpoint key")
         let altered = try wrongMirror("mirror-altered") { dir in
@@ -127,15 +117,15 @@ struct RecoveryTests {
         try copyDirectory(backup, forked)
         #expect(try h.run(["node", "append", "--dir", forked, "--type", "threshold.set", "indicator=online-filing", "per_10k=5000",
                            "effective=2022-09-01", "document=焦中法〔2022〕98号", "--at", "2022-09-21T09:00:00+08:00"]).status == 0)
-        _ = try status(h, forked)
+        _ = try h.hubStatus(forked)
         oneLineRefusal(try h.run(["hub", "recover", "--dir", forked, "--mirror", mirror]), "split view")
-        #expect(try status(h, h.hub)["tree_size"] as? Int == heldSize, "a refused recovery changes nothing")
+        #expect(try h.hubStatus(h.hub)["tree_size"] as? Int == heldSize, "a refused recovery changes nothing")
 
         // Recovery: the tree back to the mirror's checkpoint; events owed by their courts.
         let recovered = try h.run(["hub", "recover", "--dir", h.hub, "--mirror", mirror])
         #expect(recovered.status == 0 && recovered.stdout.contains("recovered the tree from \(heldSize) to \(size) entries"), "\(recovered.output)")
         #expect(recovered.stdout.contains("410802 owes seq 4…6") && recovered.stdout.contains("410800 owes seq"), "\(recovered.output)")
-        let owing = try status(h, h.hub)
+        let owing = try h.hubStatus(h.hub)
         #expect((owing["owed"] as? [[String: Any]])?.count == 4, "410800, 410802, 410803, 410811 owe: \(owing["owed"] ?? "")")
         let query = try h.run(["query", "compliance", "--dir", h.hub, "--period", "2022-09"])
         #expect(query.status != 0 && query.output.contains("incomplete"), "queries refuse while events are owed: \(query.output)")
@@ -159,7 +149,7 @@ struct RecoveryTests {
         let other4 = try h.run(["node", "sync", "--dir", jfBefore])
         #expect(other4.status != 0 && other4.output.contains("recovered from a mirror"), "\(other4.output)")
         try syncAll(h, [jf, zz, mc, sy])
-        let complete = try status(h, h.hub)
+        let complete = try h.hubStatus(h.hub)
         #expect((complete["owed"] as? [Any])?.isEmpty == true, "\(complete["owed"] ?? "")")
         let note = try #require(complete["checkpoint"] as? String)
         #expect(complete["tree_size"] as? Int == size && note.split(separator: "\n")[2] == root, "the tree is the one the witnesses cosigned:\n\(note)")
@@ -172,6 +162,6 @@ struct RecoveryTests {
         try h.startHub()
         try h.record(jf, court: "410802", count: 1, online: 1, from: 7)
         #expect(try h.run(["node", "sync", "--dir", jf]).status == 0)
-        #expect(try status(h, h.hub)["tree_size"] as? Int == size + 1)
+        #expect(try h.hubStatus(h.hub)["tree_size"] as? Int == size + 1)
     }
 }

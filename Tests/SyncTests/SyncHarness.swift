@@ -159,6 +159,13 @@ struct SyncHarness {
         return json?["seq"] as? Int ?? -1
     }
 
+    /// `hub status --format json` of the hub directory `dir`, which must succeed.
+    func hubStatus(_ dir: String) throws -> [String: Any] {
+        let r = try run(["hub", "status", "--dir", dir, "--format", "json"])
+        #expect(r.status == 0, "hub status: \(r.output)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "not JSON: \(r.stdout)")
+    }
+
     /// The seq the hub holds of `court`.
     func hubSeq(_ court: String) throws -> Int {
         let json = try JSONSerialization.jsonObject(with: Data(try run(["node", "status", "--dir", hub, "--format", "json"]).stdout.utf8)) as? [String: Any]
