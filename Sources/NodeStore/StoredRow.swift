@@ -110,7 +110,7 @@ struct StoredRow: Sendable {
         }
         // A body a node stored is canonical: read in one pass, hashed as it stands. Any other
         // is parsed and encoded again, which accepts or refuses it as it always did.
-        let (event, prepared) = try SignedEvent.storedIfCanonical(body: body, hash: hash, sig: sig) ?? reread()
+        let (event, prepared) = if let read = SignedEvent.storedIfCanonical(body: body, hash: hash, sig: sig) { read } else { try reread() }
         if let bad = firstDiffering(from: event, columns: prepared.columns, contentDigest: prepared.contentDigest) {
             throw EventError("stored column '\(bad)' differs from the signed body: the row was edited by hand; restore the log from a backup or the hub", seq: seq)
         }
