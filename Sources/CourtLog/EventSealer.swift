@@ -71,13 +71,16 @@ public enum Parallel {
     /// The number of worker chunks to use: the active processor count.
     public static var width: Int { max(1, System.activeProcessors) }
 
-    public static func map<T: Sendable, R: Sendable>(_ items: [T], _ transform: @Sendable (T) -> R) -> [R] {
+    ///
+    /// `chunksPerCore` splits the work finer where one item is costly (a signature checked):
+    /// a core that ends its last chunk early waits for the other's, at most one chunk long.
+    public static func map<T: Sendable, R: Sendable>(_ items: [T], chunksPerCore: Int = 8, _ transform: @Sendable (T) -> R) -> [R] {
         let n = items.count
         if width <= 1 || n < 128 { return items.map(transform) }
         // Several chunks per core, handed out as workers come free: a core that is busy with
         // something else (the hub storing the batch before) holds back one small chunk, not
         // half the work, while the other core goes on.
-        let chunks = min(width * 8, n / 16)
+        let chunks = min(width * max(1, chunksPerCore), n / 16)
         // Each worker initializes its own slots of the result in place: no optional slots and
         // no copy of the results afterwards.
         return [R](unsafeUninitializedCapacity: n) { buffer, initialized in

@@ -26,6 +26,19 @@ extension SignedEvent {
         return out
     }
 
+    /// The event a log stores as these canonical body, hash and signature, read in one pass
+    /// over the bytes (``CanonicalEnvelope``, as `audit verify FILE` and the hub read a pushed
+    /// line) with its draft as prepared (content digest and stored columns). Nil when the bytes
+    /// are not exactly canonical, or anything about them would be refused: the caller then reads
+    /// them the general way, which accepts or refuses them as it always did and words the refusal.
+    public static func storedIfCanonical(body: [UInt8], hash: [UInt8], sig: [UInt8], catalog: EventCatalog = .shipped)
+        -> (event: SignedEvent, prepared: PreparedDraft)? {
+        guard let line = exportLine(body: body, hash: hash, sig: sig) else { return nil }
+        // The one-pass reader cuts hash and sig out of the line again and hashes what is left:
+        // exactly `body`, so the hash is checked over the stored bytes themselves.
+        return CanonicalEnvelope.parse(line, catalog: catalog)
+    }
+
     private static let idMember = Array(#","id":""#.utf8)
     private static let typeMember = Array(#","type":""#.utf8)
 

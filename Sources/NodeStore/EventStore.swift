@@ -432,7 +432,9 @@ extension EventStore {
         // signer found in one pass on all cores; then linked in order.
         try forEachRowWindow(of: node, from: 1) { rows in
             let hint = verifier.keyHint
-            let checked = Parallel.map(rows) { row in
+            // Chunks of 64 rows (a few milliseconds of signatures each): the window ends with
+            // both cores busy to within one short chunk, not one of 256 rows.
+            let checked = Parallel.map(rows, chunksPerCore: Self.verifyWindow / 64 / Parallel.width) { row in
                 Result { () throws(EventError) -> (SignedEvent, Int?) in
                     let event = try row.event()
                     return (event, LogVerifier.signer(of: event, in: history, hint: hint))

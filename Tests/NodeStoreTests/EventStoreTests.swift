@@ -108,6 +108,11 @@ struct EventStoreTests {
         ("DELETE FROM event WHERE seq = 2", "seq 3: expected seq 2 but found 3"),
         ("DELETE FROM event WHERE seq = 6", "expected seq 6 but the log ends at seq 5"),
         ("UPDATE event SET sig = zeroblob(64) WHERE seq = 5", "seq 5: bad signature"),
+        // A value of the wrong kind (INTEGER affinity keeps text that is not a number; a blob
+        // stays a blob): read as the column differing, never a crash of the reader.
+        ("UPDATE event SET at_utc = 'noon' WHERE seq = 2", "seq 2: stored column 'at_utc' differs from the signed body"),
+        ("UPDATE event SET delay_s = x'00' WHERE seq = 3", "seq 3: stored column 'delay_s' differs from the signed body"),
+        ("UPDATE event SET body = CAST('{\"at\":' AS BLOB) WHERE seq = 2", "seq 2: the stored body is not valid JSON"),
     ])
     func handEditsOfTheSQLiteFileAreFound(sql: String, phrase: String) throws {
         let path = tempDir(); defer { try? FileManager.default.removeItem(atPath: path) }
@@ -122,6 +127,40 @@ struct EventStoreTests {
         } throws: { error in
             "\(error)".contains(phrase)
         }
+    }
+
+    /// `audit verify --dir` reads a stored canonical body in one pass (as `audit verify FILE`
+    /// reads a line): it must give the event, content digest and columns the general reading
+    /// (parse, check, encode again) gives, on every row, Chinese case numbers and no dept included.
+    @Test func storedRowsReadInOnePassAsTheGeneralReadingReadsThem() throws {
+        let path = tempDir(); defer { try? FileManager.default.removeItem(atPath: path) }
+        let n = try node(path)
+        _ = try n.store.append(drafts(40), sealer: n.sealer, recordedAt: 1)
+        let rows = try n.store.read { db in try StoredRow.fetch(db, node: "410802", from: 1, limit: 100) }
+        #expect(rows.count == 40 && rows.allSatisfy { $0.misfiled == nil })
+        for row in rows {
+            let fast = try #require(SignedEvent.storedIfCanonical(body: row.body, hash: row.hash, sig: row.sig))
+            let general = try row.reread()
+            #expect(fast.event == general.event)
+            #expect(fast.prepared.contentDigest == general.prepared.contentDigest && fast.prepared.columns == general.prepared.columns)
+            #expect(try row.event() == general.event)
+        }
+    }
+
+    /// A body stored with whitespace is not canonical: the one-pass reading declines it and the
+    /// general reading accepts it as before (its canonical form still hashes to the stored hash).
+    @Test func aStoredBodyWithWhitespaceIsReadTheGeneralWayAsBefore() throws {
+        let path = tempDir(); defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let n = try node(path)
+            _ = try n.store.append(drafts(6), sealer: n.sealer, recordedAt: 1)
+        }
+        try tamper(path, #"UPDATE event SET body = CAST(REPLACE(CAST(body AS TEXT), ',"id":', ', "id":') AS BLOB) WHERE seq = 3"#)
+        let n = try NodeDirectory.open(at: path)
+        let row = try #require(try n.store.read { db in try StoredRow.fetch(db, node: "410802", from: 3, limit: 1) }.first)
+        #expect(row.body.contains(UInt8(ascii: " ")))
+        #expect(SignedEvent.storedIfCanonical(body: row.body, hash: row.hash, sig: row.sig) == nil)
+        #expect(try n.store.verify(node: "410802", publicKey: n.key.publicKey).events == 6)
     }
 
     @Test func theHeadIsUnchangedAfterARefusedPolicyEventFromAGrassrootsCourt() throws {

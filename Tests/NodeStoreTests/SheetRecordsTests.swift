@@ -62,6 +62,28 @@ struct SheetRecordsTests {
         #expect(fromSheet[0].id == "r-0" && fromSheet[0].dept == "case-filing" && fromSheet[0].data["channel"] == .string("online"))
     }
 
+    /// The next 4,096 rows are read on another thread while a window is converted: a bad row
+    /// in the third window is still named by its own row, and the windows before it are whole.
+    @Test func aBadRowInAWindowReadAheadIsNamedByItsRow() throws {
+        var rows = Self.rows(9_000)
+        // Record i = 8,499 (8,499 % 3 == 0: case.filed, with a channel) is row 8,501 of the
+        // sheet: the header is row 1, record i is row i + 2.
+        rows[8_500][5] = "传真"
+        let xlsx = try write(Spreadsheet.xlsx(sheetName: "records", rows: rows), "xlsx")
+        defer { try? FileManager.default.removeItem(atPath: xlsx) }
+        let source = try SheetRecords(path: xlsx, reader: EventRecordReader())
+        var seen = 0, bad: [Int] = []
+        while let window = try source.nextWindow() {
+            seen += window.count
+            for (line, record) in window { if case .failure = record { bad.append(line) } }
+        }
+        #expect(seen == 9_000 && bad == [8_501])
+        #expect { try drafts(source) } throws: { error in
+            guard let e = error as? EventError else { return false }
+            return e.line == 8_501 && e.reason.contains("channel '传真' must be online or offline")
+        }
+    }
+
     @Test func aBadRowIsNamedByItsRowInTheSheetAndABlankRowIsLeftOut() throws {
         let rows = [["type", "at", "case_no", "channel"], ["case.filed", "2022-08-01 09:30", "x1", "网上"], [],
                     ["case.filed", "2022-08-01 09:30", "x2", "传真"]]
