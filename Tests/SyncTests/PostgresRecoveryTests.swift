@@ -72,15 +72,8 @@ struct PostgresRecoveryTests {
 
         // Another session holds tlog_checkpoint, so the recovery stops at its last step, the
         // checkpoint's row, with the tree written in its open transaction.
-        let blocker = Process(), input = Pipe()
-        blocker.executableURL = URL(fileURLWithPath: PostgresCluster.psqlBinary)
-        blocker.arguments = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database]
-        blocker.standardInput = input
-        blocker.standardOutput = FileHandle.nullDevice
-        blocker.standardError = FileHandle.nullDevice
-        try blocker.run()
-        defer { if blocker.isRunning { kill(blocker.processIdentifier, SIGKILL); blocker.waitUntilExit() } }
-        input.fileHandleForWriting.write(Data("BEGIN;\nLOCK TABLE tlog_checkpoint IN EXCLUSIVE MODE;\n".utf8))
+        let blocker = try PsqlSession(database)
+        blocker.send("BEGIN;\nLOCK TABLE tlog_checkpoint IN EXCLUSIVE MODE;")
         try waitUntil("the other session's lock on tlog_checkpoint") {
             try PostgresCluster.psql(database, "SELECT COUNT(*) FROM pg_locks WHERE relation = 'tlog_checkpoint'::regclass AND mode = 'ExclusiveLock' AND granted") == "1"
         }
@@ -102,9 +95,8 @@ struct PostgresRecoveryTests {
         kill(recovering.processIdentifier, SIGKILL)
         recovering.waitUntilExit()
         #expect(recovering.terminationReason == .uncaughtSignal)
-        input.fileHandleForWriting.write(Data("COMMIT;\n".utf8))
-        try input.fileHandleForWriting.close()
-        blocker.waitUntilExit()
+        blocker.send("COMMIT;")
+        try blocker.end()
         // The server ends the dead client's backend, rolling its transaction back.
         try waitUntil("the killed recovery's backend to end") {
             try PostgresCluster.psql(database, "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()") == "0"

@@ -97,15 +97,8 @@ struct PostgresReplicaTests {
         #expect(sizeBefore > 0)
 
         // Another session holds the tree's lock as a long sequencer step would.
-        let holder = Process(), input = Pipe()
-        holder.executableURL = URL(fileURLWithPath: PostgresCluster.psqlBinary)
-        holder.arguments = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database]
-        holder.standardInput = input
-        holder.standardOutput = FileHandle.nullDevice
-        holder.standardError = FileHandle.nullDevice
-        try holder.run()
-        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() } }
-        input.fileHandleForWriting.write(Data("SELECT pg_advisory_lock(410800, 16);\n".utf8))
+        let holder = try PsqlSession(database)
+        holder.send("SELECT pg_advisory_lock(410800, 16);")
         let locks = "SELECT COALESCE(string_agg(mode, ',' ORDER BY mode), '') FROM pg_locks WHERE locktype = 'advisory' AND classid = 410800 AND objid = 16"
         func waitUntil(_ what: String, _ condition: () throws -> Bool) throws {
             let deadline = Date().addingTimeInterval(60)
@@ -134,8 +127,7 @@ struct PostgresReplicaTests {
         #expect(!waiting.contains("Exclusive"), "pushes wait in the shared mode, not queued for the lock: \(waiting)")
         #expect(try PostgresCluster.psql(database, "SELECT COUNT(*) FROM tlog_checkpoint WHERE size > \(sizeBefore)") == "0")
 
-        try input.fileHandleForWriting.close()   // psql ends its session: the lock is released
-        holder.waitUntilExit()
+        try holder.end()   // psql ends its session: the lock is released
         #expect(pushing.wait(timeout: .now() + 60) == .success)
         #expect(answers.value == [200, 200, 200, 200], "\(answers.value)")
         // One sequencer step took all 100 leaves in and signed one checkpoint for the four pushes.
