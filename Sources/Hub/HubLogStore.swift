@@ -70,6 +70,9 @@ public protocol HubTransparency: AnyObject, Sendable {
     /// is taken only if it is the event the entry names.
     func expectedEntries(court: String, from: Int64, to: Int64) throws -> [Int64: [UInt8]]
     func inclusionProof(index: Int64, size: Int64) throws -> [[UInt8]]
+    /// The entries named `name` (a court, or `keylog`) at seqs `from`, `from + 1`, … without a
+    /// gap, at most `limit`, in the tree of `size` leaves, each with its inclusion proof.
+    func entryProofs(name: String, from: Int64, size: Int64, limit: Int) throws -> [EntryProof]
     func consistencyProof(old: Int64, new: Int64) throws -> [[UInt8]]
     /// The root hash of the tree of `size` leaves, from the stored tree.
     func treeRoot(size: Int64) throws -> [UInt8]

@@ -46,8 +46,9 @@ extension HubServer {
             let size = q["size"].flatMap { Int64($0) }
             let store = self.hub.log
             return try await self.answer {
-                let latest = try self.hub.currentCheckpoint()
-                let n = size ?? latest.size
+                // With a size (a node's held checkpoint) there is nothing to sign or publish first.
+                let latest = size == nil ? try self.hub.currentCheckpoint() : nil
+                let n = size ?? latest?.size ?? 0
                 guard let found = try store.leafIndex(court: court, seq: seq), found.index < n else {
                     throw StoreError("the hub's tree of \(n) leaves holds no entry for \(court) seq \(seq)")
                 }
@@ -55,8 +56,28 @@ extension HubServer {
                 let proof = try store.inclusionProof(index: index, size: n)
                 var out: JSONValue = ["court": .string(court), "seq": .int(seq), "leaf_index": .int(index), "tree_size": .int(n),
                                       "entry": .string(Hex.encode(entry)), "inclusion": .array(proof.map { .string(Hex.encode($0)) })]
-                if let note = n == latest.size ? latest.checkpoint : try store.checkpoint(size: n) { out = out.with("checkpoint", .string(note)) }
+                if let note = try latest?.checkpoint ?? store.checkpoint(size: n) { out = out.with("checkpoint", .string(note)) }
                 return out
+            }
+        }
+        router.get(RouterPath(ApiPaths.keyLogProofs)) { request, _ in
+            let q = request.uri.queryParameters
+            guard let from = q["from"].flatMap({ Int64($0) }), from >= 1 else {
+                throw self.refusal(.badRequest, "give from (the first key-log record wanted, 1 or more) and optionally size (default: the latest checkpoint)", reason: "bad-request")
+            }
+            let asked: Int64?
+            if let size = q["size"] {
+                guard let n = Int64(size), n >= 0 else { throw self.refusal(.badRequest, "size must be a tree size (0 or more), not '\(LogText.escape(String(size)))'", reason: "bad-request") }
+                asked = n
+            } else {
+                asked = nil
+            }
+            let store = self.hub.log
+            return try await self.answer {
+                // A node names the size of the checkpoint it holds: nothing to sign or publish first.
+                let (size, latest) = try asked.map { ($0, nil as String?) } ?? { let c = try self.hub.currentCheckpoint(); return (c.size, c.checkpoint) }()
+                let records = try store.entryProofs(name: KeyLogRecord.treeName, from: from, size: size, limit: ApiPaths.keyLogProofsLimit)
+                return KeyLogProofs(from: from, treeSize: size, records: records, checkpoint: try latest ?? store.checkpoint(size: size)).json
             }
         }
         router.get(RouterPath(ApiPaths.consistencyProof)) { request, _ in

@@ -220,6 +220,32 @@ extension EventStore {
         }
     }
 
+    /// The entries the tree names `name` (a court, or `keylog` for key-log records) at seqs
+    /// `from`, `from + 1`, … without a gap (at most `limit`) that the tree of `size` leaves holds,
+    /// each with its inclusion proof in that tree, in one read.
+    public func entryProofs(name: String, from: Int64, size: Int64, limit: Int) throws -> [EntryProof] {
+        try read { db in
+            try Self.checkSize(db, size)
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT seq, idx, entry FROM tlog_entry WHERE node = ? AND seq >= ? AND idx < ? ORDER BY seq LIMIT ?
+                """, arguments: [name, from, size, limit])
+            // Records are numbered without a gap: stop at the first one missing.
+            var found: [(seq: Int64, index: Int64, entry: [UInt8])] = []
+            for row in rows {
+                let seq: Int64 = row[0]
+                guard seq == from + Int64(found.count) else { break }
+                let entry: Data = row[2]
+                found.append((seq, row[1], Array(entry)))
+            }
+            let proofs = try MerkleTree.inclusionProofs(indexes: found.map(\.index), size: size) { wanted in
+                var out: [MerkleTree.NodeID: MerkleTree.Hash] = [:]
+                for id in wanted { out[id] = try Self.treeNode(db, level: id.level, index: id.index) }
+                return out
+            }
+            return found.indices.map { EntryProof(seq: found[$0].seq, leafIndex: found[$0].index, entry: found[$0].entry, inclusion: proofs[$0]) }
+        }
+    }
+
     /// RFC 9162 consistency proof from the tree of `old` leaves to the tree of `new` leaves.
     public func consistencyProof(old: Int64, new: Int64) throws -> [[UInt8]] {
         try read { db in

@@ -19,21 +19,14 @@ extension NodeSyncer {
         var (log, kept) = try Self.keptKeyLog(node)
         guard let held = try Self.heldCheckpoint(node, verifier: verifier) else { return [CourtKey(key: bundle.intermediatePublicKey)] }
         var fresh: [[UInt8]] = []
-        while true {
-            let n = log.count + 1
-            let reply = try await client.get(ApiPaths.inclusionProof, query: ["court": KeyLogRecord.treeName, "seq": "\(n)", "size": "\(held.checkpoint.size)"])
-            if reply.status == 404 { break }
-            guard reply.status == 200, let json = reply.json, let index = json["leaf_index"]?.intValue, case .array(let items)? = json["inclusion"],
-                  let entry = json["entry"]?.stringValue.flatMap({ Hex.decode($0, count: $0.utf8.count / 2) }) else {
-                throw SyncError("the hub gave no inclusion proof for key-log record \(n) (\(reply.status)): \(reply.error)", transient: reply.transient)
-            }
-            let proof = items.compactMap { $0.stringValue.flatMap { Hex.decode($0, count: 32) } }
-            guard proof.count == items.count,
-                  MerkleTree.verifyInclusion(index: index, size: held.checkpoint.size, leafHash: MerkleTree.leafHash(entry), proof: proof, root: held.checkpoint.root) else {
+        let size = held.checkpoint.size
+        for proof in try await keyLogProofs(from: Int64(log.count) + 1, size: size) {
+            let n = proof.seq
+            guard proof.isIncluded(size: size, root: held.checkpoint.root) else {
                 throw SyncError("the hub's key-log record \(n) is not in its signed checkpoint: stop and report this to 技术处 and the auditors", transient: false)
             }
             let record: KeyLogRecord
-            do { record = try KeyLogRecord(entry: entry) } catch {
+            do { record = try KeyLogRecord(entry: proof.entry) } catch {
                 throw SyncError("the hub's key-log record \(n) is damaged (\(error.description)): report this to 技术处", transient: false)
             }
             try apply(record, to: &log)
@@ -44,6 +37,50 @@ extension NodeSyncer {
             try write(text, to: file)
         }
         return try Self.intermediateKeys(log, bundle: bundle)
+    }
+
+    /// Key-log records `from`, `from + 1`, … in the tree of `size` leaves, with their inclusion
+    /// proofs (not yet checked): a thousand per request (`GET /v1/proof/keylog`), or, from a hub
+    /// that does not serve that path yet (404), one request per record as before.
+    func keyLogProofs(from: Int64, size: Int64) async throws -> [EntryProof] {
+        var out: [EntryProof] = []
+        while true {
+            let next = from + Int64(out.count)
+            let reply = try await client.get(ApiPaths.keyLogProofs, query: ["from": "\(next)", "size": "\(size)"])
+            if reply.status == 404 && out.isEmpty { return try await keyLogProofsOneByOne(from: from, size: size) }
+            guard reply.status == 200, let json = reply.json else {
+                throw SyncError("the hub gave no key-log proofs from record \(next) (\(reply.status)): \(reply.error)", transient: reply.transient)
+            }
+            let answer: KeyLogProofs
+            do { answer = try KeyLogProofs(json: json) } catch {
+                throw SyncError("the hub's key-log proofs from record \(next) are malformed (\(error.description)): report this to 技术处", transient: false)
+            }
+            guard answer.from == next, answer.treeSize == size else {
+                throw SyncError("the hub answered key-log proofs from record \(answer.from) in a tree of \(answer.treeSize) when asked from \(next) in \(size): report this to 技术处", transient: false)
+            }
+            out += answer.records
+            if answer.records.count < ApiPaths.keyLogProofsLimit { return out }
+        }
+    }
+
+    /// What ``keyLogProofs(from:size:)`` asks of a hub without the batch path: record n's
+    /// inclusion proof (`GET /v1/proof/inclusion?court=keylog&seq=n&size=S`) until 404.
+    func keyLogProofsOneByOne(from: Int64, size: Int64) async throws -> [EntryProof] {
+        var out: [EntryProof] = []
+        while true {
+            let n = from + Int64(out.count)
+            let reply = try await client.get(ApiPaths.inclusionProof, query: ["court": KeyLogRecord.treeName, "seq": "\(n)", "size": "\(size)"])
+            if reply.status == 404 { return out }
+            guard reply.status == 200, let json = reply.json, let index = json["leaf_index"]?.intValue, case .array(let items)? = json["inclusion"],
+                  let entry = json["entry"]?.stringValue.flatMap({ Hex.decode($0, count: $0.utf8.count / 2) }) else {
+                throw SyncError("the hub gave no inclusion proof for key-log record \(n) (\(reply.status)): \(reply.error)", transient: reply.transient)
+            }
+            let proof = items.compactMap { $0.stringValue.flatMap { Hex.decode($0, count: 32) } }
+            guard proof.count == items.count else {
+                throw SyncError("the hub's key-log record \(n) is not in its signed checkpoint: stop and report this to 技术处 and the auditors", transient: false)
+            }
+            out.append(EntryProof(seq: n, leafIndex: index, entry: entry, inclusion: proof))
+        }
     }
 
     /// 410800's key history in `log`, which must hold the bundle's key (the node's anchor).

@@ -21,6 +21,10 @@ public enum ApiPaths {
     public static let tile = "/tile/{path}"
     /// `GET ?court=&seq=&size=`: RFC 9162 inclusion proof of an event's entry (public).
     public static let inclusionProof = "/v1/proof/inclusion"
+    /// `GET ?from=&size=`: key-log records from `from` on, each with its inclusion proof (public).
+    public static let keyLogProofs = "/v1/proof/keylog"
+    /// Key-log records in one answer of ``keyLogProofs`` at most.
+    public static let keyLogProofsLimit = 1_000
     /// `GET ?from=&to=`: RFC 9162 consistency proof between two tree sizes (public).
     public static let consistencyProof = "/v1/proof/consistency"
     /// `GET ?from=&to=`: a receipt, with proof, for a range of the node's log the hub already holds.
@@ -37,7 +41,7 @@ public enum ApiPaths {
         ("GET", health), ("GET", metrics), ("GET", cursor), ("POST", events), ("GET", events),
         ("GET", compliance), ("GET", assignments), ("GET", trend), ("GET", accountability),
         ("GET", suggestions), ("GET", scores),
-        ("GET", checkpoint), ("GET", tile), ("GET", inclusionProof), ("GET", consistencyProof), ("GET", receipt),
+        ("GET", checkpoint), ("GET", tile), ("GET", inclusionProof), ("GET", keyLogProofs), ("GET", consistencyProof), ("GET", receipt),
         ("POST", cosignature), ("GET", witnessedCheckpoint),
     ]
 

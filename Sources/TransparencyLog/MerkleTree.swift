@@ -68,6 +68,48 @@ public enum MerkleTree {
         return try path(index, 0, size)
     }
 
+    /// The position of a stored full subtree: `level`, and `index` among the subtrees of that level.
+    public struct NodeID: Hashable, Sendable {
+        public let level: Int
+        public let index: Int64
+        public init(level: Int, index: Int64) { self.level = level; self.index = index }
+    }
+
+    /// The stored nodes the inclusion proofs of `indexes` in the tree of `size` read, each once.
+    /// Which nodes a proof reads depends only on the index and the size, never on the hashes.
+    public static func nodesForInclusion(indexes: [Int64], size: Int64) -> Set<NodeID> {
+        var wanted = Set<NodeID>()
+        for index in indexes {
+            // Cannot throw: the recorder answers every node with a placeholder.
+            _ = try? inclusionProof(index: index, size: size) { level, i in
+                wanted.insert(NodeID(level: level, index: i))
+                return emptyRoot
+            }
+        }
+        return wanted
+    }
+
+    /// RFC 9162 inclusion proofs of many leaves in one tree, reading every stored node they need
+    /// in one call to `nodes` (one query to a database across the network, where one proof at a
+    /// time would ask for each of its nodes in turn). Each proof equals ``inclusionProof(index:size:node:)``'s.
+    public static func inclusionProofs(indexes: [Int64], size: Int64, nodes: (Set<NodeID>) throws -> [NodeID: Hash]) throws -> [[Hash]] {
+        let wanted = nodesForInclusion(indexes: indexes, size: size)
+        let fetched = wanted.isEmpty ? [:] : try nodes(wanted)
+        return try indexes.map { index in
+            try inclusionProof(index: index, size: size) { level, i in
+                guard let hash = fetched[NodeID(level: level, index: i)] else { throw MissingNode(level: level, index: i) }
+                return hash
+            }
+        }
+    }
+
+    /// A node a batch of proofs needed that the store did not give.
+    public struct MissingNode: Error, CustomStringConvertible {
+        public let level: Int
+        public let index: Int64
+        public var description: String { "the tree's store has no node \(level)/\(index)" }
+    }
+
     /// RFC 9162 §2.1.4.1: PROOF(old, D[0:new]).
     public static func consistencyProof(old: Int64, new: Int64, node: NodeFetcher) throws -> [Hash] {
         precondition(old >= 0 && old <= new)

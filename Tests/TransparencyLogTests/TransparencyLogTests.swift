@@ -75,6 +75,31 @@ struct TransparencyLogTests {
         }
     }
 
+    @Test func proofsOfManyLeavesReadEveryNodeInOneCallAndEqualThePythonReference() throws {
+        let memory = Memory(leaves: leaves)
+        let cases = Self.vectors["inclusion"] as! [[String: Any]]
+        let bySize = Dictionary(grouping: cases) { Int64($0["size"] as! Int) }
+        #expect(bySize.values.contains { $0.count > 1 }, "the vectors should hold several proofs in one tree")
+        for (size, group) in bySize {
+            let indexes = group.map { Int64($0["index"] as! Int) }
+            var calls = 0
+            let proofs = try MerkleTree.inclusionProofs(indexes: indexes, size: size) { wanted in
+                calls += 1
+                return try Dictionary(uniqueKeysWithValues: wanted.map { ($0, try memory.node($0.level, $0.index)) })
+            }
+            #expect(calls == (size == 1 ? 0 : 1), "size \(size): nodes read in \(calls) calls")
+            #expect(proofs.map { $0.map { Self.hex($0) } } == group.map { $0["proof"] as! [String] }, "size \(size)")
+        }
+        // A store that lacks a node the proofs need is an error, not a short proof.
+        let wanted = MerkleTree.nodesForInclusion(indexes: [0, 5], size: 7)
+        #expect(wanted.contains(MerkleTree.NodeID(level: 0, index: 1)) && wanted.contains(MerkleTree.NodeID(level: 0, index: 4)))
+        #expect(throws: MerkleTree.MissingNode.self) {
+            try MerkleTree.inclusionProofs(indexes: [0, 5], size: 7) { wanted in
+                try Dictionary(uniqueKeysWithValues: wanted.filter { $0 != MerkleTree.NodeID(level: 0, index: 1) }.map { ($0, try memory.node($0.level, $0.index)) })
+            }
+        }
+    }
+
     @Test func tamperedProofsFail() throws {
         let leaves = self.leaves
         let memory = Memory(leaves: leaves)

@@ -81,20 +81,34 @@ struct AuditKeys: ParsableCommand {
 
     typealias Fetch = (_ n: Int64, _ size: Int64) throws -> (entry: [UInt8], index: Int64, proof: [[UInt8]])?
 
-    /// The checkpoint to prove against and a way to fetch record n with its inclusion proof.
+    /// The checkpoint to prove against and a way to fetch record n with its inclusion proof. The
+    /// records are read a thousand at a time (`GET /v1/proof/keylog`, or the hub's store with
+    /// --hub); a hub that does not serve that path (404) is asked one record at a time.
     func sourceOfRecords() throws -> (String, Fetch) {
+        let batches = KeyLogBatches()
         if let hub {
             let dir = try HubDirectory.open(at: hub)
             let (_, note) = try dir.currentCheckpoint()
             return (note, { n, size in
                 // The hub's tree, in SQLite or in PostgreSQL.
-                guard let found = try dir.log.leafIndex(court: KeyLogRecord.treeName, seq: n), found.index < size else { return nil }
-                return (found.entry, found.index, try dir.log.inclusionProof(index: found.index, size: size))
+                try batches.record(n) { try dir.log.entryProofs(name: KeyLogRecord.treeName, from: n, size: size, limit: ApiPaths.keyLogProofsLimit) }
             })
         }
         let reply = try source.get(ApiPaths.checkpoint)
         guard reply.status == 200 else { try fail("the hub gave no checkpoint (\(reply.status)): \(reply.error)") }
         return (reply.text, { n, size in
+            if !batches.oneByOne {
+                let found = try batches.record(n) { () -> [EntryProof]? in
+                    let answer = try source.get(ApiPaths.keyLogProofs, query: ["from": "\(n)", "size": "\(size)"])
+                    if answer.status == 404 { return nil }
+                    guard answer.status == 200, let json = answer.json else { try fail("the hub gave no key-log proofs from record \(n) (\(answer.status)): \(answer.error)") }
+                    let proofs: KeyLogProofs
+                    do { proofs = try KeyLogProofs(json: json) } catch { try fail("the hub's key-log proofs from record \(n): \(error)") }
+                    guard proofs.from == n, proofs.treeSize == size else { try fail("the hub answered key-log proofs from record \(proofs.from) in a tree of \(proofs.treeSize), asked from \(n) in \(size)") }
+                    return proofs.records
+                }
+                if !batches.oneByOne { return found }
+            }
             let answer = try source.get(ApiPaths.inclusionProof, query: ["court": KeyLogRecord.treeName, "seq": "\(n)", "size": "\(size)"])
             if answer.status == 404 { return nil }
             guard answer.status == 200, let json = answer.json, let index = json["leaf_index"]?.intValue,
@@ -103,5 +117,25 @@ struct AuditKeys: ParsableCommand {
             }
             return (entry, index, try hashes(json["inclusion"]))
         })
+    }
+}
+
+/// Key-log records fetched a batch at a time, handed out one by one in order.
+final class KeyLogBatches {
+    private var held: [Int64: EntryProof] = [:]
+    /// The last batch asked for was short: no record after it.
+    private var end: Int64?
+    /// The hub does not serve the batch path: ask for one record at a time.
+    var oneByOne = false
+
+    /// Record `n`, from the batch held or from `fetch` (records n, n+1, …; nil: the source does
+    /// not serve batches, and ``oneByOne`` is set).
+    func record(_ n: Int64, fetch: () throws -> [EntryProof]?) throws -> (entry: [UInt8], index: Int64, proof: [[UInt8]])? {
+        if held[n] == nil, end.map({ n < $0 }) ?? true {
+            guard let batch = try fetch() else { oneByOne = true; return nil }
+            held = Dictionary(uniqueKeysWithValues: batch.map { ($0.seq, $0) })
+            if batch.count < ApiPaths.keyLogProofsLimit { end = n + Int64(batch.count) }
+        }
+        return held[n].map { ($0.entry, $0.leafIndex, $0.inclusion) }
     }
 }
