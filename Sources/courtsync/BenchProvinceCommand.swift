@@ -1,4 +1,5 @@
 import ArgumentParser
+import Bench
 import CanonicalJSON
 import CourtLog
 import CourtPlan
@@ -33,11 +34,17 @@ struct BenchProvinceCommand: AsyncParsableCommand {
     @Option(help: "`hub serve` replicas on the database; node i syncs through replica i mod N.")
     var replicas: Int = 2
 
+    @Option(help: "CPUs each replica may use (0.5: half a core), as if each ran on a machine of its own: each is put in its own cgroup with that CPU quota (needs root). Shows whether ingest grows with replicas where the cores are too few to give each its own.")
+    var replicaCpu: Double?
+
     func validate() throws {
         let least = Plan.shipped.courts.count
         guard (least...2_000).contains(courts) else { throw ValidationError("--courts must be \(least) to 2000 (the plan's \(least) courts and up to \(2_000 - least) simulated ones)") }
         guard (10...1_000_000).contains(backlog) else { throw ValidationError("--backlog must be 10 to 1000000") }
         guard (1...4).contains(replicas) else { throw ValidationError("--replicas must be 1 to 4 (each replica opens up to 20 PostgreSQL connections)") }
+        if let replicaCpu {
+            do throws(ReplicaCPUCap.Refusal) { _ = try ReplicaCPUCap(cores: replicaCpu) } catch { throw ValidationError(error.description) }
+        }
     }
 
     func run() async throws {
@@ -86,6 +93,14 @@ struct BenchProvinceCommand: AsyncParsableCommand {
         let servers = try await BenchReplicas.start(hub: hub, ports: ports, work: work,
                                                     environment: ["COURTSYNC_MAX_CONNECTIONS_PER_ADDRESS": "\(4 * courts)"])
         defer { BenchReplicas.stop(servers) }
+        var groups: [ReplicaCPUCap.Group] = []
+        defer { for g in groups { g.remove() } }
+        if let replicaCpu {
+            let cap = try ReplicaCPUCap(cores: replicaCpu)
+            for (i, server) in servers.enumerated() {
+                groups.append(try cap.place(server.processIdentifier, name: "courtsync-bench-\(getpid())-replica-\(i + 1)"))
+            }
+        }
         for (i, node) in nodes.enumerated() {
             let pointed = try NodeEnrollment.bundle(node).json.with("hub_url", .string("https://localhost:\(ports[i % ports.count])"))
             guard FileManager.default.createFile(atPath: "\(node.path)/\(NodeEnrollment.bundleName)", contents: Data(CanonicalEncoder.encode(pointed) + [0x0A])) else {
@@ -94,6 +109,8 @@ struct BenchProvinceCommand: AsyncParsableCommand {
         }
         printError("syncing \(nodes.count) nodes at once through \(replicas) replica\(replicas == 1 ? "" : "s")…")
         let retries = Locked(0)
+        let replicaCPU0 = servers.map { CPUTime.of(process: $0.processIdentifier) }, periods0 = groups.map { $0.periods() }
+        let nodesCPU0 = CPUTime.ofThisProcess()
         let t3 = Date()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for node in nodes {
@@ -102,6 +119,9 @@ struct BenchProvinceCommand: AsyncParsableCommand {
             try await group.waitForAll()
         }
         let syncSeconds = Date().timeIntervalSince(t3)
+        let nodesCPU = CPUTime.ofThisProcess() - nodesCPU0
+        let replicaCPU = servers.enumerated().map { CPUTime.of(process: $0.element.processIdentifier) - replicaCPU0[$0.offset] }
+        let periods = groups.enumerated().map { (ran: $0.element.periods().ran - periods0[$0.offset].ran, throttled: $0.element.periods().throttled - periods0[$0.offset].throttled) }
         let events = Double(backlog * nodes.count)
 
         printError("checking the hub's log, tree and checkpoints…")
@@ -115,6 +135,12 @@ struct BenchProvinceCommand: AsyncParsableCommand {
         print(String(format: "  limit  Ed25519 verification, all cores   %10.0f signatures/s", verifyRate))
         print(String(format: "  sync   %d nodes × %d events in %.1f s    %10.0f events/s   %.2f of the limit; %d sync%@ retried after a transient refusal",
                      nodes.count, backlog, syncSeconds, events / syncSeconds, events / syncSeconds / verifyRate, retries.value, retries.value == 1 ? "" : "s"))
+        for (i, cpu) in replicaCPU.enumerated() {
+            let capped = replicaCpu.map { String(format: " (capped at %.2f in its own cgroup: held back in %d of the %d periods of 100 ms it ran in)", $0, periods[i].throttled, periods[i].ran) } ?? ""
+            print(String(format: "  cpu    replica %d: %.1f s of CPU during the sync, %.2f cores, %.1f µs per event it took%@", i + 1, cpu, cpu / syncSeconds,
+                         cpu * 1e6 / (events / Double(replicas)), capped))
+        }
+        print(String(format: "  cpu    the %d nodes (this process): %.1f s, %.2f cores; the rest of the machine's time went to PostgreSQL and the kernel", nodes.count, nodesCPU, nodesCPU / syncSeconds))
         census.print()
         print("  proj   replay digest \(digests.replay.prefix(16))…: " + digests.replicas.enumerated().map { "replica \($0.offset + 1) \($0.element == digests.replay ? "equal" : "DIFFERENT")" }.joined(separator: ", "))
         let whole = census.problems.isEmpty && digests.replicas.allSatisfy { $0 == digests.replay }
