@@ -52,10 +52,8 @@ extension HubServer {
                 guard let found = try store.leafIndex(court: court, seq: seq), found.index < n else {
                     throw StoreError("the hub's tree of \(n) leaves holds no entry for \(court) seq \(seq)")
                 }
-                let (index, entry) = (found.index, found.entry)
-                let proof = try store.inclusionProof(index: index, size: n)
-                var out: JSONValue = ["court": .string(court), "seq": .int(seq), "leaf_index": .int(index), "tree_size": .int(n),
-                                      "entry": .string(Hex.encode(entry)), "inclusion": .array(proof.map { .string(Hex.encode($0)) })]
+                let proven = EntryProof(seq: seq, leafIndex: found.index, entry: found.entry, inclusion: try store.inclusionProof(index: found.index, size: n))
+                var out = proven.json.with("court", .string(court)).with("tree_size", .int(n))
                 if let note = try latest?.checkpoint ?? store.checkpoint(size: n) { out = out.with("checkpoint", .string(note)) }
                 return out
             }

@@ -71,15 +71,12 @@ extension NodeSyncer {
             let n = from + Int64(out.count)
             let reply = try await client.get(ApiPaths.inclusionProof, query: ["court": KeyLogRecord.treeName, "seq": "\(n)", "size": "\(size)"])
             if reply.status == 404 { return out }
-            guard reply.status == 200, let json = reply.json, let index = json["leaf_index"]?.intValue, case .array(let items)? = json["inclusion"],
-                  let entry = json["entry"]?.stringValue.flatMap({ Hex.decode($0, count: $0.utf8.count / 2) }) else {
+            guard reply.status == 200, let json = reply.json else {
                 throw SyncError("the hub gave no inclusion proof for key-log record \(n) (\(reply.status)): \(reply.error)", transient: reply.transient)
             }
-            let proof = items.compactMap { $0.stringValue.flatMap { Hex.decode($0, count: 32) } }
-            guard proof.count == items.count else {
-                throw SyncError("the hub's key-log record \(n) is not in its signed checkpoint: stop and report this to 技术处 and the auditors", transient: false)
+            do { out.append(try EntryProof(json: json, seq: n)) } catch {
+                throw SyncError("the hub's answer for key-log record \(n) is not an inclusion proof (\(error.reason)): stop and report this to 技术处 and the auditors", transient: false)
             }
-            out.append(EntryProof(seq: n, leafIndex: index, entry: entry, inclusion: proof))
         }
     }
 

@@ -24,10 +24,7 @@ public struct KeyLogProofs: Sendable, Equatable {
     public var json: JSONValue {
         var out: JSONValue = [
             "from": .int(from), "tree_size": .int(treeSize),
-            "records": .array(records.map { r in
-                ["seq": .int(r.seq), "leaf_index": .int(r.leafIndex), "entry": .string(Hex.encode(r.entry)),
-                 "inclusion": .array(r.inclusion.map { .string(Hex.encode($0)) })]
-            }),
+            "records": .array(records.map(\.json)),
         ]
         if let checkpoint { out = out.with("checkpoint", .string(checkpoint)) }
         return out
@@ -41,14 +38,9 @@ public struct KeyLogProofs: Sendable, Equatable {
         }
         var records: [EntryProof] = []
         for (i, item) in items.enumerated() {
-            guard let seq = item["seq"]?.intValue, seq == from + Int64(i), let index = item["leaf_index"]?.intValue,
-                  let hex = item["entry"]?.stringValue, let entry = Hex.decode(hex, count: hex.utf8.count / 2),
-                  case .array(let hashes)? = item["inclusion"] else {
-                throw EventError("key-log proof \(i + 1) of the answer is not record \(from + Int64(i)) with leaf_index, entry (hex) and inclusion")
-            }
-            let proof = hashes.compactMap { $0.stringValue.flatMap { Hex.decode($0, count: 32) } }
-            guard proof.count == hashes.count else { throw EventError("key-log record \(seq)'s inclusion proof holds a hash that is not 64 hex digits") }
-            records.append(EntryProof(seq: seq, leafIndex: index, entry: entry, inclusion: proof))
+            let seq = from + Int64(i)
+            guard item["seq"]?.intValue == seq else { throw EventError("key-log proof \(i + 1) of the answer is not record \(seq)") }
+            do { records.append(try EntryProof(json: item, seq: seq)) } catch { throw EventError("key-log record \(seq): \(error.reason)") }
         }
         self.init(from: from, treeSize: size, records: records, checkpoint: json["checkpoint"]?.stringValue)
     }

@@ -90,11 +90,12 @@ struct BenchProvinceCommand: AsyncParsableCommand {
 
         // Every simulated court connects from 127.0.0.1, where a real province's courts come from an
         // address each: the per-address cap is lifted for the run.
+        // Declared first so that it runs last: a cgroup can be removed only once its replica has exited.
+        var groups: [ReplicaCPUCap.Group] = []
+        defer { for g in groups { g.remove() } }
         let servers = try await BenchReplicas.start(hub: hub, ports: ports, work: work,
                                                     environment: ["COURTSYNC_MAX_CONNECTIONS_PER_ADDRESS": "\(4 * courts)"])
         defer { BenchReplicas.stop(servers) }
-        var groups: [ReplicaCPUCap.Group] = []
-        defer { for g in groups { g.remove() } }
         if let replicaCpu {
             let cap = try ReplicaCPUCap(cores: replicaCpu)
             for (i, server) in servers.enumerated() {

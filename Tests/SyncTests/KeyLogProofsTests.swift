@@ -97,4 +97,37 @@ struct KeyLogProofsTests {
         let keptNumbers = try kept.map { try KeyLogRecord(json: try StrictJSONParser.parse(Array($0.utf8))).n }
         #expect(keptNumbers == [1, 2, 3, 4, 5, 6])
     }
+
+    /// The reader the node, `audit keys` and ``KeyLogProofs`` share: it gives back what the hub
+    /// wrote, and names the field at fault in an answer that is not a proof.
+    @Test func anEntryProofReadsBackAndRefusesAnswersThatAreNotProofs() throws {
+        let proof = EntryProof(seq: 7, leafIndex: 41, entry: [0x01, 0xAB, 0xFF], inclusion: [[UInt8](repeating: 0x11, count: 32), [UInt8](repeating: 0xEE, count: 32)])
+        #expect(try EntryProof(json: proof.json, seq: 7) == proof)
+        // The per-record answer carries court and tree_size beside these: they are not in the way.
+        #expect(try EntryProof(json: proof.json.with("court", .string("keylog")).with("tree_size", .int(50)), seq: 7) == proof)
+        let cases: [(JSONValue, String)] = [
+            (proof.json, "for seq 7, not 8"),
+            (proof.json.with("leaf_index", .string("41")), "no leaf_index"),
+            (proof.json.with("leaf_index", .int(-1)), "no leaf_index"),
+            (proof.json.with("entry", .string("01a")), "no entry in hex"),
+            (proof.json.with("entry", .string("zz")), "no entry in hex"),
+            (proof.json.with("inclusion", .string("11")), "no inclusion proof"),
+            (proof.json.with("inclusion", .array([.string(String(repeating: "1", count: 62))])), "not 64 hex digits"),
+            (proof.json.with("inclusion", .array([.int(3)])), "not 64 hex digits"),
+        ]
+        for (i, (json, phrase)) in cases.enumerated() {
+            let asked: Int64 = i == 0 ? 8 : 7
+            #expect(throws: EventError.self) { try EntryProof(json: json, seq: asked) }
+            do { _ = try EntryProof(json: json, seq: asked); Issue.record("case \(i) was read") } catch {
+                #expect(error.reason.contains(phrase), "case \(i): \(error.reason)")
+            }
+        }
+        // A batch answer whose record holds a bad hash names the record.
+        let batch = KeyLogProofs(from: 7, treeSize: 50, records: [proof], checkpoint: nil).json
+        let bad = batch.with("records", .array([proof.json.with("inclusion", .array([.string("00")]))]))
+        do { _ = try KeyLogProofs(json: bad); Issue.record("a bad batch was read") } catch {
+            #expect(error.reason.hasPrefix("key-log record 7:"), "\(error.reason)")
+        }
+        #expect(try KeyLogProofs(json: batch).records == [proof])
+    }
 }

@@ -45,7 +45,7 @@ struct AuditKeys: ParsableCommand {
         var records: [UInt8] = []
         var n: Int64 = 1
         while let found = try fetch(n, checkpoint.size) {
-            let (entry, index, proof) = found
+            let (entry, index, proof) = (found.entry, found.leafIndex, found.inclusion)
             guard MerkleTree.verifyInclusion(index: index, size: checkpoint.size, leafHash: MerkleTree.leafHash(entry), proof: proof, root: checkpoint.root) else {
                 try fail("key-log record \(n) is NOT proven to be in the checkpoint of size \(checkpoint.size): the hub altered it or its proof")
             }
@@ -79,7 +79,7 @@ struct AuditKeys: ParsableCommand {
         }
     }
 
-    typealias Fetch = (_ n: Int64, _ size: Int64) throws -> (entry: [UInt8], index: Int64, proof: [[UInt8]])?
+    typealias Fetch = (_ n: Int64, _ size: Int64) throws -> EntryProof?
 
     /// The checkpoint to prove against and a way to fetch record n with its inclusion proof. The
     /// records are read a thousand at a time (`GET /v1/proof/keylog`, or the hub's store with
@@ -111,11 +111,10 @@ struct AuditKeys: ParsableCommand {
             }
             let answer = try source.get(ApiPaths.inclusionProof, query: ["court": KeyLogRecord.treeName, "seq": "\(n)", "size": "\(size)"])
             if answer.status == 404 { return nil }
-            guard answer.status == 200, let json = answer.json, let index = json["leaf_index"]?.intValue,
-                  let hex = json["entry"]?.stringValue, let entry = Hex.decode(hex, count: hex.utf8.count / 2) else {
+            guard answer.status == 200, let json = answer.json else {
                 try fail("the hub gave no proof for key-log record \(n) (\(answer.status)): \(answer.error)")
             }
-            return (entry, index, try hashes(json["inclusion"]))
+            do { return try EntryProof(json: json, seq: n) } catch { try fail("the hub's proof for key-log record \(n): \(error)") }
         })
     }
 }
@@ -130,12 +129,12 @@ final class KeyLogBatches {
 
     /// Record `n`, from the batch held or from `fetch` (records n, n+1, …; nil: the source does
     /// not serve batches, and ``oneByOne`` is set).
-    func record(_ n: Int64, fetch: () throws -> [EntryProof]?) throws -> (entry: [UInt8], index: Int64, proof: [[UInt8]])? {
+    func record(_ n: Int64, fetch: () throws -> [EntryProof]?) throws -> EntryProof? {
         if held[n] == nil, end.map({ n < $0 }) ?? true {
             guard let batch = try fetch() else { oneByOne = true; return nil }
             held = Dictionary(uniqueKeysWithValues: batch.map { ($0.seq, $0) })
             if batch.count < ApiPaths.keyLogProofsLimit { end = n + Int64(batch.count) }
         }
-        return held[n].map { ($0.entry, $0.leafIndex, $0.inclusion) }
+        return held[n]
     }
 }
