@@ -33,6 +33,8 @@ let package = Package(
         ], resources: [.embedInCode("Resources/event-catalog.json")]),
         // zlib and iconv from the system (zlib1g-dev, glibc): zips for .docx/.xlsx, GB18030 text.
         .systemLibrary(name: "COfficeShims", path: "Sources/COfficeShims"),
+        // sqlite3_config, which takes variable arguments, wrapped for Swift (libsqlite3-dev).
+        .systemLibrary(name: "CSQLiteConfig", path: "Sources/CSQLiteConfig"),
         // Office files without Office: zip archives, .xlsx read and written, .docx written, GB18030 text.
         .target(name: "OfficeFiles", dependencies: ["COfficeShims"]),
         // The plan 焦中法〔2022〕77号 as data: courts, departments, indicators, thresholds.
@@ -50,7 +52,7 @@ let package = Package(
         ]),
         // A court node's local SQLite log (GRDB, WAL, durable commits).
         .target(name: "NodeStore", dependencies: [
-            "CourtLog", "CourtPlan", "Projections", "TransparencyLog",
+            "CourtLog", "CourtPlan", "Projections", "TransparencyLog", "CSQLiteConfig",
             // TextEncoding: a CSV import decodes UTF-8 or GB18030 as it streams.
             "OfficeFiles",
             .product(name: "GRDB", package: "GRDB.swift"),

@@ -51,10 +51,7 @@ struct BenchPostgresCommand: AsyncParsableCommand {
         // The limit: Ed25519 verification of one court's events on all cores.
         let signed = try nodes[0].store.events(of: nodes[0].court.code, from: 1, limit: backlog)
         let key = nodes[0].key.publicKey
-        let t0 = Date()
-        let ok = Parallel.map(signed) { key.verifies(signature: $0.sig, of: $0.hash) }
-        let verifyRate = Double(backlog) / Date().timeIntervalSince(t0)
-        guard ok.allSatisfy({ $0 }) else { throw EventError("bench: a signature failed to verify") }
+        let verifyRate = try VerificationLimit.measure(signed, key: key).rate
 
         let half = nodes.count / 2
         let one = try await phase(hub: hub, nodes: Array(nodes[..<half]), ports: [ports[0]], work: work)

@@ -54,12 +54,8 @@ struct BenchSyncCommand: AsyncParsableCommand {
         // The limit: Ed25519 verification of the same events on all cores.
         let signed = try node.store.events(of: "410802", from: 1, limit: backlog)
         let key = node.key.publicKey
-        let t0 = Date()
-        let cpu0 = CPUTime.ofThisProcess()
-        let ok = Parallel.map(signed) { key.verifies(signature: $0.sig, of: $0.hash) }
-        let verifyRate = Double(backlog) / Date().timeIntervalSince(t0)
-        let verifyCPU = (CPUTime.ofThisProcess() - cpu0) / Double(backlog)
-        guard ok.allSatisfy({ $0 }) else { throw EventError("bench: a signature failed to verify") }
+        let limit = try VerificationLimit.measure(signed, key: key)
+        let (verifyRate, verifyCPU) = (limit.rate, limit.cpu)
         if let postgres = hub.postgres {
             try await runOnPostgres(hub: hub, postgres: postgres, node: node, work: work, verifyRate: verifyRate, verifyCPU: verifyCPU)
             return
