@@ -28,17 +28,19 @@ extension HubDirectory {
         return f.string(from: date)
     }
 
-    /// Checks `record` against the key log and appends it with its registry change.
-    /// With `requiringHead`, refused (nothing written) unless the court's log at the hub still
-    /// ends at that seq when the record is written.
+    /// Checks `record` against the key log and appends it with its registry change; returns the
+    /// key log with it. With `requiringHead`, refused (nothing written) unless the court's log at
+    /// the hub still ends at that seq when the record is written.
+    @discardableResult
     func append(_ record: KeyLogRecord, to log: KeyLog, change: EventStore.RegistryChange, now: Date, first: Bool = false,
-                requiringHead: (court: String, seq: Int64)? = nil) throws {
+                requiringHead: (court: String, seq: Int64)? = nil) throws -> KeyLog {
         var next = log
         try next.apply(record)
         try self.log.appendKeyLog([EventStore.KeyLogAppend(n: record.n, court: record.court, action: record.action.rawValue, publicKey: record.publicKey,
                                                        record: CanonicalEncoder.encode(record.json), entry: record.entry, change: change)],
                                signer: try checkpointSigner(), at: Int64(now.timeIntervalSince1970), first: first, requiringHead: requiringHead)
-        try? writeRegistry(to: "\(path)/nodes")
+        try? KeyLogRegistry.update(next, court: record.court, in: "\(path)/nodes")
+        return next
     }
 
     /// Writes record 1 (410800's event key and checkpoint key) when the key log is empty. A hub
@@ -93,8 +95,8 @@ extension HubDirectory {
         var check = log
         try check.apply(record)
         let cert = try issueClientCertificate(court: court.code, publicKeyPEM: request.tlsPublicKeyPEM, now: now)
-        try append(record, to: log, change: .enroll(court: court.code, publicKey: request.nodePublicKey.hex, tlsSerial: cert.serial), now: now)
-        return (try bundle(court: court.code, certificate: cert.pem), try registryEntry(court.code))
+        let next = try append(record, to: log, change: .enroll(court: court.code, publicKey: request.nodePublicKey.hex, tlsSerial: cert.serial), now: now)
+        return (try bundle(court: court.code, certificate: cert.pem), try registryEntry(court.code, in: next))
     }
 
     /// Gives a court a new key from its rotation request (signed by its current key): a
@@ -119,10 +121,10 @@ extension HubDirectory {
         var check = log
         try check.apply(record)
         let cert = try issueClientCertificate(court: court.code, publicKeyPEM: rotation.request.tlsPublicKeyPEM, now: now)
-        try append(record, to: log, change: .rotate(court: court.code, oldPublicKey: rotation.oldPublicKey.hex,
-                                                   publicKey: rotation.request.nodePublicKey.hex, tlsSerial: cert.serial), now: now,
-                   requiringHead: (court.code, head))
-        return (try bundle(court: court.code, certificate: cert.pem), try registryEntry(court.code))
+        let next = try append(record, to: log, change: .rotate(court: court.code, oldPublicKey: rotation.oldPublicKey.hex,
+                                                              publicKey: rotation.request.nodePublicKey.hex, tlsSerial: cert.serial), now: now,
+                              requiringHead: (court.code, head))
+        return (try bundle(court: court.code, certificate: cert.pem), try registryEntry(court.code, in: next))
     }
 
     /// Revokes a court's active key for good, with the reason, as a key-log record.
@@ -142,8 +144,8 @@ extension HubDirectory {
                          intermediatePublicKey: node.key.publicKey, checkpointVerifierKey: try checkpointVerifierKey)
     }
 
-    func registryEntry(_ court: String) throws -> JSONValue {
-        guard let entry = try keyLog().registry[court] else { throw StoreError("court \(court) is not in the key log") }
+    func registryEntry(_ court: String, in log: KeyLog) throws -> JSONValue {
+        guard let entry = log.registryEntry(of: court) else { throw StoreError("court \(court) is not in the key log") }
         return entry
     }
 
@@ -160,6 +162,19 @@ public enum KeyLogRegistry {
         for (court, entry) in registry {
             try HubDirectory.write(Data(CanonicalEncoder.encode(entry) + [0x0A]), to: "\(dir)/\(court).json", private: false)
         }
+    }
+
+    /// Writes `court`'s entry after a record for it: the only file that record changes. When
+    /// `dir` does not hold one file per court of the key log (a file lost, or a directory made
+    /// before the key log), every file is written again.
+    public static func update(_ log: KeyLog, court: String, in dir: String) throws {
+        let held = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".json") && $0.count == 11 }
+        // The court's own file may be new; every other court's must be there already.
+        guard Set(held.map { String($0.prefix(6)) }).union([court]) == Set(log.courts.keys), let entry = log.registryEntry(of: court) else {
+            try write(log.registry, to: dir)
+            return
+        }
+        try HubDirectory.write(Data(CanonicalEncoder.encode(entry) + [0x0A]), to: "\(dir)/\(court).json", private: false)
     }
 
     /// Every way `dir`'s files disagree with the key log's registry, one line each.

@@ -147,6 +147,9 @@ public struct KeyLog: Sendable {
     }
 
     public private(set) var retired: [String: String] = [:]
+    /// The court whose active key each key is: `admissible` looks a key up here, where it
+    /// searched every court's (a replay of a nation's key log was quadratic in its courts).
+    private var activeKeys: [String: String] = [:]
     /// Every key each court has held, oldest first.
     public private(set) var history: [String: [HeldKey]] = [:]
     public private(set) var count: Int64 = 0
@@ -162,7 +165,7 @@ public struct KeyLog: Sendable {
         if let why = retired[key] {
             throw EventError("key \(fingerprint(key)) was \(why): a key revoked or rotated out is never admitted again; the court must make a new key")
         }
-        if courts.values.contains(where: { $0.active && $0.publicKey == key }) {
+        if activeKeys[key] != nil {
             throw EventError("key \(fingerprint(key)) is already another court's active key: each court needs its own key")
         }
     }
@@ -181,6 +184,7 @@ public struct KeyLog: Sendable {
             self.authority = key
             checkpointVerifierKey = vkey
             courts[record.court] = Court(publicKey: record.publicKey, courtName: record.courtName, active: true, n: record.n)
+            activeKeys[record.publicKey] = record.court
             history[record.court] = [HeldKey(publicKey: record.publicKey, fromRecord: record.n, status: .active)]
             count = record.n
             return
@@ -230,6 +234,7 @@ public struct KeyLog: Sendable {
             }
             retired[record.publicKey] = "revoked for \(record.court)"
             courts[record.court] = Court(publicKey: current.publicKey, courtName: current.courtName, active: false, n: record.n)
+            activeKeys[current.publicKey] = nil
             if var held = history[record.court], !held.isEmpty {
                 held[held.count - 1].status = .revoked
                 held[held.count - 1].reason = reason
@@ -238,8 +243,10 @@ public struct KeyLog: Sendable {
             count = record.n
             return
         }
+        if let current, current.active { activeKeys[current.publicKey] = nil }
         courts[record.court] = Court(publicKey: record.publicKey, courtName: record.courtName.isEmpty ? (current?.courtName ?? "") : record.courtName,
                                      active: true, n: record.n)
+        activeKeys[record.publicKey] = record.court
         var held = (history[record.court] ?? []).map { key in
             var key = key
             if key.status == .active { key.status = .rotated }
@@ -263,17 +270,22 @@ public struct KeyLog: Sendable {
     /// The registry files the key log makes: `<court>.json` → its JSON (protocol §16.10).
     public var registry: [String: JSONValue] {
         var out: [String: JSONValue] = [:]
-        for (court, c) in courts {
-            out[court] = ["court": .string(court), "court_name": .string(c.courtName), "public_key": .string(c.publicKey),
-                          "fingerprint": .string(fingerprint(c.publicKey)), "status": .string(c.active ? "active" : "revoked"), "key_log": .int(c.n),
-                          "keys": .array((history[court] ?? []).map { held in
-                              var entry: [String: JSONValue] = ["public_key": .string(held.publicKey), "fingerprint": .string(fingerprint(held.publicKey)),
-                                                                "from_record": .int(held.fromRecord), "status": .string(held.status.rawValue)]
-                              if let reason = held.reason { entry["reason"] = .string(reason) }
-                              if let from = held.fromSeq { entry["from_seq"] = .int(from) }
-                              return .object(entry)
-                          })]
-        }
+        for court in courts.keys { out[court] = registryEntry(of: court) }
         return out
+    }
+
+    /// One court's registry entry (`nodes/<court>.json`), nil when the key log never enrolled it:
+    /// the only entry a record for that court changes.
+    public func registryEntry(of court: String) -> JSONValue? {
+        guard let c = courts[court] else { return nil }
+        return ["court": .string(court), "court_name": .string(c.courtName), "public_key": .string(c.publicKey),
+                "fingerprint": .string(fingerprint(c.publicKey)), "status": .string(c.active ? "active" : "revoked"), "key_log": .int(c.n),
+                "keys": .array((history[court] ?? []).map { held in
+                    var entry: [String: JSONValue] = ["public_key": .string(held.publicKey), "fingerprint": .string(fingerprint(held.publicKey)),
+                                                      "from_record": .int(held.fromRecord), "status": .string(held.status.rawValue)]
+                    if let reason = held.reason { entry["reason"] = .string(reason) }
+                    if let from = held.fromSeq { entry["from_seq"] = .int(from) }
+                    return .object(entry)
+                })]
     }
 }

@@ -1,6 +1,7 @@
 import CanonicalJSON
 import CourtLog
 import Foundation
+import Hub
 import SyncProtocol
 import Testing
 
@@ -44,6 +45,65 @@ import Testing
             if case_["after_rotation"] == .bool(true) { try attempt.apply(try KeyLogRecord(json: try #require(hubRecords.first?["record"]))) }
             #expect(throws: (any Error).self, "\(case_["name"]?.stringValue ?? "")") { try attempt.apply(try KeyLogRecord(json: try #require(case_["record"]))) }
         }
+    }
+
+    /// A key is one court's at a time (protocol §16.10), however many courts the log holds: the
+    /// replay looks keys up in an index it keeps as records enroll, rotate and revoke, where it
+    /// searched every court (quadratic in a nation's 3,500). Legacy enrollments carry no
+    /// request, so the rules are exercised here without nodes.
+    @Test func aKeyIsOneCourtsActiveKeyAtATime() throws {
+        let hub = NodeKey(), a = NodeKey(), b = NodeKey(), c = NodeKey()
+        let at = "2022-08-01T01:30:00Z"
+        var log = KeyLog()
+        try log.apply(KeyLogRecord.make(n: 1, action: .enroll, court: "410800", courtName: "焦作市中级人民法院", publicKey: hub.publicKey.hex, at: at,
+                                        fields: ["checkpoint_verifier_key": "hub.example/courtsync/410800+00000000+AA"], key: hub))
+        func enroll(_ court: String, _ key: NodeKey) -> KeyLogRecord {
+            KeyLogRecord.make(n: log.count + 1, action: .enroll, court: court, courtName: "", publicKey: key.publicKey.hex, at: at, fields: ["legacy": true], key: hub)
+        }
+        func refusal(_ record: KeyLogRecord) -> String {
+            var attempt = log
+            do { try attempt.apply(record); return "" } catch { return error.reason }
+        }
+        try log.apply(enroll("410802", a))
+        #expect(refusal(enroll("410803", a)).contains("already another court's active key"))
+        try log.apply(KeyLogRecord.make(n: log.count + 1, action: .revoke, court: "410802", courtName: "", publicKey: a.publicKey.hex, at: at,
+                                        fields: ["reason": "disk lost"], key: hub))
+        // Revoked: no court's active key any more, and never admitted again.
+        #expect(refusal(enroll("410803", a)).contains("never admitted again"))
+        try log.apply(enroll("410802", b))
+        #expect(refusal(enroll("410803", b)).contains("already another court's active key"))
+        try log.apply(enroll("410803", c))
+        #expect(log.courts.count == 3 && log.count == 5)
+        // One court's entry is the one the whole registry holds for it.
+        for court in ["410800", "410802", "410803"] { #expect(log.registryEntry(of: court) == log.registry[court]) }
+        #expect(log.registryEntry(of: "410811") == nil)
+        #expect(log.registryEntry(of: "410802")?["public_key"]?.stringValue == b.publicKey.hex)
+    }
+
+    /// An enrollment writes its court's registry file, and only that one, unless a file is
+    /// missing: then every file is written again.
+    @Test func anEnrollmentWritesItsCourtsRegistryFileAndMendsAMissingOne() throws {
+        var h = try SyncHarness(); defer { h.remove() }
+        _ = try h.enrolledNode("410802")
+        _ = try h.enrolledNode("410803")
+        let nodes = "\(h.hub)/nodes"
+        #expect(KeyLogRegistry.differences(try HubDirectory.open(at: h.hub).keyLog().registry, in: nodes).isEmpty)
+        // A file edited by hand stays as it is across another court's enrollment…
+        let edited = "\(nodes)/410803.json"
+        let original = try String(contentsOfFile: edited, encoding: .utf8)
+        let tampered = original.replacingOccurrences(of: #""status":"active""#, with: #""status":"revoked""#)
+        #expect(tampered != original)
+        try tampered.write(toFile: edited, atomically: true, encoding: .utf8)
+        _ = try h.enrolledNode("410804")
+        #expect(try String(contentsOfFile: edited, encoding: .utf8) == tampered, "410804's enrollment rewrote 410803's file")
+        #expect(FileManager.default.fileExists(atPath: "\(nodes)/410804.json"))
+        // …and `audit keys --check` is what catches it.
+        let check = try h.run(["audit", "keys", "--hub", h.hub, "--check", nodes])
+        #expect(check.status != 0 && check.stdout.contains("410803.json says status revoked"), "\(check.output)")
+        // A missing file is written again by the next enrollment, with every other one.
+        try FileManager.default.removeItem(atPath: "\(nodes)/410802.json")
+        _ = try h.enrolledNode("410811")
+        #expect(KeyLogRegistry.differences(try HubDirectory.open(at: h.hub).keyLog().registry, in: nodes).isEmpty)
     }
 
     /// 410800 rotates its own event key (protocol §16.10): the record is signed by the old key;
