@@ -159,9 +159,12 @@ extension HubDirectory {
 public enum KeyLogRegistry {
     public static func write(_ registry: [String: JSONValue], to dir: String) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for (court, entry) in registry {
-            try HubDirectory.write(Data(CanonicalEncoder.encode(entry) + [0x0A]), to: "\(dir)/\(court).json", private: false)
-        }
+        for (court, entry) in registry { try write(entry, of: court, to: dir) }
+    }
+
+    /// One court's file, `<court>.json`: its entry's canonical JSON and a newline.
+    static func write(_ entry: JSONValue, of court: String, to dir: String) throws {
+        try HubDirectory.write(Data(CanonicalEncoder.encode(entry) + [0x0A]), to: "\(dir)/\(court).json", private: false)
     }
 
     /// Writes `court`'s entry after a record for it: the only file that record changes. When
@@ -174,7 +177,7 @@ public enum KeyLogRegistry {
             try write(log.registry, to: dir)
             return
         }
-        try HubDirectory.write(Data(CanonicalEncoder.encode(entry) + [0x0A]), to: "\(dir)/\(court).json", private: false)
+        try write(entry, of: court, to: dir)
     }
 
     /// Every way `dir`'s files disagree with the key log's registry, one line each.
